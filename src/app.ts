@@ -1,0 +1,101 @@
+/** createApp(resolveDeps): the whole HTTP API as a Hono app, the same on Node and on Workers. */
+import type { MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { stringify } from 'yaml'
+import { bearerFrom, verifyToken } from './auth/token.js'
+import { renderDocsHtml } from './docs/render.js'
+import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
+import type { Deps } from './ports.js'
+import type { AppContext, AppEnv } from './routes/env.js'
+import { createRouter } from './routes/env.js'
+import { healthRoutes, metricsRoutes } from './routes/health.js'
+import { publishRoutes } from './routes/publish.js'
+import { requestRoutes } from './routes/request.js'
+import { retainedRoutes } from './routes/retained.js'
+import { subscribeRoutes } from './routes/subscribe.js'
+import { tokenRoutes } from './routes/tokens.js'
+
+export const API_VERSION = '0.1.0'
+
+export interface AppOptions {
+  /** hex SHA-256 of POSTBRIDGE_ADMIN_TOKEN, when it is set. */
+  envAdminHash?: string
+}
+
+/** Extra route modules that a runtime or a feature mounts (webhooks, sensors...). */
+export type RouteModule = () => ReturnType<typeof createRouter>
+
+function problemResponse(err: ApiError): Response {
+  return new Response(JSON.stringify(err.toProblem()), {
+    status: err.status,
+    headers: { 'content-type': 'application/problem+json' },
+  })
+}
+
+function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const presented = bearerFrom(c.req.header('authorization'))
+    if (!presented) throw errUnauthorized
+    const deps = c.var.deps
+    const record = await verifyToken(deps.tokens, presented, options.envAdminHash)
+    if (!record) throw errUnauthorized.with('the token is unknown or revoked')
+    c.set('token', record)
+    await next()
+  }
+}
+
+export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}, extraRoutes: RouteModule[] = []) {
+  const app = createRouter()
+
+  app.use('*', async (c, next) => {
+    c.set('deps', resolveDeps(c))
+    c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
+    await next()
+    // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.
+    c.var.deps.metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
+  })
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return problemResponse(err)
+    if (err instanceof HTTPException) {
+      if (err.status === 413) return problemResponse(errPayloadTooLarge)
+      if (err.status === 415) return problemResponse(new ApiError(41501, 415, 'unsupported media type', 'errors', 'send application/json'))
+      if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
+    }
+    if (err instanceof SyntaxError) return problemResponse(errInvalidRequest.with('body is not valid JSON'))
+    c.var.deps?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.var.requestId }, 'unhandled error')
+    return c.json({ type: 'about:blank', title: 'internal error', status: 500, requestId: c.var.requestId }, 500, {
+      'content-type': 'application/problem+json',
+    })
+  })
+  app.notFound(() => problemResponse(errNotFound.with('no such route')))
+
+  const auth = requireToken(options)
+  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' ? next() : auth(c, next)))
+  app.use('/metrics', auth)
+
+  app.route('/', healthRoutes())
+  app.route('/', metricsRoutes())
+  app.route('/', publishRoutes())
+  app.route('/', retainedRoutes())
+  app.route('/', requestRoutes())
+  app.route('/', subscribeRoutes())
+  app.route('/', tokenRoutes())
+  for (const routes of extraRoutes) app.route('/', routes())
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
+  let yamlCache: string | undefined
+  let htmlCache: string | undefined
+  const document = () =>
+    app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'Postbridge',
+        version: API_VERSION,
+        description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
+      },
+    })
+  app.get('/openapi.yaml', (c) => c.body((yamlCache ??= stringify(document())), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
+  app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
+  return Object.assign(app, { openApiYaml: () => (yamlCache ??= stringify(document())) })
+}

@@ -1,0 +1,59 @@
+/** The catalog of every error the HTTP API answers with, rendered as RFC 9457 problem+json. */
+
+const DOCS = 'https://github.com/postbridge/postbridge/blob/main/README.md'
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 501 | 503 | 504,
+    readonly title: string,
+    readonly anchor: string,
+    readonly detail?: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(detail ? `${title}: ${detail}` : title)
+  }
+
+  /** The same error with a detail for this occurrence. */
+  with(detail: string, extra?: Record<string, unknown>): ApiError {
+    return new ApiError(this.code, this.status, this.title, this.anchor, detail, extra)
+  }
+
+  get type(): string {
+    return `${DOCS}#${this.anchor}`
+  }
+
+  toProblem(): Record<string, unknown> {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      code: this.code,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...this.extra,
+    }
+  }
+}
+
+function apiError(code: number, status: ApiError['status'], title: string, anchor: string): ApiError {
+  return new ApiError(code, status, title, anchor)
+}
+
+export const errInvalidRequest = apiError(40001, 400, 'request is invalid', 'errors')
+export const errTopicInvalid = apiError(40002, 400, 'topic name is invalid', 'topics')
+export const errFilterInvalid = apiError(40003, 400, 'topic filter is invalid', 'topics')
+export const errQosInvalid = apiError(40004, 400, 'qos must be 0, 1 or 2', 'publishing')
+export const errJsonMalformed = apiError(40005, 400, 'body is not valid JSON', 'errors')
+export const errPayloadEncoding = apiError(40006, 400, 'payload does not match its encoding', 'publishing')
+export const errTimeoutInvalid = apiError(40007, 400, 'timeout is invalid', 'request-reply')
+export const errUrlInvalid = apiError(40008, 400, 'url is invalid', 'webhooks')
+export const errUnauthorized = apiError(40101, 401, 'a valid bearer token is required', 'authentication')
+export const errForbidden = apiError(40301, 403, 'token scope does not allow this', 'authentication')
+export const errNotFound = apiError(40401, 404, 'not found', 'errors')
+export const errNoRetained = apiError(40402, 404, 'no retained message on this topic', 'retained-messages')
+export const errConflict = apiError(40901, 409, 'already exists', 'errors')
+export const errPayloadTooLarge = apiError(41301, 413, 'payload is larger than the limit', 'publishing')
+export const errRateLimited = apiError(42901, 429, 'too many requests', 'errors')
+export const errNotAvailable = apiError(50101, 501, 'not available on this runtime', 'errors')
+export const errBusUnavailable = apiError(50301, 503, 'the broker is not accepting messages', 'errors')
+export const errReplyTimeout = apiError(50401, 504, 'no reply before the timeout', 'request-reply')

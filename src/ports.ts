@@ -1,0 +1,122 @@
+/** What the core needs from a runtime. Each port has one real adapter per runtime and an in-memory fake in testing/. */
+
+export type Qos = 0 | 1 | 2
+
+/** MQTT 5 publish properties that Postbridge carries end to end. */
+export interface MessageProperties {
+  contentType?: string
+  payloadFormatIndicator?: boolean
+  messageExpiryInterval?: number
+  responseTopic?: string
+  correlationData?: Uint8Array
+  userProperties?: Record<string, string | string[]>
+}
+
+export interface Message {
+  topic: string
+  payload: Uint8Array
+  qos: Qos
+  retain: boolean
+  properties?: MessageProperties
+}
+
+export interface PublishReceipt {
+  /** Unique id of this message inside Postbridge (not the MQTT packet id). */
+  id: string
+}
+
+export type Unsubscribe = () => Promise<void>
+
+/** The MQTT side: a broker in process (home), the link (edge), or an external broker. */
+export interface Bus {
+  /** Resolves once the broker accepted the message; for qos >= 1 it is in the broker's persistent store. */
+  publish(message: Message): Promise<PublishReceipt>
+  /** Calls onMessage for each message matching any of the filters until the returned function is called. */
+  subscribe(topicFilters: string[], onMessage: (message: Message) => void): Promise<Unsubscribe>
+  /** Retained messages whose topic matches the filter. */
+  retained(topicFilter: string): Promise<Message[]>
+  /** Removes the retained message of a topic name (an empty retained publish). */
+  clearRetained(topicName: string): Promise<void>
+  /** Runtime facts for /v1/health and /metrics. */
+  status(): BusStatus
+}
+
+export interface BusStatus {
+  kind: 'embedded' | 'link' | 'external' | 'memory'
+  connected: boolean
+  clients?: number
+  messagesIn?: number
+  messagesOut?: number
+  detail?: Record<string, unknown>
+}
+
+export interface Scope {
+  /** Topic filters the token may publish to. */
+  publish: string[]
+  /** Topic filters the token may read (retained, subscribe, request replies). */
+  read: string[]
+  admin: boolean
+}
+
+export interface TokenRecord {
+  id: string
+  name: string
+  /** hex SHA-256 of the whole token; tokens are 256-bit random so a fast hash is enough. */
+  hash: string
+  scope: Scope
+  createdAt: number
+  lastUsedAt?: number
+}
+
+export interface TokenStore {
+  create(record: TokenRecord): Promise<void>
+  get(id: string): Promise<TokenRecord | undefined>
+  list(): Promise<TokenRecord[]>
+  /** True when a token was removed. */
+  revoke(id: string): Promise<boolean>
+  touch?(id: string, at: number): Promise<void>
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Prometheus-style counters kept by the core (routes) and read by /metrics. */
+export interface Metrics {
+  countRequest(route: string, method: string, status: number): void
+  render(extra: MetricLine[]): string
+}
+
+export interface MetricLine {
+  name: string
+  help: string
+  type: 'counter' | 'gauge'
+  value: number
+  labels?: Record<string, string>
+}
+
+export interface Deps {
+  bus: Bus
+  tokens: TokenStore
+  now(): number
+  /** Keeps a background task alive after the response (waitUntil on Workers). */
+  defer(task: Promise<unknown>): void
+  log: Logger
+  metrics: Metrics
+  limits: ApiLimits
+  /** Generates ids; crypto.randomUUID by default. */
+  newId?(): string
+  /** Optional: extra facts for /v1/health (link state, store). */
+  health?(): Promise<Record<string, unknown>> | Record<string, unknown>
+}
+
+export interface ApiLimits {
+  maxPayloadBytes: number
+  /** Longest a /v1/request call may wait for a reply. */
+  maxRequestTimeoutMs: number
+  defaultRequestTimeoutMs: number
+  maxBulk: number
+}

@@ -1,0 +1,65 @@
+/** Shared types and helpers for route modules. */
+import type { Context } from 'hono'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Deps, TokenRecord } from '../ports.js'
+import { errInvalidRequest } from '../errors.js'
+
+export interface AppEnv {
+  Variables: { deps: Deps; token: TokenRecord; requestId: string }
+}
+
+export type AppContext = Context<AppEnv>
+
+/** Validation failures of route schemas become one 400 problem listing every bad field. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => {
+          const where = i.path.join('.')
+          const what = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
+          return where ? `${where}: ${what}` : what
+        })
+        throw errInvalidRequest.with(issues.join('; '), { errors: issues })
+      }
+    },
+  })
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.number().int(),
+    detail: z.string().optional(),
+  })
+  .openapi('Problem')
+
+/** The problem+json responses a route can give, for the OpenAPI document. */
+export function problems(...statuses: number[]): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }> {
+  const descriptions: Record<number, string> = {
+    400: 'Bad input; nothing was changed',
+    401: 'Missing or wrong bearer token',
+    403: 'The token scope does not allow this',
+    404: 'Not found',
+    409: 'Conflict',
+    413: 'Payload larger than the limit',
+    501: 'Not available on this runtime',
+    503: 'The broker is not accepting messages',
+    504: 'No reply before the timeout',
+  }
+  const out: ReturnType<typeof problems> = {}
+  for (const s of statuses) out[s] = { description: descriptions[s] ?? 'Error', content: { 'application/problem+json': { schema: problemSchema } } }
+  return out
+}
+
+export const bearerSecurity = [{ bearerAuth: [] }]
+
+/**
+ * OpenAPI path params cannot span several segments, but MQTT topics hold '/'.
+ * The document shows `{topic}`; the router matches the rest of the path.
+ */
+export function multiSegment(path: string): string {
+  return path.replace('{topic}', '{topic{.+}}')
+}

@@ -1,0 +1,53 @@
+/** The checks every HTTP publish goes through, whichever route it came by. */
+import { canPublish } from '../auth/token.js'
+import { errBusUnavailable, errForbidden, errPayloadEncoding, errPayloadTooLarge, errTopicInvalid } from '../errors.js'
+import { propertiesFromJson } from '../message.js'
+import type { Deps, Message, Scope } from '../ports.js'
+import { validateTopicName } from '../topic/validate.js'
+import { fromBase64, utf8 } from '../util/bytes.js'
+import type { PublishEnvelope } from './schemas.js'
+
+/** Refuses a message the caller may not publish; throws an ApiError naming the problem. */
+export function checkPublish(deps: Deps, scope: Scope, message: Message): void {
+  const reason = validateTopicName(message.topic)
+  if (reason) throw errTopicInvalid.with(reason)
+  if (!canPublish(scope, message.topic)) throw errForbidden.with(`no publish scope for "${message.topic}"`)
+  if (message.payload.byteLength > deps.limits.maxPayloadBytes) {
+    throw errPayloadTooLarge.with(`limit is ${deps.limits.maxPayloadBytes} bytes`, { limitBytes: deps.limits.maxPayloadBytes })
+  }
+  const responseTopic = message.properties?.responseTopic
+  if (responseTopic !== undefined) {
+    const r = validateTopicName(responseTopic)
+    if (r) throw errTopicInvalid.with(`properties.responseTopic: ${r}`)
+  }
+}
+
+/** Turns a JSON envelope into a message; throws on a payload that does not fit its encoding. */
+export function messageFromEnvelope(envelope: PublishEnvelope, where = ''): Message {
+  let payload: Uint8Array | undefined
+  if (envelope.encoding === 'base64') {
+    payload = typeof envelope.payload === 'string' ? fromBase64(envelope.payload) : undefined
+    if (!payload) throw errPayloadEncoding.with(`${where}payload is not base64 text`)
+  } else if (envelope.encoding === 'json') {
+    payload = utf8(JSON.stringify(envelope.payload ?? null))
+  } else {
+    if (typeof envelope.payload !== 'string') throw errPayloadEncoding.with(`${where}payload must be a string for encoding utf8 (use encoding json for JSON values)`)
+    payload = utf8(envelope.payload)
+  }
+  const properties = propertiesFromJson(envelope.properties)
+  if (envelope.properties && !properties) throw errPayloadEncoding.with(`${where}properties.correlationData is not base64`)
+  const withJsonType = envelope.encoding === 'json' && !properties?.contentType ? { ...properties, contentType: 'application/json' } : properties
+  return { topic: envelope.topic, payload, qos: envelope.qos, retain: envelope.retain, ...(withJsonType ? { properties: withJsonType } : {}) }
+}
+
+/** Publishes through the bus; a broker failure is a 503, not a 500, since the caller may retry. */
+export async function publishToBus(deps: Deps, message: Message): Promise<{ id: string; topic: string; qos: number; retain: boolean; bytes: number }> {
+  let receipt
+  try {
+    receipt = await deps.bus.publish(message)
+  } catch (err) {
+    deps.log.warn({ err: String(err), topic: message.topic }, 'publish failed')
+    throw errBusUnavailable.with(err instanceof Error ? err.message : String(err))
+  }
+  return { id: receipt.id, topic: message.topic, qos: message.qos, retain: message.retain, bytes: message.payload.byteLength }
+}

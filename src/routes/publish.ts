@@ -1,0 +1,99 @@
+/** POST /v1/publish/{topic}, POST /v1/publish, POST /v1/publish/bulk */
+import { createRoute, z } from '@hono/zod-openapi'
+import { errInvalidRequest } from '../errors.js'
+import type { Message } from '../ports.js'
+import { readBodyLimited } from './body.js'
+import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
+import { checkPublish, messageFromEnvelope, publishToBus } from './publish-message.js'
+import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
+
+const rawRoute = createRoute({
+  method: 'post',
+  path: '/v1/publish/{topic}',
+  tags: ['publish'],
+  summary: 'Publish the request body to a topic',
+  description: 'The body is the payload, byte for byte. A 200 for qos 1 or 2 means the message is in the broker\'s persistent store.',
+  security: bearerSecurity,
+  request: {
+    params: topicParam,
+    query: z.object({ qos: qosQuery, retain: booleanQuery('retain', 'keep as the retained message of the topic') }),
+    body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+  },
+  responses: {
+    200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
+    ...problems(400, 401, 403, 413, 503),
+  },
+})
+
+const jsonRoute = createRoute({
+  method: 'post',
+  path: '/v1/publish',
+  tags: ['publish'],
+  summary: 'Publish a JSON envelope (base64 payloads, MQTT 5 properties)',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: publishEnvelopeSchema } } } },
+  responses: {
+    200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
+    ...problems(400, 401, 403, 413, 503),
+  },
+})
+
+const bulkRoute = createRoute({
+  method: 'post',
+  path: '/v1/publish/bulk',
+  tags: ['publish'],
+  summary: 'Publish several envelopes in order',
+  description: 'Every envelope is checked before any is published: one bad envelope refuses the whole batch.',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: z.array(publishEnvelopeSchema) } } } },
+  responses: {
+    200: { description: 'All accepted by the broker', content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } } },
+    ...problems(400, 401, 403, 413, 503),
+  },
+})
+
+export function publishRoutes() {
+  const app = createRouter()
+  // Registered before the raw route so that "bulk" is not taken for a topic name.
+  app.openapi(bulkRoute, async (c) => {
+    const deps = c.var.deps
+    const envelopes = c.req.valid('json')
+    if (envelopes.length === 0) throw errInvalidRequest.with('the batch is empty')
+    if (envelopes.length > deps.limits.maxBulk) throw errInvalidRequest.with(`at most ${deps.limits.maxBulk} messages per batch`)
+    const messages: Message[] = envelopes.map((e, i) => {
+      const m = messageFromEnvelope(e, `[${i}].`)
+      checkPublish(deps, c.var.token.scope, m)
+      return m
+    })
+    const results = []
+    for (const m of messages) results.push(await publishToBus(deps, m))
+    return c.json({ results }, 200)
+  })
+
+  app.openapi(jsonRoute, async (c) => {
+    const deps = c.var.deps
+    const message = messageFromEnvelope(c.req.valid('json'))
+    checkPublish(deps, c.var.token.scope, message)
+    return c.json(await publishToBus(deps, message), 200)
+  })
+
+  app.openAPIRegistry.registerPath(rawRoute)
+  app.openapi({ ...rawRoute, path: multiSegment(rawRoute.path), hide: true }, async (c) => {
+    const deps = c.var.deps
+    const { topic } = c.req.valid('param')
+    const { qos, retain } = c.req.valid('query')
+    const contentType = c.req.header('content-type')
+    const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
+    const message: Message = {
+      topic,
+      payload,
+      qos,
+      retain,
+      // Keep the sender's content type so MQTT 5 subscribers and GET /v1/retained can hand it back.
+      ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { properties: { contentType } } : {}),
+    }
+    checkPublish(deps, c.var.token.scope, message)
+    return c.json(await publishToBus(deps, message), 200)
+  })
+  return app
+}

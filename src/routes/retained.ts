@@ -1,0 +1,88 @@
+/** GET /v1/retained/{topic}, GET /v1/retained?filter=, DELETE /v1/retained/{topic} */
+import { createRoute, z } from '@hono/zod-openapi'
+import { canPublish, canReadTopic } from '../auth/token.js'
+import { errFilterInvalid, errForbidden, errNoRetained, errTopicInvalid } from '../errors.js'
+import { toEnvelope } from '../message.js'
+import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
+import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
+import { messageResponse } from './message-response.js'
+import { messageSchema, topicParam } from './schemas.js'
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/retained/{topic}',
+  tags: ['retained'],
+  summary: 'The retained message of a topic',
+  description: 'The raw payload with its content type; the JSON envelope with `Accept: application/json`.',
+  security: bearerSecurity,
+  request: { params: topicParam },
+  responses: {
+    200: {
+      description: 'The retained message',
+      content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) }, 'application/json': { schema: messageSchema } },
+    },
+    ...problems(400, 401, 403, 404),
+  },
+})
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/retained',
+  tags: ['retained'],
+  summary: 'Retained messages whose topic matches a filter',
+  security: bearerSecurity,
+  request: { query: z.object({ filter: z.string().default('#').openapi({ description: 'MQTT topic filter', example: 'home/#' }) }) },
+  responses: {
+    200: { description: 'Matching retained messages', content: { 'application/json': { schema: z.object({ messages: z.array(messageSchema) }) } } },
+    ...problems(400, 401, 403),
+  },
+})
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/v1/retained/{topic}',
+  tags: ['retained'],
+  summary: 'Clear the retained message of a topic',
+  security: bearerSecurity,
+  request: { params: topicParam },
+  responses: { 204: { description: 'Cleared (or there was none)' }, ...problems(400, 401, 403) },
+})
+
+function checkedTopic(topic: string): string {
+  const reason = validateTopicName(topic)
+  if (reason) throw errTopicInvalid.with(reason)
+  return topic
+}
+
+export function retainedRoutes() {
+  const app = createRouter()
+  app.openapi(listRoute, async (c) => {
+    const { filter } = c.req.valid('query')
+    const reason = validateTopicFilter(filter)
+    if (reason) throw errFilterInvalid.with(reason)
+    const scope = c.var.token.scope
+    if (!scope.admin && scope.read.length === 0) throw errForbidden.with('token has no read scope')
+    // A narrower token still lists what it may read, so filter by topic rather than refusing the filter.
+    const messages = (await c.var.deps.bus.retained(filter)).filter((m) => canReadTopic(scope, m.topic))
+    return c.json({ messages: messages.map(toEnvelope) }, 200)
+  })
+
+  app.openAPIRegistry.registerPath(getRoute)
+  app.openapi({ ...getRoute, path: multiSegment(getRoute.path), hide: true }, async (c) => {
+    const topic = checkedTopic(c.req.valid('param').topic)
+    if (!canReadTopic(c.var.token.scope, topic)) throw errForbidden.with(`no read scope for "${topic}"`)
+    const [message] = await c.var.deps.bus.retained(topic)
+    if (!message) throw errNoRetained.with(topic)
+    return messageResponse(c, message) as never
+  })
+
+  app.openAPIRegistry.registerPath(deleteRoute)
+  app.openapi({ ...deleteRoute, path: multiSegment(deleteRoute.path), hide: true }, async (c) => {
+    const topic = checkedTopic(c.req.valid('param').topic)
+    // Clearing is a publish (an empty retained message), so it needs publish scope.
+    if (!canPublish(c.var.token.scope, topic)) throw errForbidden.with(`no publish scope for "${topic}"`)
+    await c.var.deps.bus.clearRetained(topic)
+    return c.body(null, 204)
+  })
+  return app
+}

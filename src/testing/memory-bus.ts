@@ -1,0 +1,54 @@
+/** An in-memory Bus: retained messages and fan-out to subscribers, for tests and the minimal Worker. */
+import type { Bus, BusStatus, Message, PublishReceipt, Unsubscribe } from '../ports.js'
+import { matchTopic } from '../topic/match.js'
+
+interface Subscriber {
+  filters: string[]
+  onMessage: (m: Message) => void
+}
+
+export class MemoryBus implements Bus {
+  readonly published: Message[] = []
+  private readonly retainedByTopic = new Map<string, Message>()
+  private readonly subscribers = new Set<Subscriber>()
+  /** When set, publish fails with this error (to test 503 paths). */
+  failWith: Error | undefined
+  private counter = 0
+
+  async publish(message: Message): Promise<PublishReceipt> {
+    if (this.failWith) throw this.failWith
+    this.published.push(message)
+    if (message.retain) {
+      if (message.payload.byteLength === 0) this.retainedByTopic.delete(message.topic)
+      else this.retainedByTopic.set(message.topic, message)
+    }
+    for (const s of [...this.subscribers]) {
+      if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage({ ...message, retain: false })
+    }
+    return { id: `mem-${++this.counter}` }
+  }
+
+  async subscribe(topicFilters: string[], onMessage: (m: Message) => void): Promise<Unsubscribe> {
+    const sub: Subscriber = { filters: topicFilters, onMessage }
+    this.subscribers.add(sub)
+    return async () => {
+      this.subscribers.delete(sub)
+    }
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size
+  }
+
+  async retained(topicFilter: string): Promise<Message[]> {
+    return [...this.retainedByTopic.values()].filter((m) => matchTopic(topicFilter, m.topic))
+  }
+
+  async clearRetained(topicName: string): Promise<void> {
+    this.retainedByTopic.delete(topicName)
+  }
+
+  status(): BusStatus {
+    return { kind: 'memory', connected: true, clients: 0, messagesIn: this.published.length, messagesOut: 0 }
+  }
+}

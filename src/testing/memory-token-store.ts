@@ -1,0 +1,25 @@
+/** An in-memory TokenStore. */
+import type { TokenRecord, TokenStore } from '../ports.js'
+
+export class MemoryTokenStore implements TokenStore {
+  private readonly records = new Map<string, TokenRecord>()
+
+  async create(record: TokenRecord): Promise<void> {
+    if (this.records.has(record.id)) throw new Error(`token ${record.id} exists`)
+    this.records.set(record.id, structuredClone(record))
+  }
+  async get(id: string): Promise<TokenRecord | undefined> {
+    const r = this.records.get(id)
+    return r ? structuredClone(r) : undefined
+  }
+  async list(): Promise<TokenRecord[]> {
+    return [...this.records.values()].map((r) => structuredClone(r))
+  }
+  async revoke(id: string): Promise<boolean> {
+    return this.records.delete(id)
+  }
+  async touch(id: string, at: number): Promise<void> {
+    const r = this.records.get(id)
+    if (r) r.lastUsedAt = at
+  }
+}

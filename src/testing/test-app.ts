@@ -1,0 +1,38 @@
+/** An app built on fakes, with an admin token and a helper to mint scoped tokens. */
+import { createApp } from '../app.js'
+import { issueToken } from '../auth/token.js'
+import { createMetrics } from '../metrics.js'
+import type { Deps, Scope } from '../ports.js'
+import { MemoryBus } from './memory-bus.js'
+import { MemoryTokenStore } from './memory-token-store.js'
+import { RecordingLogger } from './recording-logger.js'
+
+export async function createTestApp(overrides: Partial<Deps> = {}) {
+  const bus = new MemoryBus()
+  const tokens = new MemoryTokenStore()
+  const log = new RecordingLogger()
+  const deps: Deps = {
+    bus,
+    tokens,
+    now: () => Date.now(),
+    defer: () => {},
+    log,
+    metrics: createMetrics(),
+    limits: { maxPayloadBytes: 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10 },
+    ...overrides,
+  }
+  const app = createApp(() => deps)
+  const mint = async (scope: Partial<Scope>, name = 'test') => {
+    const { token, record } = await issueToken(name, { publish: [], read: [], admin: false, ...scope }, Date.now())
+    await tokens.create(record)
+    return token
+  }
+  const admin = await mint({ admin: true, publish: ['#'], read: ['#'] }, 'admin')
+  const call = (path: string, init: RequestInit & { token?: string | null } = {}) => {
+    const headers = new Headers(init.headers)
+    const token = init.token === undefined ? admin : init.token
+    if (token) headers.set('authorization', `Bearer ${token}`)
+    return app.request(path, { ...init, headers })
+  }
+  return { app, deps, bus, tokens, log, admin, mint, call }
+}

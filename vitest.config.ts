@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config'
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'core', environment: 'node', include: ['src/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'broker',
+          environment: 'node',
+          include: ['broker/**/*.test.ts', 'test/**/*.test.ts'],
+          // Real brokers, child processes and sockets: give them time, and keep files apart on 2 cores.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        test: {
+          name: 'worker',
+          include: ['worker/**/*.test.ts'],
+          // without this, importing mqtt-packet under vitest fails with
+          // "Cannot redefine property: Symbol(nodejs.util.promisify.custom)"
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet'] } } },
+        },
+      },
+    ],
+  },
+})
