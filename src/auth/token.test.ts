@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryTokenStore } from '../testing/memory-token-store.js'
+import { sha256Hex } from '../util/bytes.js'
+import { bearerFrom, canPublish, canReadFilter, canReadTopic, ENV_ADMIN_RECORD, issueToken, verifyToken } from './token.js'
+
+const scope = { publish: ['home/+/set'], read: ['home/#'], admin: false }
+
+describe('tokens', () => {
+  it('verifies an issued token and stores only its hash', async () => {
+    const store = new MemoryTokenStore()
+    const { token, record } = await issueToken('t', scope, 1)
+    await store.create(record)
+    expect(token).toMatch(/^pb_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/)
+    expect(JSON.stringify(await store.list())).not.toContain(token.split('_')[2])
+    expect((await verifyToken(store, token))?.id).toBe(record.id)
+  })
+  it('refuses a token whose secret differs by one character', async () => {
+    const store = new MemoryTokenStore()
+    const { token, record } = await issueToken('t', scope, 1)
+    await store.create(record)
+    const last = token.at(-1) === 'A' ? 'B' : 'A'
+    expect(await verifyToken(store, token.slice(0, -1) + last)).toBeUndefined()
+  })
+  it('refuses a revoked token', async () => {
+    const store = new MemoryTokenStore()
+    const { token, record } = await issueToken('t', scope, 1)
+    await store.create(record)
+    await store.revoke(record.id)
+    expect(await verifyToken(store, token)).toBeUndefined()
+  })
+  it('accepts the environment admin token by its hash', async () => {
+    const store = new MemoryTokenStore()
+    const hash = await sha256Hex('a-long-admin-token-from-env')
+    expect(await verifyToken(store, 'a-long-admin-token-from-env', hash)).toBe(ENV_ADMIN_RECORD)
+    expect(await verifyToken(store, 'a-long-admin-token-from-enx', hash)).toBeUndefined()
+  })
+  it('reads only the Bearer scheme', () => {
+    expect(bearerFrom('Bearer abc')).toBe('abc')
+    expect(bearerFrom('bearer abc ')).toBe('abc')
+    expect(bearerFrom('Basic abc')).toBeUndefined()
+    expect(bearerFrom(undefined)).toBeUndefined()
+  })
+  it('checks scopes by topic filter', () => {
+    expect(canPublish(scope, 'home/lamp/set')).toBe(true)
+    expect(canPublish(scope, 'home/lamp/state')).toBe(false)
+    expect(canReadTopic(scope, 'home/lamp/state')).toBe(true)
+    expect(canReadFilter(scope, 'home/+/state')).toBe(true)
+    expect(canReadFilter(scope, '#')).toBe(false)
+  })
+})

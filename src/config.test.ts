@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig, parseDuration } from './config.js'
+
+function problems(file: unknown, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(file, env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
+}
+
+describe('parseConfig', () => {
+  it('has a default for every key', () => {
+    const c = parseConfig(undefined, {})
+    expect(c.mqtt.port).toBe(1883)
+    expect(c.http.port).toBe(8080)
+    expect(c.dataDir).toBe('./data')
+    expect(c.http.maxPayloadBytes).toBe(262144)
+    expect(c.mqtt.allowAnonymous).toBe(false)
+    expect(c.mqtt.noDelay).toBe(true)
+  })
+  it('lets the environment override the file', () => {
+    const c = parseConfig({ mqtt: { port: 1000 }, http: { port: 2000 } }, {
+      POSTBRIDGE_MQTT_PORT: '1884',
+      POSTBRIDGE_HTTP_PORT: '8081',
+      POSTBRIDGE_HOST: '127.0.0.1',
+      POSTBRIDGE_DATA_DIR: '/var/lib/pb',
+      POSTBRIDGE_ADMIN_TOKEN: 'sixteen-chars-long',
+    })
+    expect([c.mqtt.port, c.http.port, c.host, c.dataDir, c.adminToken]).toEqual([1884, 8081, '127.0.0.1', '/var/lib/pb', 'sixteen-chars-long'])
+  })
+  it('names an unknown key, nested or not', () => {
+    expect(problems({ mqtt: { prot: 1 } })).toEqual(['unknown key "mqtt.prot"'])
+    expect(problems({ colour: 'red' })).toEqual(['unknown key "colour"'])
+  })
+  it('reports every bad key at once', () => {
+    const p = problems({ mqtt: { port: 70000 }, http: { requestTimeout: 'soon' } })
+    expect(p).toHaveLength(2)
+    expect(p.join('\n')).toMatch(/mqtt\.port/)
+    expect(p.join('\n')).toMatch(/http\.requestTimeout: "soon" is not a duration/)
+  })
+  it('names a bad environment variable', () => {
+    expect(problems({}, { POSTBRIDGE_MQTT_PORT: 'abc' })[0]).toMatch(/^POSTBRIDGE_MQTT_PORT: "abc"/)
+  })
+  it('refuses secrets in the file: adminToken is not a key', () => {
+    expect(problems({ adminToken: 'x' })).toEqual(['unknown key "adminToken"'])
+  })
+  it('refuses a short admin token', () => {
+    expect(problems({}, { POSTBRIDGE_ADMIN_TOKEN: 'short' })[0]).toMatch(/POSTBRIDGE_ADMIN_TOKEN/)
+  })
+  it('refuses a file that is not a mapping', () => {
+    expect(problems(['a'])[0]).toMatch(/mapping/)
+  })
+  it('validates MQTT user ACL filters', () => {
+    expect(problems({ mqtt: { users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1$a$b', publish: ['a/#/b'] }] } })[0]).toMatch(/mqtt\.users\.0\.publish\.0/)
+  })
+})
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    ['250ms', 250],
+    ['1.5h', 5_400_000],
+    [1000, 1000],
+  ])('%s is %d ms', (v, ms) => expect(parseDuration(v)).toBe(ms))
+  it.each(['soon', '-5s', '5 parsecs', ''])('%j is not a duration', (v) => expect(parseDuration(v)).toBeUndefined())
+})
