@@ -1,0 +1,161 @@
+/** `postbridge <command>`: start the home node, and manage tokens and MQTT users in its data directory. */
+import { parseArgs } from 'node:util'
+import { ADMIN_SCOPE, issueToken } from '../src/auth/token.js'
+import { hashPassword } from '../src/auth/password.js'
+import { ConfigError, type Config } from '../src/config.js'
+import { validateTopicFilter } from '../src/topic/validate.js'
+import { loadConfig } from './config-file.js'
+import { startHome } from './home.js'
+import { createLogger } from './logger.js'
+import { openDatabase } from './store/db.js'
+import { SqliteTokenStore } from './store/tokens-sqlite.js'
+import { SqliteUserStore } from './store/users-sqlite.js'
+
+const USAGE = `usage: postbridge <command> [options]
+
+commands:
+  start [--config FILE]                      run the home node (broker + HTTP API)
+  token create --name NAME [--publish FILTER]... [--read FILTER]... [--admin]
+  token list
+  token revoke ID
+  user add USERNAME [--publish FILTER]... [--subscribe FILTER]...   (password on stdin)
+  user list
+  user remove USERNAME
+  hash-password                              read a password on stdin, print its hash for the config file
+
+Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
+
+class UsageError extends Error {}
+
+async function readStdinLine(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  if (!text) throw new UsageError('no password on stdin (e.g. echo -n secret | postbridge user add alice)')
+  return text
+}
+
+function checkedFilters(filters: string[], flag: string): string[] {
+  for (const f of filters) {
+    const reason = validateTopicFilter(f)
+    if (reason) throw new UsageError(`--${flag} "${f}": ${reason}`)
+  }
+  return filters
+}
+
+async function start(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel)
+  const home = await startHome(config, log)
+  if (home.generatedAdminToken) {
+    process.stderr.write(
+      `\nFirst start: an admin token was generated. It is shown this once and stored only as a hash:\n\n  ${home.generatedAdminToken}\n\n` +
+        `Use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
+    )
+  }
+  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1) // a second signal means "now"
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    home.close().then(
+      () => {
+        log.info({}, 'stopped')
+        process.exit(0)
+      },
+      (err) => {
+        log.error({ err: String(err) }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+async function tokenCommand(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args
+  const db = openDatabase(config.dataDir)
+  try {
+    const tokens = new SqliteTokenStore(db)
+    if (sub === 'create') {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, publish: { type: 'string', multiple: true }, read: { type: 'string', multiple: true }, admin: { type: 'boolean' } } })
+      if (!values.name) throw new UsageError('token create needs --name')
+      const scope = values.admin ? ADMIN_SCOPE : { publish: checkedFilters(values.publish ?? [], 'publish'), read: checkedFilters(values.read ?? [], 'read'), admin: false }
+      const { token, record } = await issueToken(values.name, scope, Date.now())
+      await tokens.create(record)
+      process.stdout.write(`${token}\n`)
+    } else if (sub === 'list') {
+      for (const t of await tokens.list()) {
+        process.stdout.write(`${t.id}\t${t.name}\t${t.scope.admin ? 'admin' : `publish=${t.scope.publish.join(',')} read=${t.scope.read.join(',')}`}\t${new Date(t.createdAt).toISOString()}\n`)
+      }
+    } else if (sub === 'revoke') {
+      const id = rest[0]
+      if (!id) throw new UsageError('token revoke needs an ID')
+      if (!(await tokens.revoke(id))) throw new UsageError(`no token "${id}"`)
+      process.stdout.write(`revoked ${id}\n`)
+    } else {
+      throw new UsageError(`unknown token command "${sub ?? ''}"`)
+    }
+  } finally {
+    db.close()
+  }
+}
+
+async function userCommand(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args
+  const db = openDatabase(config.dataDir)
+  try {
+    const users = new SqliteUserStore(db, config.mqtt.users)
+    if (sub === 'add') {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { publish: { type: 'string', multiple: true }, subscribe: { type: 'string', multiple: true } } })
+      const username = positionals[0]
+      if (!username) throw new UsageError('user add needs a USERNAME')
+      const publish = checkedFilters(values.publish ?? [`devices/${username}/#`], 'publish')
+      const subscribe = checkedFilters(values.subscribe ?? [`devices/${username}/#`], 'subscribe')
+      users.put({ username, passwordHash: await hashPassword(await readStdinLine()), publish, subscribe })
+      process.stdout.write(`user ${username}: publish ${publish.join(', ')}; subscribe ${subscribe.join(', ')}\n`)
+    } else if (sub === 'list') {
+      for (const u of users.list()) process.stdout.write(`${u.username}\tpublish=${u.publish.join(',')}\tsubscribe=${u.subscribe.join(',')}\n`)
+    } else if (sub === 'remove') {
+      const username = rest[0]
+      if (!username) throw new UsageError('user remove needs a USERNAME')
+      if (!users.remove(username)) throw new UsageError(`no stored user "${username}"`)
+      process.stdout.write(`removed ${username}\n`)
+    } else {
+      throw new UsageError(`unknown user command "${sub ?? ''}"`)
+    }
+  } finally {
+    db.close()
+  }
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  // --config may stand anywhere after the command.
+  const configAt = rest.indexOf('--config')
+  const configFlag = configAt >= 0 ? rest[configAt + 1] : undefined
+  if (configAt >= 0 && !configFlag) throw new UsageError('--config needs a FILE')
+  const args = configAt >= 0 ? [...rest.slice(0, configAt), ...rest.slice(configAt + 2)] : rest
+  const config = loadConfig(configFlag, env)
+  if (command === 'start') {
+    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`)
+    await start(config)
+  } else if (command === 'token') await tokenCommand(config, args)
+  else if (command === 'user') await userCommand(config, args)
+  else if (command === 'hash-password') process.stdout.write(`${await hashPassword(await readStdinLine())}\n`)
+  else throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+}
+
+main(process.argv.slice(2), process.env).catch((err: unknown) => {
+  // One line, naming the key or value: no stack for the user's mistakes.
+  if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
+  else if (err instanceof UsageError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
+  else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})

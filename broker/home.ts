@@ -1,0 +1,158 @@
+/** The home node: one process holding the broker, the HTTP API, and the features, over one data directory. */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { getRequestListener } from '@hono/node-server'
+import { WebSocketServer } from 'ws'
+import { createApp } from '../src/app.js'
+import type { Config } from '../src/config.js'
+import { createMetrics } from '../src/metrics.js'
+import type { Bus, Deps, Logger } from '../src/ports.js'
+import { bootstrapAdminToken } from './admin-token.js'
+import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
+import { openDatabase, type Db } from './store/db.js'
+import { SqliteTokenStore } from './store/tokens-sqlite.js'
+import { SqliteUserStore } from './store/users-sqlite.js'
+
+export interface Home {
+  httpUrl: string
+  httpPort: number
+  mqttPort: number
+  bus: Bus
+  deps: Deps
+  db: Db
+  /** The admin token generated on this start (first start without POSTBRIDGE_ADMIN_TOKEN), to show once. */
+  generatedAdminToken?: string
+  /** Stop accepting, let in-flight requests finish (up to the grace period), then close broker and stores. */
+  close(): Promise<void>
+}
+
+/** Something started after the broker and stopped before it (webhook dispatcher, notifier). */
+export interface Feature {
+  name: string
+  close(): Promise<void>
+}
+
+/** How long shutdown waits for in-flight HTTP requests before cutting connections. */
+export const SHUTDOWN_GRACE_MS = 5000
+
+function listen(server: Server, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      if (err.code === 'EADDRINUSE') reject(new Error(`${what} port ${port} on ${host} is already in use`))
+      else if (err.code === 'EACCES') reject(new Error(`${what} port ${port} on ${host} needs privileges`))
+      else reject(new Error(`${what} cannot listen on ${host}:${port}: ${err.message}`))
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+export async function startHome(config: Config, log: Logger): Promise<Home> {
+  const db = openDatabase(config.dataDir)
+  const closers: (() => Promise<void> | void)[] = [() => db.close()]
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close()
+      } catch (err) {
+        log.error({ err: String(err) }, 'error while shutting down')
+      }
+    }
+  }
+  try {
+    const tokens = new SqliteTokenStore(db)
+    const users = new SqliteUserStore(db, config.mqtt.users)
+    const admin = await bootstrapAdminToken(tokens, config.adminToken, Date.now())
+
+    const broker: MqttBroker = await startMqttBroker({
+      dataDir: config.dataDir,
+      host: config.host,
+      port: config.mqtt.port,
+      allowAnonymous: config.mqtt.allowAnonymous,
+      noDelay: config.mqtt.noDelay,
+      maxPacketBytes: config.mqtt.maxPacketBytes,
+      maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
+      users,
+      log,
+    })
+    closers.push(() => broker.close())
+
+    const pending = new Set<Promise<unknown>>()
+    const deps: Deps = {
+      bus: broker.bus,
+      tokens,
+      now: () => Date.now(),
+      defer: (task) => {
+        pending.add(task)
+        void task.finally(() => pending.delete(task)).catch(() => {})
+      },
+      log,
+      metrics: createMetrics(),
+      limits: {
+        maxPayloadBytes: config.http.maxPayloadBytes,
+        maxRequestTimeoutMs: config.http.maxRequestTimeout,
+        defaultRequestTimeoutMs: config.http.requestTimeout,
+        maxBulk: config.http.maxBulk,
+      },
+    }
+    const features: Feature[] = []
+    // --- features: each adds its port to deps and its closer to features ---
+
+    // --- end of features ---
+    closers.push(async () => {
+      for (const f of features.reverse()) await f.close()
+      await Promise.allSettled([...pending])
+    })
+
+    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
+    const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
+    const inFlight = new Set<IncomingMessage>()
+    server.on('request', (req: IncomingMessage) => {
+      // Event streams never finish by themselves: they are not waited for at shutdown.
+      if (req.url?.startsWith('/v1/subscribe')) return
+      inFlight.add(req)
+      req.once('close', () => inFlight.delete(req))
+    })
+    const wss = new WebSocketServer({ noServer: true })
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '').split('?')[0]
+      if (path !== '/mqtt') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+        return
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => broker.handleWebSocket(ws, req))
+    })
+    const httpPort = await listen(server, config.http.port, config.host, 'HTTP')
+    closers.push(async () => {
+      wss.close()
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS
+      while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      server.closeAllConnections()
+      await closed
+    })
+
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+    return {
+      httpUrl: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
+      httpPort,
+      mqttPort: broker.tcpPort,
+      bus: broker.bus,
+      deps,
+      db,
+      ...(admin.generated ? { generatedAdminToken: admin.generated } : {}),
+      close: closeAll,
+    }
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+}
