@@ -18,7 +18,12 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { POSTBRIDGE_ADMIN_TOKEN: 'worker-test-admin-token-0123456789' } },
+          }),
+        ],
         test: {
           name: 'worker',
           include: ['worker/**/*.test.ts'],
