@@ -23,6 +23,8 @@ export interface Message {
 export interface PublishReceipt {
   /** Unique id of this message inside Postbridge (not the MQTT packet id). */
   id: string
+  /** Set when the message was stored for later delivery (the edge while home is offline): the route answers 202. */
+  queued?: boolean
 }
 
 export type Unsubscribe = () => Promise<void>

@@ -41,7 +41,10 @@ export function messageFromEnvelope(envelope: PublishEnvelope, where = ''): Mess
 }
 
 /** Publishes through the bus; a broker failure is a 503, not a 500, since the caller may retry. */
-export async function publishToBus(deps: Deps, message: Message): Promise<{ id: string; topic: string; qos: number; retain: boolean; bytes: number }> {
+export async function publishToBus(
+  deps: Deps,
+  message: Message,
+): Promise<{ id: string; topic: string; qos: number; retain: boolean; bytes: number; queued?: true }> {
   let receipt
   try {
     receipt = await deps.bus.publish(message)
@@ -49,5 +52,11 @@ export async function publishToBus(deps: Deps, message: Message): Promise<{ id: 
     deps.log.warn({ err: String(err), topic: message.topic }, 'publish failed')
     throw errBusUnavailable.with(err instanceof Error ? err.message : String(err))
   }
-  return { id: receipt.id, topic: message.topic, qos: message.qos, retain: message.retain, bytes: message.payload.byteLength }
+  const base = { id: receipt.id, topic: message.topic, qos: message.qos, retain: message.retain, bytes: message.payload.byteLength }
+  return receipt.queued ? { ...base, queued: true } : base
+}
+
+/** 202 when the bus only stored the message for later (the edge while home is offline), else 200. */
+export function publishStatus(results: { queued?: true }[]): 200 | 202 {
+  return results.some((r) => r.queued) ? 202 : 200
 }

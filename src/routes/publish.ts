@@ -4,7 +4,7 @@ import { errInvalidRequest } from '../errors.js'
 import type { Message } from '../ports.js'
 import { readBodyLimited } from './body.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
-import { checkPublish, messageFromEnvelope, publishToBus } from './publish-message.js'
+import { checkPublish, messageFromEnvelope, publishStatus, publishToBus } from './publish-message.js'
 import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
 
 const rawRoute = createRoute({
@@ -21,6 +21,7 @@ const rawRoute = createRoute({
   },
   responses: {
     200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
+    202: { description: 'Queued at the edge while home is offline; delivered in order when it reconnects', content: { 'application/json': { schema: receiptSchema } } },
     ...problems(400, 401, 403, 413, 503),
   },
 })
@@ -34,6 +35,7 @@ const jsonRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: publishEnvelopeSchema } } } },
   responses: {
     200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
+    202: { description: 'Queued at the edge while home is offline; delivered in order when it reconnects', content: { 'application/json': { schema: receiptSchema } } },
     ...problems(400, 401, 403, 413, 503),
   },
 })
@@ -48,6 +50,7 @@ const bulkRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: z.array(publishEnvelopeSchema) } } } },
   responses: {
     200: { description: 'All accepted by the broker', content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } } },
+    202: { description: 'Some queued at the edge while home is offline', content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } } },
     ...problems(400, 401, 403, 413, 503),
   },
 })
@@ -67,14 +70,15 @@ export function publishRoutes() {
     })
     const results = []
     for (const m of messages) results.push(await publishToBus(deps, m))
-    return c.json({ results }, 200)
+    return c.json({ results }, publishStatus(results))
   })
 
   app.openapi(jsonRoute, async (c) => {
     const deps = c.var.deps
     const message = messageFromEnvelope(c.req.valid('json'))
     checkPublish(deps, c.var.token.scope, message)
-    return c.json(await publishToBus(deps, message), 200)
+    const receipt = await publishToBus(deps, message)
+    return c.json(receipt, publishStatus([receipt]))
   })
 
   app.openAPIRegistry.registerPath(rawRoute)
@@ -93,7 +97,8 @@ export function publishRoutes() {
       ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { properties: { contentType } } : {}),
     }
     checkPublish(deps, c.var.token.scope, message)
-    return c.json(await publishToBus(deps, message), 200)
+    const receipt = await publishToBus(deps, message)
+    return c.json(receipt, publishStatus([receipt]))
   })
   return app
 }

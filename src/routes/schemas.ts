@@ -49,6 +49,7 @@ export const receiptSchema = z
     qos: z.number().int(),
     retain: z.boolean(),
     bytes: z.number().int(),
+    queued: z.boolean().optional().openapi({ description: 'true when the message is held for later delivery (202)' }),
   })
   .openapi('PublishReceipt')
 

@@ -13,6 +13,8 @@ export class MemoryBus implements Bus {
   private readonly subscribers = new Set<Subscriber>()
   /** When set, publish fails with this error (to test 503 paths). */
   failWith: Error | undefined
+  /** When true, publish answers like the edge while home is offline: stored for later, `queued: true`. */
+  queueing = false
   private counter = 0
 
   async publish(message: Message): Promise<PublishReceipt> {
@@ -25,7 +27,7 @@ export class MemoryBus implements Bus {
     for (const s of [...this.subscribers]) {
       if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage({ ...message, retain: false })
     }
-    return { id: `mem-${++this.counter}` }
+    return this.queueing ? { id: `mem-${++this.counter}`, queued: true } : { id: `mem-${++this.counter}` }
   }
 
   async subscribe(topicFilters: string[], onMessage: (m: Message) => void): Promise<Unsubscribe> {
