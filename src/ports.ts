@@ -113,6 +113,8 @@ export interface Deps {
   newId?(): string
   /** Optional: extra facts for /v1/health (link state, store). */
   health?(): Promise<Record<string, unknown>> | Record<string, unknown>
+  /** Optional: door sensors and phone alerts (src/notify/); /v1/sensors and /v1/notifiers answer 501 without it. */
+  notify?: import('./notify/ports.js').NotifyService
 }
 
 export interface ApiLimits {
