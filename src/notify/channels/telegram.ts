@@ -1,0 +1,21 @@
+/**
+ * Telegram Bot API (https://core.telegram.org/bots/api#sendmessage): POST /bot<token>/sendMessage with JSON
+ * chat_id and text. Plain text, no parse_mode: a sensor name with "_" or "*" would otherwise break Markdown.
+ */
+import type { Alert } from '../model.js'
+import type { TelegramNotifier } from './types.js'
+
+export function telegramRequest(n: TelegramNotifier, alert: Alert): Request {
+  const lines = [alert.title, alert.body, ...(alert.click ? [alert.click] : [])]
+  const body = {
+    chat_id: n.chatId,
+    text: lines.join('\n'),
+    // Telegram has no priority; low-priority alerts arrive without a sound.
+    ...(alert.priority <= 2 ? { disable_notification: true } : {}),
+  }
+  return new Request(`${n.apiBase.replace(/\/+$/, '')}/bot${n.botToken}/sendMessage`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
