@@ -1,6 +1,7 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
 import { validateTopicFilter } from './topic/validate.js'
+import { webhooksConfigSchema } from './webhooks/config.js'
 
 /** Durations as `250ms`, `90s`, `15m`, `24h`, `7d`, or a number of milliseconds. */
 export function parseDuration(value: string | number): number | undefined {
@@ -60,6 +61,8 @@ export const configSchema = z.strictObject({
     maxRequestTimeout: durationMs.default(60_000),
     maxBulk: z.number().int().positive().default(1000),
   }).prefault({}),
+  /** Lazy: webhooks/config.ts imports durationMs from this module. */
+  webhooks: z.lazy(() => webhooksConfigSchema()),
 })
 
 export type Config = z.output<typeof configSchema> & {

@@ -1,0 +1,38 @@
+/** A fetch that records requests and answers from a script, for webhook policy tests. */
+
+export interface RecordedRequest {
+  url: string
+  headers: Record<string, string>
+  body: string
+  signal: AbortSignal | undefined
+}
+
+/** Answers a request: a status, a Response, 'network-error', or 'hang' (never answers until aborted). */
+export type FakeAnswer = number | Response | 'network-error' | 'hang'
+
+export class FakeFetch {
+  readonly requests: RecordedRequest[] = []
+  constructor(public answer: (request: RecordedRequest, index: number) => FakeAnswer = () => 200) {}
+
+  /** The bodies sent to a URL, parsed, in order. */
+  bodiesTo(url: string): Record<string, unknown>[] {
+    return this.requests.filter((r) => r.url === url).map((r) => JSON.parse(r.body) as Record<string, unknown>)
+  }
+
+  readonly fetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const headers: Record<string, string> = {}
+    new Headers(init?.headers).forEach((v, k) => (headers[k] = v))
+    const request: RecordedRequest = { url: String(input), headers, body: String(init?.body ?? ''), signal: init?.signal ?? undefined }
+    this.requests.push(request)
+    const answer = this.answer(request, this.requests.length - 1)
+    if (answer === 'network-error') throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } })
+    if (answer === 'hang') {
+      return new Promise<Response>((_, reject) => {
+        const signal = init?.signal
+        if (signal?.aborted) reject(signal.reason)
+        signal?.addEventListener('abort', () => reject(signal.reason))
+      })
+    }
+    return typeof answer === 'number' ? new Response(null, { status: answer }) : answer
+  }) as typeof fetch
+}

@@ -1,0 +1,27 @@
+/** The JSON body of a webhook request, rendered once per message so every retry signs the same bytes. */
+import { toEnvelope } from '../message.js'
+import type { Message } from '../ports.js'
+import { randomBytes, toBase64Url } from '../util/bytes.js'
+
+/** `msg_` + time (so ids sort by arrival) + randomness. */
+export function newMessageId(nowMs: number): string {
+  return `msg_${nowMs.toString(36).padStart(9, '0')}${toBase64Url(randomBytes(12))}`
+}
+
+/**
+ * `{"id","topic","payload","encoding","qos","retain","receivedAt","properties"}`; payload is UTF-8 text when the
+ * bytes are valid UTF-8, else base64 (and `encoding` says which). `properties` is `{}` when the message had none.
+ */
+export function renderWebhookBody(message: Message, messageId: string, receivedAtMs: number): string {
+  const envelope = toEnvelope(message)
+  return JSON.stringify({
+    id: messageId,
+    topic: envelope.topic,
+    payload: envelope.payload,
+    encoding: envelope.encoding,
+    qos: envelope.qos,
+    retain: envelope.retain,
+    receivedAt: new Date(receivedAtMs).toISOString(),
+    properties: envelope.properties ?? {},
+  })
+}

@@ -1,0 +1,110 @@
+/** One delivery attempt: a POST with a timeout. Returns a result and never throws; the caller decides about retries. */
+
+export interface DeliveryRequest {
+  url: string
+  /** Signature headers and the user's extra headers. */
+  headers: Record<string, string>
+  body: string
+  timeoutMs: number
+  /** Aborts the attempt when the dispatcher shuts down. */
+  signal?: AbortSignal
+}
+
+export interface DeliveryResult {
+  ok: boolean
+  status?: number
+  error?: string
+  durationMs: number
+  /** From a Retry-After header on a failure: the receiver asked us to wait this long. */
+  retryInMs?: number
+  /** 410 Gone: the receiver wants no more deliveries. */
+  gone?: boolean
+}
+
+/** Response bytes read so the connection can be reused; beyond this it is cancelled. */
+const MAX_RESPONSE_BYTES = 64 * 1024
+/** A Retry-After longer than a day is taken as a day: the attempt and age limits still apply. */
+const MAX_RETRY_AFTER_MS = 86_400_000
+
+/** Delta-seconds or an HTTP date, as RFC 9110 §10.2.3 allows; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined
+  const trimmed = value.trim()
+  let ms: number
+  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000
+  else {
+    const at = Date.parse(trimmed)
+    if (Number.isNaN(at)) return undefined
+    ms = at - nowMs
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms))
+}
+
+function describeError(err: unknown, timeoutMs: number): string {
+  if (err instanceof DOMException && err.name === 'TimeoutError') return `timeout after ${timeoutMs} ms`
+  if (err instanceof DOMException && err.name === 'AbortError') return 'aborted: shutting down'
+  if (err instanceof Error) {
+    // undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause
+    if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`
+    if (cause?.message) return cause.message
+    return err.message
+  }
+  return String(err)
+}
+
+/** Reads (and drops) a small response so keep-alive connections stay usable; cancels a large one. */
+async function drain(body: ReadableStream<Uint8Array> | null, signal: AbortSignal): Promise<void> {
+  if (!body) return
+  const reader = body.getReader()
+  // Not every fetch ties the body to the signal: cancel the read ourselves so a stalled body cannot outlive the timeout.
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => {})
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    let total = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (signal.aborted) throw signal.reason
+      if (done) return
+      total += value.byteLength
+      if (total > MAX_RESPONSE_BYTES) {
+        await reader.cancel()
+        return
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** POSTs the body once. Any 2xx is success; anything else, a network error or the timeout is a failure. */
+export async function deliverOnce(fetchFn: typeof fetch, request: DeliveryRequest, now: () => number): Promise<DeliveryResult> {
+  const started = now()
+  const timeout = AbortSignal.timeout(request.timeoutMs)
+  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout
+  try {
+    const response = await fetchFn(request.url, {
+      method: 'POST',
+      headers: { ...request.headers, 'content-type': 'application/json' },
+      body: request.body,
+      signal,
+      // A redirect could lead past the URL policy (to 127.0.0.1, say): a 3xx is a failure like any non-2xx.
+      redirect: 'manual',
+    })
+    // The timeout covers the body as well: a receiver that sends headers and then stalls is still a failure.
+    await drain(response.body, signal)
+    const durationMs = now() - started
+    const status = response.status
+    if (status >= 200 && status < 300) return { ok: true, status, durationMs }
+    const retryInMs = parseRetryAfter(response.headers.get('retry-after'), now())
+    return {
+      ok: false,
+      status,
+      durationMs,
+      ...(status === 410 ? { gone: true } : {}),
+      ...(retryInMs !== undefined ? { retryInMs } : {}),
+    }
+  } catch (err) {
+    return { ok: false, error: describeError(err, request.timeoutMs), durationMs: now() - started }
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * The webhook runtime, the same on every runtime: subscribes through the Bus to the filters of enabled webhooks,
+ * appends each matching message to the outbox (a message is accepted for a hook once its row is committed), and
+ * runs one DeliveryLane per webhook. On start the lanes pick up what the outbox still holds.
+ */
+import type { Bus, Logger, Message, MetricLine, Unsubscribe } from '../ports.js'
+import { matchTopic } from '../topic/match.js'
+import { DEFAULT_BACKOFF } from './backoff.js'
+import { newMessageId, renderWebhookBody } from './body.js'
+import type { WebhooksConfig } from './config.js'
+import { syncDeclaredHooks } from './config-sync.js'
+import { deliverOnce } from './deliver.js'
+import { DeliveryLane, type LaneContext } from './lane.js'
+import type { AttemptOutcome, NewOutboxEntry, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
+import type { RetryPolicy } from './retry.js'
+import { timerScheduler } from './scheduler.js'
+import { createWebhookService } from './service.js'
+import { SettleWriter } from './settle-writer.js'
+import { importSigningKey, signatureHeaders } from './sign.js'
+import { checkWebhookUrl, type UrlPolicy } from './url-policy.js'
+
+export interface DispatcherOptions {
+  bus: Bus
+  store: WebhookStore
+  fetch: typeof fetch
+  now(): number
+  log: Logger
+  config: WebhooksConfig
+  scheduler?: Scheduler
+  /** Node passes dns.lookup; without it only literal addresses are checked. */
+  resolve?: Resolver
+  random?: () => number
+  /** Where `secretEnv` of declared hooks is looked up (process.env on Node, bindings on the Worker). */
+  env?: Record<string, string | undefined>
+  /** Rows a lane keeps in memory (default 500); more wait in the store. */
+  laneBuffer?: number
+}
+
+export interface WebhookDispatcher {
+  /** Goes into Deps.webhooks for the /v1/webhooks routes. */
+  service: WebhookService
+  /** Counters for /metrics. */
+  metricLines(): MetricLine[]
+  /** Stops lanes (in-flight attempts are aborted and sent again after a restart), unsubscribes, writes what is queued. */
+  close(): Promise<void>
+}
+
+/** How long a delivery-time URL check (with its DNS lookup) is reused. */
+const URL_CHECK_TTL_MS = 60_000
+/** Attempts kept per webhook in the log; older ones are pruned every PRUNE_EVERY_MS. */
+const KEEP_ATTEMPTS = 1000
+const PRUNE_EVERY_MS = 10 * 60_000
+
+export class Dispatcher {
+  readonly hooks = new Map<string, WebhookRecord>()
+  private readonly lanes = new Map<string, DeliveryLane>()
+  /** Enabled hooks by topic filter: one Bus subscription per distinct filter. */
+  private byFilter = new Map<string, WebhookRecord[]>()
+  private readonly subscriptions = new Map<string, Promise<Unsubscribe>>()
+  private subscriptionChange: Promise<void> = Promise.resolve()
+  private buffer: NewOutboxEntry[] = []
+  private flushQueued = false
+  private readonly writer: SettleWriter
+  private readonly laneContext: LaneContext
+  private readonly urlChecks = new Map<string, { reason: string | undefined; until: number }>()
+  private readonly counters = { matched: 0, enqueueErrors: 0, delivered: 0, retry: 0, dead: 0, gone: 0, test: 0 }
+  private cancelPrune: (() => void) | undefined
+  private closed = false
+  readonly urlPolicy: UrlPolicy
+
+  constructor(readonly options: DispatcherOptions) {
+    const { config } = options
+    this.urlPolicy = { allowPrivate: config.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) }
+    this.writer = new SettleWriter(options.store, options.log)
+    const policy: RetryPolicy = {
+      maxAttempts: config.maxAttempts,
+      maxAgeMs: config.maxAge,
+      backoff: { ...DEFAULT_BACKOFF, baseMs: config.retryBase },
+      random: options.random ?? Math.random,
+    }
+    this.laneContext = {
+      store: options.store,
+      fetch: options.fetch,
+      now: options.now,
+      scheduler: options.scheduler ?? timerScheduler,
+      log: options.log,
+      policy,
+      timeoutMs: config.timeout,
+      bufferLimit: options.laneBuffer ?? 500,
+      checkUrl: (url) => this.checkUrlCached(url),
+      settle: (s) => this.writer.push(s),
+      flushSettlements: () => this.writer.flush(),
+      onGone: (id) => void this.disableGone(id),
+      onOutcome: (outcome) => this.counters[outcome]++,
+    }
+  }
+
+  async start(): Promise<void> {
+    const { store, config, now, env } = this.options
+    await syncDeclaredHooks(store, config.hooks, { env: env ?? {}, now: now(), urlPolicy: this.urlPolicy })
+    for (const hook of await store.listWebhooks()) this.apply(hook)
+    await this.subscriptionChange
+    this.schedulePrune()
+  }
+
+  /** Takes a new or changed hook into the running dispatcher; resolves once its filter is subscribed. */
+  apply(hook: WebhookRecord): Promise<void> {
+    this.hooks.set(hook.id, hook)
+    const lane = this.lanes.get(hook.id)
+    if (lane) lane.update(hook)
+    else this.lanes.set(hook.id, new DeliveryLane(hook, this.laneContext))
+    return this.reindex()
+  }
+
+  /** Stops the lane (aborting an attempt in flight) and deletes the hook with its outbox. */
+  async remove(id: string): Promise<boolean> {
+    this.hooks.delete(id)
+    const lane = this.lanes.get(id)
+    this.lanes.delete(id)
+    await this.reindex()
+    await lane?.stop()
+    await this.writer.flush()
+    return this.options.store.deleteWebhook(id)
+  }
+
+  async replay(id: string): Promise<number> {
+    const lane = this.lanes.get(id)
+    return lane ? lane.replay() : this.options.store.requeue(id, this.options.now())
+  }
+
+  /** Sends a test message now, outside the outbox and its order, and logs the attempt. */
+  async test(hook: WebhookRecord): Promise<TestResult> {
+    const { now } = this.options
+    const at = now()
+    const messageId = newMessageId(at)
+    const topicName = '$postbridge/webhooks/test'
+    const body = renderWebhookBody(
+      { topic: topicName, payload: new TextEncoder().encode(JSON.stringify({ test: true, webhookId: hook.id })), qos: 0, retain: false },
+      messageId,
+      at,
+    )
+    const refused = await checkWebhookUrl(hook.url, this.urlPolicy)
+    const result = refused
+      ? { ok: false, error: `refused: ${refused}`, durationMs: 0 }
+      : await deliverOnce(
+          this.options.fetch,
+          { url: hook.url, headers: { ...hook.headers, ...(await signatureHeaders(await importSigningKey(hook.secret), messageId, now(), body)) }, body, timeoutMs: this.options.config.timeout },
+          now,
+        )
+    this.counters.test++
+    this.writer.push({
+      attempt: {
+        webhookId: hook.id,
+        messageId,
+        topicName,
+        attempt: 1,
+        at,
+        durationMs: result.durationMs,
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        ...(result.error !== undefined ? { error: result.error } : {}),
+        outcome: 'test',
+      },
+    })
+    await this.writer.flush()
+    return { ok: result.ok, durationMs: result.durationMs, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error !== undefined ? { error: result.error } : {}) }
+  }
+
+  metricLines(): MetricLine[] {
+    const c = this.counters
+    const attempts = (outcome: AttemptOutcome, value: number): MetricLine => ({
+      name: 'postbridge_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome.',
+      type: 'counter',
+      value,
+      labels: { outcome },
+    })
+    let backlog = 0
+    for (const lane of this.lanes.values()) backlog += lane.backlog
+    return [
+      { name: 'postbridge_webhook_messages_matched_total', help: 'Messages appended to the webhook outbox (one per matching webhook).', type: 'counter', value: c.matched },
+      { name: 'postbridge_webhook_enqueue_errors_total', help: 'Outbox writes that failed.', type: 'counter', value: c.enqueueErrors },
+      attempts('delivered', c.delivered),
+      attempts('retry', c.retry),
+      attempts('dead', c.dead),
+      attempts('gone', c.gone),
+      attempts('test', c.test),
+      { name: 'postbridge_webhooks', help: 'Webhooks, enabled or not.', type: 'gauge', value: this.hooks.size },
+      { name: 'postbridge_webhook_backlog', help: 'Outbox rows held in memory by the lanes (more may wait in the store).', type: 'gauge', value: backlog },
+    ]
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.cancelPrune?.()
+    this.byFilter = new Map()
+    this.subscriptionChange = this.subscriptionChange.then(() => this.unsubscribeAll())
+    await this.subscriptionChange
+    this.flushBuffer()
+    await Promise.all([...this.lanes.values()].map((lane) => lane.stop()))
+    await this.writer.flush()
+  }
+
+  /** Called by the Bus: append one row per matching enabled hook. Synchronous up to the store call, see flushBuffer. */
+  private onMessage(topicFilter: string, message: Message): void {
+    const hooks = this.byFilter.get(topicFilter)
+    if (!hooks || hooks.length === 0) return
+    const receivedAt = this.options.now()
+    const messageId = newMessageId(receivedAt)
+    const body = renderWebhookBody(message, messageId, receivedAt)
+    for (const hook of hooks) this.buffer.push({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt })
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      // A microtask, not a timer: messages of one burst share a transaction, and the commit still happens before
+      // the publisher's promise continues (an HTTP publish answers 200 only after its rows are in the outbox).
+      queueMicrotask(() => this.flushBuffer())
+    }
+  }
+
+  private flushBuffer(): void {
+    this.flushQueued = false
+    const rows = this.buffer
+    if (rows.length === 0) return
+    this.buffer = []
+    this.counters.matched += rows.length
+    this.options.store.enqueue(rows).then(
+      (entries) => {
+        for (const entry of entries) this.lanes.get(entry.webhookId)?.accept(entry)
+      },
+      (err: unknown) => {
+        this.counters.enqueueErrors += rows.length
+        this.options.log.error({ err: err instanceof Error ? err.message : String(err), count: rows.length }, 'cannot append to the webhook outbox')
+      },
+    )
+  }
+
+  private async disableGone(id: string): Promise<void> {
+    const hook = this.hooks.get(id)
+    if (!hook) return
+    const disabled: WebhookRecord = { ...hook, enabled: false, disabledReason: 'gone', updatedAt: this.options.now() }
+    this.options.log.warn({ webhookId: id, url: hook.url }, 'webhook receiver answered 410 Gone: webhook disabled')
+    try {
+      await this.options.store.putWebhook(disabled)
+    } catch (err) {
+      this.options.log.error({ webhookId: id, err: String(err) }, 'cannot store the disabled webhook')
+    }
+    if (this.hooks.has(id)) await this.apply(disabled)
+  }
+
+  private async checkUrlCached(url: string): Promise<string | undefined> {
+    const now = this.options.now()
+    const cached = this.urlChecks.get(url)
+    if (cached && cached.until > now) return cached.reason
+    const reason = await checkWebhookUrl(url, this.urlPolicy)
+    if (this.urlChecks.size > 10_000) this.urlChecks.clear()
+    this.urlChecks.set(url, { reason, until: now + URL_CHECK_TTL_MS })
+    return reason
+  }
+
+  /** Rebuilds the filter index now, and the Bus subscriptions in the background (serialized). */
+  private reindex(): Promise<void> {
+    const byFilter = new Map<string, WebhookRecord[]>()
+    for (const hook of this.hooks.values()) {
+      if (!hook.enabled) continue
+      const list = byFilter.get(hook.topicFilter)
+      if (list) list.push(hook)
+      else byFilter.set(hook.topicFilter, [hook])
+    }
+    if (this.closed) return this.subscriptionChange
+    this.byFilter = byFilter
+    this.subscriptionChange = this.subscriptionChange.then(() => this.syncSubscriptions()).catch((err: unknown) => {
+      this.options.log.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot subscribe webhook filters')
+    })
+    return this.subscriptionChange
+  }
+
+  private async syncSubscriptions(): Promise<void> {
+    if (this.closed) return
+    for (const [filter, unsubscribe] of this.subscriptions) {
+      if (this.byFilter.has(filter)) continue
+      this.subscriptions.delete(filter)
+      await (await unsubscribe)()
+    }
+    for (const filter of this.byFilter.keys()) {
+      if (this.subscriptions.has(filter)) continue
+      // One subscription per filter: a message matching two filters reaches each filter's hooks once, whatever the
+      // Bus does with overlapping filters of one subscriber.
+      const pending = this.options.bus.subscribe([filter], (m) => this.onMessage(filter, m))
+      this.subscriptions.set(filter, pending)
+      try {
+        await pending
+      } catch (err) {
+        this.subscriptions.delete(filter)
+        throw err
+      }
+    }
+  }
+
+  private async unsubscribeAll(): Promise<void> {
+    const all = [...this.subscriptions.values()]
+    this.subscriptions.clear()
+    for (const pending of all) {
+      try {
+        await (await pending)()
+      } catch (err) {
+        this.options.log.warn({ err: String(err) }, 'webhook unsubscribe failed')
+      }
+    }
+  }
+
+  private schedulePrune(): void {
+    if (this.closed) return
+    void this.options.store.prune(KEEP_ATTEMPTS).catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'cannot prune webhook attempts'))
+    this.cancelPrune = this.laneContext.scheduler.after(PRUNE_EVERY_MS, () => this.schedulePrune())
+  }
+}
+
+/** Starts delivery: syncs the hooks declared in the config, resumes the outbox, subscribes. Fails on a bad declared hook. */
+export async function startWebhookDispatcher(options: DispatcherOptions): Promise<WebhookDispatcher> {
+  const dispatcher = new Dispatcher(options)
+  try {
+    await dispatcher.start()
+  } catch (err) {
+    await dispatcher.close()
+    throw err
+  }
+  return {
+    service: createWebhookService(dispatcher),
+    metricLines: () => dispatcher.metricLines(),
+    close: () => dispatcher.close(),
+  }
+}
