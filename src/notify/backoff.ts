@@ -1,0 +1,38 @@
+/** When to try an alert again, and whether to. Pure. */
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+}
+
+/**
+ * 8 attempts over ~8 minutes: long enough to ride out a router reboot or a provider's brief outage, short enough
+ * that an alert is still worth reading when it arrives.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2000, maxDelayMs: 5 * 60_000 }
+
+/**
+ * Delay before attempt `attempt + 1`: exponential with "equal jitter" (half fixed, half random), so a provider
+ * coming back is not hit by every queued alert in the same second. `random` is in [0, 1).
+ */
+export function retryDelayMs(attempt: number, policy: RetryPolicy, random: number, retryAfterMs?: number): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
+  const jittered = exp / 2 + (exp / 2) * random
+  // A provider's own Retry-After wins when it asks for longer (429 from Telegram or Pushover).
+  return Math.round(retryAfterMs !== undefined ? Math.max(jittered, Math.min(retryAfterMs, policy.maxDelayMs)) : jittered)
+}
+
+/** 5xx, 408 and 429 may pass later; other 4xx (bad token, unknown chat) will not, however often we try. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms from `now`. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
