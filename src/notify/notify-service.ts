@@ -1,0 +1,253 @@
+/**
+ * The door-sensor notifier: loads sensors and notifiers (config file first, then the API's own), watches the
+ * sensors, turns their events into alerts, and answers the /v1/sensors and /v1/notifiers routes.
+ */
+import { ConfigError } from '../config.js'
+import { errConflict, errInvalidRequest, errDeclaredInConfig, errNotFound, errNotifierInUse } from '../errors.js'
+import type { Bus, Logger } from '../ports.js'
+import type { RetryPolicy } from './backoff.js'
+import type { NotifierSpec, SensorSpec } from './config.js'
+import { alertFor, testAlert } from './format.js'
+import type { SensorEvent } from './model.js'
+import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore } from './ports.js'
+import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
+import { resolveSecrets, secretProblems, type Env } from './secrets.js'
+import { AlertSender } from './sender.js'
+import { SensorMonitor } from './sensor-monitor.js'
+import { deliveryView, eventView, notifierView, sensorView } from './views.js'
+
+export interface NotifyServiceOptions {
+  bus: Bus
+  sensors: SensorStore
+  notifiers: NotifierStore
+  scheduler: Scheduler
+  now(): number
+  fetch: typeof fetch
+  log: Logger
+  /** Where `env:NAME` secrets are read (process.env at home, bindings on the Worker). */
+  env: Env
+  /** The `sensors` and `notifiers` sections of the config file. */
+  config?: { sensors: SensorSpec[]; notifiers: NotifierSpec[] }
+  /** Local time for quiet hours and alert texts; the process time zone unless given. */
+  utcOffset?: UtcOffset
+  newId?(): string
+  retry?: Partial<RetryPolicy>
+  random?(): number
+}
+
+export interface RunningNotifyService extends NotifyService {
+  /** Waits until queued sensor updates and alert deliveries under way are done (not scheduled retries). For tests. */
+  settled(): Promise<void>
+  close(): Promise<void>
+}
+
+function checkConfig(config: NonNullable<NotifyServiceOptions['config']>, known: Set<string>, env: Env): void {
+  const problems: string[] = []
+  config.notifiers.forEach((n, i) => {
+    for (const p of secretProblems(n, env)) problems.push(`notifiers.${i}.${p.field}: ${p.message}`)
+  })
+  config.sensors.forEach((s, i) => {
+    s.notify.forEach((id, j) => {
+      if (!known.has(id)) problems.push(`sensors.${i}.notify.${j}: unknown notifier "${id}"`)
+    })
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+}
+
+/** Replaces the config file's entries in a store with the current file, keeping the API's own. */
+async function syncFromConfig<T extends { id: string }>(
+  store: { list(): Promise<(T & { source: string; createdAt: number })[]>; put(r: T & { source: 'config' | 'api'; createdAt: number; updatedAt: number }): Promise<void>; remove(id: string): Promise<boolean> },
+  specs: T[],
+  now: number,
+  log: Logger,
+  what: string,
+): Promise<void> {
+  const existing = new Map((await store.list()).map((r) => [r.id, r]))
+  const wanted = new Set(specs.map((s) => s.id))
+  for (const r of existing.values()) if (r.source === 'config' && !wanted.has(r.id)) await store.remove(r.id)
+  for (const spec of specs) {
+    const old = existing.get(spec.id)
+    if (old?.source === 'api') log.warn({ id: spec.id }, `${what} from the config file replaces the one created through the API`)
+    await store.put({ ...spec, source: 'config', createdAt: old?.createdAt ?? now, updatedAt: now })
+  }
+}
+
+export async function startNotifyService(o: NotifyServiceOptions): Promise<RunningNotifyService> {
+  const newId = o.newId ?? (() => crypto.randomUUID())
+  const offset = o.utcOffset ?? localUtcOffset
+  const config = o.config ?? { sensors: [], notifiers: [] }
+
+  const apiNotifierIds = (await o.notifiers.list()).filter((n) => n.source === 'api').map((n) => n.id)
+  checkConfig(config, new Set([...config.notifiers.map((n) => n.id), ...apiNotifierIds]), o.env)
+  await syncFromConfig(o.notifiers, config.notifiers, o.now(), o.log, 'notifier')
+  await syncFromConfig(o.sensors, config.sensors, o.now(), o.log, 'sensor')
+
+  const notifiers = new Map((await o.notifiers.list()).map((n) => [n.id, n]))
+  const sensors = new Map((await o.sensors.list()).map((s) => [s.id, s]))
+
+  const sender = new AlertSender({
+    fetch: o.fetch,
+    now: o.now,
+    scheduler: o.scheduler,
+    store: o.notifiers,
+    log: o.log,
+    offset,
+    newId,
+    notifier: async (id) => {
+      const n = notifiers.get(id)
+      if (!n) return undefined
+      try {
+        return resolveSecrets(n, o.env)
+      } catch (err) {
+        o.log.error({ notifierId: id, err: String(err) }, 'notifier secret unavailable')
+        return undefined
+      }
+    },
+    ...(o.retry ? { retry: o.retry } : {}),
+    ...(o.random ? { random: o.random } : {}),
+  })
+
+  const dispatch = (sensor: SensorRecord, events: SensorEvent[]) => {
+    for (const event of events) {
+      o.log.info({ sensorId: sensor.id, kind: event.kind, at: event.at }, 'sensor event')
+      if (sensor.alertOn && !sensor.alertOn.includes(event.kind)) continue
+      const alert = alertFor(sensor, event, offset, newId())
+      for (const notifierId of sensor.notify) {
+        if (notifiers.has(notifierId)) sender.send(notifierId, alert, event.id)
+        else o.log.warn({ sensorId: sensor.id, notifierId }, 'sensor names a notifier that does not exist')
+      }
+    }
+  }
+
+  const monitor = new SensorMonitor({ bus: o.bus, store: o.sensors, scheduler: o.scheduler, now: o.now, log: o.log, newId, onEvents: dispatch })
+  for (const sensor of sensors.values()) await monitor.watch(sensor)
+
+  const sensorOf = (id: string): SensorRecord => {
+    const s = sensors.get(id)
+    if (!s) throw errNotFound.with(`no sensor "${id}"`)
+    return s
+  }
+  const notifierOf = (id: string): NotifierRecord => {
+    const n = notifiers.get(id)
+    if (!n) throw errNotFound.with(`no notifier "${id}"`)
+    return n
+  }
+  const checkNotifyIds = (spec: SensorSpec) => {
+    const unknown = spec.notify.filter((id) => !notifiers.has(id))
+    if (unknown.length > 0) throw errInvalidRequest.with(`notify: unknown notifier ${unknown.map((u) => `"${u}"`).join(', ')}`)
+  }
+  const checkSecrets = (spec: NotifierSpec) => {
+    const problems = secretProblems(spec, o.env)
+    if (problems.length > 0) throw errInvalidRequest.with(problems.map((p) => `${p.field}: ${p.message}`).join('; '))
+  }
+  const checkPathId = (id: string, spec: { id: string }) => {
+    if (spec.id !== id) throw errInvalidRequest.with(`id: "${spec.id}" does not match the path ("${id}")`)
+  }
+  const viewOf = (s: SensorRecord) => sensorView(s, monitor.state(s.id), o.now())
+
+  const putSensor = async (spec: SensorSpec, createdAt: number) => {
+    const record: SensorRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
+    await o.sensors.put(record)
+    sensors.set(record.id, record)
+    await monitor.watch(record)
+    return viewOf(record)
+  }
+  const putNotifier = async (spec: NotifierSpec, createdAt: number) => {
+    const record: NotifierRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
+    await o.notifiers.put(record)
+    notifiers.set(record.id, record)
+    return notifierView(record)
+  }
+
+  return {
+    async listSensors() {
+      return [...sensors.values()].sort((a, b) => a.id.localeCompare(b.id)).map(viewOf)
+    },
+    async getSensor(id) {
+      return viewOf(sensorOf(id))
+    },
+    async createSensor(spec) {
+      if (sensors.has(spec.id)) throw errConflict.with(`sensor "${spec.id}" exists`)
+      checkNotifyIds(spec)
+      return putSensor(spec, o.now())
+    },
+    async replaceSensor(id, spec) {
+      checkPathId(id, spec)
+      const old = sensorOf(id)
+      if (old.source === 'config') throw errDeclaredInConfig.with(`sensor "${id}" is declared in the config file; change it there`)
+      checkNotifyIds(spec)
+      return putSensor(spec, old.createdAt)
+    },
+    async deleteSensor(id) {
+      if (sensorOf(id).source === 'config') throw errDeclaredInConfig.with(`sensor "${id}" is declared in the config file; remove it there`)
+      await monitor.unwatch(id)
+      sensors.delete(id)
+      await o.sensors.remove(id)
+    },
+    async sensorEvents(id, query: HistoryQuery) {
+      sensorOf(id)
+      return (await o.sensors.events(id, query)).map(eventView)
+    },
+    async listNotifiers() {
+      return [...notifiers.values()].sort((a, b) => a.id.localeCompare(b.id)).map(notifierView)
+    },
+    async getNotifier(id) {
+      return notifierView(notifierOf(id))
+    },
+    async createNotifier(spec) {
+      if (notifiers.has(spec.id)) throw errConflict.with(`notifier "${spec.id}" exists`)
+      checkSecrets(spec)
+      return putNotifier(spec, o.now())
+    },
+    async replaceNotifier(id, spec) {
+      checkPathId(id, spec)
+      const old = notifierOf(id)
+      if (old.source === 'config') throw errDeclaredInConfig.with(`notifier "${id}" is declared in the config file; change it there`)
+      checkSecrets(spec)
+      return putNotifier(spec, old.createdAt)
+    },
+    async deleteNotifier(id) {
+      if (notifierOf(id).source === 'config') throw errDeclaredInConfig.with(`notifier "${id}" is declared in the config file; remove it there`)
+      const users = [...sensors.values()].filter((s) => s.notify.includes(id)).map((s) => s.id)
+      if (users.length > 0) throw errNotifierInUse.with(`used by sensor ${users.map((u) => `"${u}"`).join(', ')}`, { sensors: users })
+      notifiers.delete(id)
+      await o.notifiers.remove(id)
+    },
+    async testNotifier(id): Promise<AttemptResult> {
+      const record = notifierOf(id)
+      const alert = testAlert(id, o.now(), offset, newId())
+      let result: AttemptResult
+      try {
+        result = await sender.attempt(resolveSecrets(record, o.env), alert)
+      } catch (err) {
+        result = { ok: false, retryable: false, error: err instanceof Error ? err.message : String(err) }
+      }
+      await o.notifiers.recordDelivery({
+        id: newId(),
+        notifierId: id,
+        alertId: alert.id,
+        title: alert.title,
+        attempt: 1,
+        at: o.now(),
+        outcome: 'test',
+        ok: result.ok,
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        ...(result.error ? { error: result.error } : {}),
+      })
+      return result
+    },
+    async deliveries(id, query) {
+      notifierOf(id)
+      return (await o.notifiers.deliveries(id, query)).map(deliveryView)
+    },
+    async settled() {
+      await monitor.idle()
+      await sender.settled()
+    },
+    async close() {
+      await monitor.close()
+      sender.close()
+      await sender.settled()
+    },
+  }
+}
