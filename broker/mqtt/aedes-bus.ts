@@ -1,0 +1,166 @@
+/** The Bus port over the in-process aedes broker: the HTTP API publishes and subscribes as the broker itself. */
+import { randomUUID } from 'node:crypto'
+import type { Bus, BusStatus, Message, MessageProperties, PublishReceipt, Qos, Unsubscribe } from '../../src/ports.js'
+import { matchTopic } from '../../src/topic/match.js'
+import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
+import type { Logger } from '../../src/ports.js'
+import type { BrokerPacket, DeliverFn } from './aedes-internals.js'
+import type { PostbridgeAedes } from './publish-flow.js'
+import type { BrokerStore, StoredPacket } from './persistence.js'
+
+type WireProperties = NonNullable<BrokerPacket['properties']>
+
+/** A view of a Uint8Array as a Buffer, without copying (aedes and mqtt-packet want Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** A copy as a plain Uint8Array: subscribers get their own bytes, not a slice of a socket buffer. */
+function asBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return new Uint8Array(data)
+  if (typeof data === 'string') return new TextEncoder().encode(data)
+  return new Uint8Array(0)
+}
+
+export function toWireProperties(p: MessageProperties | undefined): WireProperties | undefined {
+  if (!p) return undefined
+  const out: WireProperties = {}
+  if (p.contentType !== undefined) out.contentType = p.contentType
+  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
+  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
+  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
+  if (p.correlationData !== undefined) out.correlationData = asBuffer(p.correlationData)
+  if (p.userProperties !== undefined) out.userProperties = p.userProperties
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
+/** MQTT 5 properties that Postbridge carries (topic alias and subscription identifiers stay on the wire). */
+export function fromWireProperties(p: Record<string, unknown> | undefined, nowMs: number, expiryAtMs?: number): MessageProperties | undefined {
+  if (!p && expiryAtMs === undefined) return undefined
+  const out: MessageProperties = {}
+  if (typeof p?.contentType === 'string') out.contentType = p.contentType
+  if (typeof p?.payloadFormatIndicator === 'boolean') out.payloadFormatIndicator = p.payloadFormatIndicator
+  if (typeof p?.messageExpiryInterval === 'number') out.messageExpiryInterval = p.messageExpiryInterval
+  // A stored message's expiry counts down from when it was published [MQTT-3.3.2-6].
+  if (expiryAtMs !== undefined) out.messageExpiryInterval = Math.max(0, Math.ceil((expiryAtMs - nowMs) / 1000))
+  if (typeof p?.responseTopic === 'string') out.responseTopic = p.responseTopic
+  if (p?.correlationData !== undefined) out.correlationData = asBytes(p.correlationData)
+  if (p?.userProperties && typeof p.userProperties === 'object') {
+    out.userProperties = p.userProperties as Record<string, string | string[]>
+  }
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
+function toMessage(packet: BrokerPacket | StoredPacket, retain: boolean, nowMs: number): Message {
+  const properties = fromWireProperties(packet.properties as Record<string, unknown> | undefined, nowMs, packet.messageExpiry as number | undefined)
+  const message: Message = { topic: packet.topic, payload: asBytes(packet.payload), qos: (packet.qos ?? 0) as Qos, retain }
+  if (properties) message.properties = properties
+  return message
+}
+
+export interface AedesBusOptions {
+  aedes: PostbridgeAedes
+  store: BrokerStore
+  log: Logger
+  /** Messages handed to MQTT clients, and extra facts for status().detail (flood guard counters). */
+  stats?: () => { deliveredToClients: number; detail: Record<string, unknown> }
+}
+
+export class AedesBus implements Bus {
+  /** Messages handed to Bus subscribers. */
+  private delivered = 0
+  private readonly aedes: PostbridgeAedes
+
+  constructor(private readonly options: AedesBusOptions) {
+    this.aedes = options.aedes
+  }
+
+  /** Messages delivered to Bus subscribers, for status(). */
+  get deliveredToSubscribers(): number {
+    return this.delivered
+  }
+
+  publish(message: Message): Promise<PublishReceipt> {
+    const reason = validateTopicName(message.topic)
+    if (reason) return Promise.reject(new Error(reason))
+    if (message.qos !== 0 && message.qos !== 1 && message.qos !== 2) return Promise.reject(new Error('qos must be 0, 1 or 2'))
+    if (this.aedes.closed) return Promise.reject(new Error('the MQTT broker is closed'))
+    const packet = {
+      cmd: 'publish' as const,
+      topic: message.topic,
+      payload: asBuffer(message.payload),
+      qos: message.qos,
+      retain: message.retain,
+      dup: false,
+      properties: toWireProperties(message.properties),
+    }
+    // Not through a client, so no client ACL applies. aedes calls back after the retained store and,
+    // for QoS >= 1, the persistent sessions' queues are written, and every subscriber has it.
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(packet, null, (err) => (err ? reject(err) : resolve({ id: randomUUID() })))
+    })
+  }
+
+  async subscribe(topicFilters: string[], onMessage: (message: Message) => void): Promise<Unsubscribe> {
+    for (const topicFilter of topicFilters) {
+      const reason = validateTopicFilter(topicFilter)
+      if (reason) throw new Error(`${topicFilter}: ${reason}`)
+    }
+    const filters = [...new Set(topicFilters)]
+    // One message matching two of the filters is delivered once: the emitter hands every listener
+    // the same packet object.
+    const seen = new WeakSet<object>()
+    const listener: DeliverFn = (packet, done) => {
+      // [MQTT-4.7.2-1] '#' and '+/...' do not match `$` topics (aedes' own $SYS traffic included).
+      if (seen.has(packet) || !filters.some((f) => matchTopic(f, packet.topic))) {
+        done()
+        return
+      }
+      seen.add(packet)
+      this.delivered++
+      try {
+        onMessage(toMessage(packet, false, Date.now()))
+      } catch (err) {
+        this.options.log.error({ err, topic: packet.topic }, 'bus subscriber threw')
+      }
+      done()
+    }
+    await Promise.all(filters.map((f) => new Promise<void>((resolve) => this.aedes.subscribe(f, listener, resolve))))
+    let active = true
+    return async () => {
+      if (!active) return
+      active = false
+      await Promise.all(filters.map((f) => new Promise<void>((resolve) => this.aedes.unsubscribe(f, listener, resolve))))
+    }
+  }
+
+  async retained(topicFilter: string): Promise<Message[]> {
+    const reason = validateTopicFilter(topicFilter)
+    if (reason) throw new Error(reason)
+    const nowMs = Date.now()
+    const stored = await this.options.store.retainedMatching(topicFilter)
+    return stored
+      .filter((p) => matchTopic(topicFilter, p.topic))
+      .filter((p) => p.messageExpiry === undefined || p.messageExpiry > nowMs)
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+      .map((p) => toMessage(p, true, nowMs))
+  }
+
+  async clearRetained(topicName: string): Promise<void> {
+    // An empty retained publish: the store drops the topic and current subscribers see it [MQTT-3.3.1-10].
+    await this.publish({ topic: topicName, payload: new Uint8Array(0), qos: 0, retain: true })
+  }
+
+  status(): BusStatus {
+    const aedes = this.aedes
+    const stats = this.options.stats?.()
+    return {
+      kind: 'embedded',
+      connected: !aedes.closed,
+      clients: aedes.closed ? 0 : aedes.connectedClients,
+      messagesIn: aedes.messagesIn,
+      messagesOut: this.delivered + (stats?.deliveredToClients ?? 0),
+      detail: stats?.detail,
+    }
+  }
+}

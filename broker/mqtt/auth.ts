@@ -1,0 +1,128 @@
+/**
+ * CONNECT authentication: username + password against the user directory, anonymous clients only
+ * from loopback unless allowAnonymous, and the Will topic checked against the user's ACL up front
+ * (a will is published after the client is gone, when nobody can be told it was refused).
+ */
+import { BlockList, isIP, type Socket } from 'node:net'
+import type { Client, ConnectPacket } from 'aedes'
+import { hashPassword } from '../../src/auth/password.js'
+import type { Logger } from '../../src/ports.js'
+import { ANONYMOUS, mayPublish, principalForUser, type Principal } from './acl.js'
+import { clientInternals } from './aedes-internals.js'
+import type { UserDirectory } from './broker.js'
+import type { PasswordCheck } from './password-check.js'
+
+/** MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x88, 0x86, 0x87). */
+export const CONNACK = { SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+type ConnackCode = (typeof CONNACK)[keyof typeof CONNACK]
+
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** Whether the address is loopback: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x (`::ffff:127.0.0.1`). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false
+  const plain = address.split('%')[0]! // drop an IPv6 zone id
+  const family = isIP(plain)
+  if (family === 0) return false
+  // BlockList also matches IPv4-mapped IPv6 addresses against the IPv4 subnet.
+  return LOOPBACK.check(plain, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+/** Where a client connects from. Over WebSocket a proxy header means the peer is not who the socket says. */
+export function remoteOf(client: Client): { address: string | undefined; proxied: boolean } {
+  const req = clientInternals(client).req
+  if (req) {
+    const h = req.headers
+    const proxied = h['x-forwarded-for'] !== undefined || h['forwarded'] !== undefined || h['x-real-ip'] !== undefined
+    return { address: req.socket?.remoteAddress, proxied }
+  }
+  return { address: (client.conn as Partial<Socket>).remoteAddress, proxied: false }
+}
+
+export interface AuthenticatorOptions {
+  allowAnonymous: boolean
+  users: UserDirectory
+  passwords: PasswordCheck
+  log: Logger
+}
+
+type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
+
+type Decision = { principal: Principal } | { code: ConnackCode; reason: string }
+
+export class Authenticator {
+  private readonly principals = new WeakMap<Client, Principal>()
+  private readonly wills = new WeakMap<Client, string>()
+  private dummyHash: Promise<string> | undefined
+
+  constructor(private readonly options: AuthenticatorOptions) {}
+
+  /** The principal of an authenticated client. */
+  principalOf(client: Client): Principal | undefined {
+    return this.principals.get(client)
+  }
+
+  /** aedes preConnect: remember the Will topic, which the authenticate hook does not receive. */
+  noteConnect(client: Client, packet: ConnectPacket): void {
+    if (packet.will) this.wills.set(client, packet.will.topic)
+  }
+
+  /** aedes' authenticate hook. */
+  readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthDone): void => {
+    this.decide(client, username, password).then(
+      (decision) => {
+        if ('principal' in decision) {
+          this.principals.set(client, decision.principal)
+          done(null, true)
+          return
+        }
+        const { address } = remoteOf(client)
+        // Never log the password, nor whether the username exists.
+        this.options.log.warn({ clientId: client.id, username, remoteAddress: address, reason: decision.reason }, 'mqtt connect refused')
+        done(Object.assign(new Error(decision.reason), { returnCode: decision.code }), false)
+      },
+      (err: unknown) => {
+        this.options.log.error({ clientId: client.id, err }, 'mqtt authentication failed')
+        done(Object.assign(new Error('server unavailable'), { returnCode: CONNACK.SERVER_UNAVAILABLE }), false)
+      },
+    )
+  }
+
+  private async decide(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Decision> {
+    let principal: Principal
+    if (username === undefined) {
+      // MQTT 5 allows a password without a username; it is still an attempt to authenticate.
+      if (password !== undefined) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'password without username' }
+      const { address, proxied } = remoteOf(client)
+      if (!this.options.allowAnonymous && (proxied || !isLoopbackAddress(address))) {
+        return { code: CONNACK.NOT_AUTHORIZED, reason: 'anonymous clients are accepted from loopback only' }
+      }
+      principal = ANONYMOUS
+    } else {
+      let user
+      try {
+        user = await this.options.users.find(username)
+      } catch (err) {
+        this.options.log.error({ err, username }, 'mqtt user lookup failed')
+        return { code: CONNACK.SERVER_UNAVAILABLE, reason: 'user directory unavailable' }
+      }
+      // An unknown user costs the same PBKDF2 run as a known one, so timing does not tell them apart.
+      const storedHash = user?.passwordHash ?? (await this.unknownUserHash())
+      const ok = await this.options.passwords.check(username, password ?? new Uint8Array(0), storedHash)
+      if (!user || !ok) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'bad username or password' }
+      principal = principalForUser(user, client.id)
+    }
+    const willTopic = this.wills.get(client)
+    if (willTopic !== undefined && !mayPublish(principal, willTopic)) {
+      return { code: CONNACK.NOT_AUTHORIZED, reason: 'will topic not allowed' }
+    }
+    return { principal }
+  }
+
+  private unknownUserHash(): Promise<string> {
+    this.dummyHash ??= hashPassword(crypto.randomUUID())
+    return this.dummyHash
+  }
+}

@@ -1,0 +1,90 @@
+/** Where MQTT connections come from: a TCP listener, and WebSocket connections the HTTP server upgrades. */
+import type { IncomingMessage } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { createWebSocketStream, type WebSocket } from 'ws'
+import type { Logger } from '../../src/ports.js'
+
+export interface ListenerOptions {
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** TCP_NODELAY: Nagle's algorithm holds small QoS 0 packets back by up to ~40 ms. */
+  noDelay: boolean
+  handle(conn: Duplex, req?: IncomingMessage): void
+  log: Logger
+}
+
+export interface Listeners {
+  tcpPort: number
+  handleWebSocket(ws: WebSocket, req: IncomingMessage): void
+  /** Refuse new connections; resolves once the TCP server has closed (after dropAll()). */
+  stopAccepting(): Promise<void>
+  /** Cut every connection still open (those aedes did not close: e.g. sockets that never sent CONNECT). */
+  dropAll(): void
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`MQTT cannot listen on ${host}:${port}: ${err.message}`, { cause: err }))
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+export async function startListeners(options: ListenerOptions): Promise<Listeners> {
+  const sockets = new Set<Socket>()
+  const webSockets = new Set<WebSocket>()
+  let accepting = true
+
+  const server = createServer({ noDelay: options.noDelay }, (socket) => {
+    if (!accepting) {
+      socket.destroy()
+      return
+    }
+    // createServer's noDelay covers accepted sockets on Node >= 17.7; set it again so it never depends on that.
+    if (options.noDelay) socket.setNoDelay(true)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    options.handle(socket)
+  })
+  server.on('error', (err) => options.log.error({ err }, 'mqtt listener error'))
+  await listen(server, options.port, options.host)
+  const address = server.address()
+  const tcpPort = typeof address === 'object' && address ? address.port : options.port
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()))
+
+  return {
+    tcpPort,
+
+    handleWebSocket(ws, req) {
+      if (!accepting) {
+        ws.close(1001, 'broker shutting down')
+        return
+      }
+      if (options.noDelay) req.socket.setNoDelay(true)
+      webSockets.add(ws)
+      ws.once('close', () => webSockets.delete(ws))
+      const stream = createWebSocketStream(ws)
+      // aedes listens for 'error' on the stream once it has it; a failure before that must not throw.
+      stream.on('error', (err) => options.log.debug({ err }, 'mqtt websocket error'))
+      options.handle(stream, req)
+    },
+
+    stopAccepting() {
+      if (accepting) {
+        accepting = false
+        server.close()
+      }
+      return closed
+    },
+
+    dropAll() {
+      for (const socket of sockets) socket.destroy()
+      for (const ws of webSockets) ws.terminate()
+    },
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The broker's durable state (sessions, subscriptions, QoS 1/2 queues, retained messages, wills) in
+ * aedes-persistence-level over LevelDB at `${dataDir}/broker`, with three corrections:
+ *
+ * 1. MQTT 5 properties survive the offline queue. aedes-persistence-level 9.2.0 copies each queued
+ *    message through its own aedes-packet 3.0.0 (`outgoingEnqueue: new Packet(packet)`), which knows
+ *    nothing of `properties` or `messageExpiry`: a message queued for an offline MQTT 5 session lost
+ *    its response topic, correlation data, user properties and content type, and never expired.
+ *    We keep those two fields in a side table (`!postbridge-extras!` keys, v8-serialized so Buffers
+ *    round-trip) and put them back when the queue is replayed.
+ * 2. A queued message gets the subscription's QoS, not the publisher's: [MQTT-3.8.4-6] (3.1.1) /
+ *    [MQTT-3.8.4-8] (5.0). aedes queues the message as published, so a QoS 1 subscriber received a
+ *    QoS 2 message at QoS 2 when it came back.
+ * 3. A queued message is not a retained message any more: [MQTT-3.3.1-9] the RETAIN flag is 0 on
+ *    messages that match an established subscription, unless the v5 subscription asked for
+ *    Retain As Published [MQTT-3.3.1-12].
+ *
+ * LevelDB writes are not fsync'ed: they survive the process being killed (the OS holds them), not a
+ * power cut.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { deserialize, serialize } from 'node:v8'
+import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
+import { Level } from 'level'
+
+/** A message as aedes-persistence-level stores it (msgpack of an aedes packet). */
+export interface StoredPacket extends Record<string, unknown> {
+  topic: string
+  payload?: Buffer
+  qos?: number
+  retain?: boolean
+  brokerId?: string
+  brokerCounter?: number
+  properties?: Record<string, unknown>
+  messageExpiry?: number
+}
+
+interface QueuedSubscription {
+  clientId: string
+  qos: number
+  rap?: boolean
+}
+
+interface Extras {
+  properties?: Record<string, unknown>
+  messageExpiry?: number
+}
+
+type ExtrasTable = ReturnType<typeof openExtras>
+
+function openExtras(db: Level<string, string>) {
+  return db.sublevel<string, Buffer>('postbridge-extras', { valueEncoding: 'buffer' })
+}
+
+function extrasKey(clientId: string, packet: { brokerId?: unknown; brokerCounter?: unknown }): string {
+  return `${encodeURIComponent(clientId)}:${String(packet.brokerId)}:${String(packet.brokerCounter).padStart(16, '0')}`
+}
+
+/** The copy of `packet` that goes into one subscriber's queue. */
+export function queuedFor(packet: StoredPacket, sub: QueuedSubscription): StoredPacket {
+  const qos = Math.min(packet.qos ?? 0, sub.qos)
+  const retain = sub.rap === true ? packet.retain === true : false
+  if (qos === packet.qos && retain === packet.retain) return packet
+  return { ...packet, qos, retain }
+}
+
+export class BrokerStore extends AsyncLevelPersistence {
+  constructor(
+    private readonly db: Level<string, string>,
+    private readonly extras: ExtrasTable,
+  ) {
+    super(db)
+  }
+
+  override async outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void> {
+    if (packet.properties !== undefined || packet.messageExpiry !== undefined) {
+      const extras: Extras = { properties: packet.properties, messageExpiry: packet.messageExpiry }
+      await this.extras.put(extrasKey(sub.clientId, packet), serialize(extras))
+    }
+    await super.outgoingEnqueue(sub, packet)
+  }
+
+  override async outgoingEnqueueCombi(subs: QueuedSubscription[] | undefined, packet: StoredPacket): Promise<void> {
+    if (!subs || subs.length === 0) return
+    await Promise.all(subs.map((sub) => this.outgoingEnqueue(sub, queuedFor(packet, sub))))
+  }
+
+  override outgoingStream(client: { id: string }): Readable {
+    return Readable.from(this.withExtras(client.id, super.outgoingStream(client)))
+  }
+
+  override async outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined> {
+    const cleared = (await super.outgoingClearMessageId(client, packet)) as StoredPacket | undefined
+    if (cleared) await this.extras.del(extrasKey(client.id, cleared))
+    return cleared
+  }
+
+  /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */
+  async retainedMatching(topicFilter: string): Promise<StoredPacket[]> {
+    const found: StoredPacket[] = []
+    for await (const packet of this.createRetainedStream(topicFilter)) found.push(packet as StoredPacket)
+    return found
+  }
+
+  /** Closes LevelDB; aedes' close() leaves it open. */
+  async close(): Promise<void> {
+    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
+  }
+
+  private async *withExtras(clientId: string, stored: Readable): AsyncGenerator<StoredPacket> {
+    for await (const item of stored) {
+      const packet = item as StoredPacket
+      if (packet.properties === undefined && packet.messageExpiry === undefined) {
+        const blob = await this.extras.get(extrasKey(clientId, packet))
+        if (blob !== undefined) Object.assign(packet, deserialize(blob) as Extras)
+      }
+      yield packet
+    }
+  }
+}
+
+/** Opens (creating if needed) the broker's LevelDB under `${dataDir}/broker`. Fails clearly when another process holds it. */
+export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
+  const location = join(dataDir, 'broker')
+  await mkdir(location, { recursive: true })
+  const db = new Level<string, string>(location)
+  try {
+    await db.open()
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
+    throw new Error(`cannot open the broker store at ${location}${cause}`, { cause: err })
+  }
+  return new BrokerStore(db, openExtras(db))
+}
