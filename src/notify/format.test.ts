@@ -37,7 +37,7 @@ describe('alertFor', () => {
       [
         { kind: 'silent', battery: { value: 3.6, unit: 'V' }, details: { lastSeenAt: at - 2 * day, heartbeatMs: day } },
         'Workshop door is silent',
-        'no message since 2024-02-28 14:03:12 · heartbeat 1d · last battery 3.60 V',
+        'no message since 2024-02-28 14:03:12 · heartbeat 24h · last battery 3.60 V',
       ],
       [{ kind: 'back', battery: { value: 80, unit: '%' }, details: { silentForMs: 2 * day + 3 * 3_600_000 } }, 'Workshop door is back', 'at 14:03:12 after 2d 3h without a message · battery 80%'],
       [{ kind: 'will' }, 'Workshop door lost its connection', 'Last Will at 14:03:12'],

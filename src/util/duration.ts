@@ -10,9 +10,13 @@ export function parseDuration(value: string | number): number | undefined {
   return Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS])
 }
 
-/** The exact duration in its largest whole unit: 86400000 -> "1d", 5400000 -> "90m"; parseDuration reads it back. */
+/**
+ * The exact duration in its largest whole unit, as people write heartbeats: "24h" rather than "1d" (days from
+ * two on), "90m", "2s". parseDuration reads it back.
+ */
 export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
+  if (ms >= 2 * UNIT_MS.d && ms % UNIT_MS.d === 0) return `${ms / UNIT_MS.d}d`
+  for (const unit of ['h', 'm', 's'] as const) {
     if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`
   }
   return `${ms}ms`
