@@ -1,0 +1,119 @@
+/** What was acknowledged survives `kill -9` of the broker process. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Harness, collect, waitFor } from './fixtures/harness.js'
+
+const h = new Harness()
+afterEach(() => h.cleanup())
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/run-broker.ts', import.meta.url))
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
+
+interface BrokerProcess {
+  pid: number
+  port: number
+  /** Publishes through the child's Bus; resolves when its publish() resolved. */
+  publish(cmd: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean; responseTopic?: string }): Promise<void>
+  kill9(): Promise<void>
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function runBroker(dataDir: string): Promise<BrokerProcess> {
+  const child: ChildProcessWithoutNullStreams = spawn('npx', ['tsx', FIXTURE, dataDir], { cwd: REPO, stdio: 'pipe' })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const lines = createInterface({ input: child.stdout })
+  const waiting = new Map<string, (reply: { ok: boolean; error?: string }) => void>()
+  let announce: (info: { pid: number; port: number }) => void
+  const announced = new Promise<{ pid: number; port: number }>((resolve) => (announce = resolve))
+  lines.on('line', (line) => {
+    const msg = JSON.parse(line) as { pid?: number; port?: number; ref?: string; ok?: boolean; error?: string }
+    if (msg.pid !== undefined && msg.port !== undefined) announce({ pid: msg.pid, port: msg.port })
+    else if (msg.ref !== undefined) waiting.get(msg.ref)?.({ ok: msg.ok === true, error: msg.error })
+  })
+  const exited = once(child, 'exit')
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const info = await Promise.race([
+    announced,
+    exited.then(() => {
+      throw new Error(`broker process exited before listening: ${stderr}`)
+    }),
+  ])
+  clearTimeout(timeout)
+  h.onCleanup(async () => {
+    if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL')
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let refs = 0
+  return {
+    ...info,
+    publish(cmd) {
+      const ref = String(++refs)
+      return new Promise((resolve, reject) => {
+        waiting.set(ref, (reply) => (reply.ok ? resolve() : reject(new Error(reply.error))))
+        child.stdin.write(`${JSON.stringify({ ref, ...cmd })}\n`)
+      })
+    },
+    async kill9() {
+      process.kill(info.pid, 'SIGKILL')
+      await waitFor(() => !isAlive(info.pid), 5000, 'the broker process to die')
+      await exited
+    },
+  }
+}
+
+describe('crash safety', () => {
+  it('keeps retained messages and offline QoS 1 queues that were acknowledged before a SIGKILL', async () => {
+    const dataDir = await h.tempDir()
+    let broker = await runBroker(dataDir)
+
+    // Two persistent sessions, offline: an MQTT 3.1.1 one and an MQTT 5 one.
+    const v4 = await h.client(broker.port, { protocolVersion: 4, clientId: 'lamp-4', clean: false })
+    await v4.subscribeAsync('crash/cmd/#', { qos: 1 })
+    await v4.endAsync()
+    const v5 = await h.client(broker.port, { protocolVersion: 5, clientId: 'lamp-5', clean: false, properties: { sessionExpiryInterval: 86_400 } })
+    await v5.subscribeAsync('crash/cmd/#', { qos: 2 })
+    await v5.endAsync()
+
+    // A device's QoS 1 publishes: PUBACK means the broker owns them [MQTT-4.3.2-2].
+    const device = await h.client(broker.port, { protocolVersion: 5 })
+    await device.publishAsync('crash/state', 'retained-by-device', { qos: 1, retain: true })
+    await device.publishAsync('crash/cmd/a', 'from-device', { qos: 1, properties: { responseTopic: 'crash/reply' } })
+    // The HTTP path: Bus.publish resolved, which is when a 200 goes out.
+    await broker.publish({ topic: 'crash/cmd/b', payload: 'from-bus', qos: 1, retain: false, responseTopic: 'crash/reply-bus' })
+    await broker.publish({ topic: 'crash/bus-state', payload: 'retained-by-bus', qos: 0, retain: true })
+    await device.endAsync(true)
+    await broker.kill9()
+
+    broker = await runBroker(dataDir)
+    const back4 = h.unconnected(broker.port, { protocolVersion: 4, clientId: 'lamp-4', clean: false })
+    const got4 = collect(back4)
+    back4.connect()
+    const back5 = h.unconnected(broker.port, { protocolVersion: 5, clientId: 'lamp-5', clean: false, properties: { sessionExpiryInterval: 86_400 } })
+    const got5 = collect(back5)
+    back5.connect()
+    await waitFor(() => got4.length === 2 && got5.length === 2, 10_000, 'the queued messages after the restart')
+    expect(got4.map((m) => m.payload)).toEqual(['from-device', 'from-bus'])
+    expect(got5.map((m) => [m.payload, m.packet.properties?.responseTopic])).toEqual([
+      ['from-device', 'crash/reply'],
+      ['from-bus', 'crash/reply-bus'],
+    ])
+
+    const late = await h.client(broker.port, { protocolVersion: 4 })
+    const retained = collect(late)
+    await late.subscribeAsync('crash/+', { qos: 1 })
+    await waitFor(() => retained.length === 2, 5000, 'the retained messages after the restart')
+    expect(retained.map((m) => m.payload).sort()).toEqual(['retained-by-bus', 'retained-by-device'])
+  })
+})
