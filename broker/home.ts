@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import { createApp } from '../src/app.js'
+import { createApp, type RouteModule } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
@@ -13,6 +13,8 @@ import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
+import { webhookRoutes } from '../src/routes/webhooks.js'
+import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 
 export interface Home {
   httpUrl: string
@@ -103,7 +105,16 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       },
     }
     const features: Feature[] = []
+    const extraRoutes: RouteModule[] = []
     // --- features: each adds its port to deps and its closer to features ---
+
+    // --- webhooks (issue 3): outbox in SQLite, one delivery lane per hook, /v1/webhooks ---
+    // process.env: declared hooks may name the variable holding their secret (webhooks.hooks[].secretEnv).
+    const webhooks = await startHomeWebhooks({ db, bus: broker.bus, config: config.webhooks, log, env: process.env })
+    features.push({ name: 'webhooks', close: () => webhooks.close() })
+    deps.webhooks = webhooks.service
+    extraRoutes.push(webhookRoutes)
+    // --- end of webhooks ---
 
     // --- end of features ---
     closers.push(async () => {
@@ -111,7 +122,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       await Promise.allSettled([...pending])
     })
 
-    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
+    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}, extraRoutes)
     const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
     const inFlight = new Set<IncomingMessage>()
     server.on('request', (req: IncomingMessage) => {

@@ -27,7 +27,7 @@ const webhookSchema = z
 
 const createBody = z
   .strictObject({
-    filter: topicFilterSchema.openapi({ example: 'home/door/+/state' }),
+    filter: topicFilterSchema,
     url: z.string().openapi({ format: 'uri', example: 'http://192.168.1.10:8123/api/webhook/door' }),
     secret: z.string().optional().openapi({ description: '`whsec_<base64>` of 24-64 bytes; generated when absent' }),
     headers: headersSchema.optional(),

@@ -1,0 +1,251 @@
+/**
+ * WebhookStore over SQLite. Writes run synchronously inside the call (better-sqlite3), so an outbox row is committed
+ * (synchronous=FULL, see db.ts) before enqueue() even returns its promise.
+ */
+import type { Statement } from 'better-sqlite3'
+import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../src/webhooks/ports.js'
+import type { Db } from './db.js'
+
+interface HookRow {
+  id: string
+  topic_filter: string
+  url: string
+  secret: string
+  headers: string
+  enabled: number
+  disabled_reason: string | null
+  source: string
+  created_by: string | null
+  created_at: number
+  updated_at: number
+}
+
+interface OutboxRow {
+  seq: number
+  webhook_id: string
+  message_id: string
+  topic: string
+  body: string
+  created_at: number
+  attempts: number
+  next_attempt_at: number
+  state: 'pending' | 'dead'
+}
+
+interface AttemptRow {
+  webhook_id: string
+  message_id: string
+  topic: string
+  attempt: number
+  at: number
+  duration_ms: number
+  status: number | null
+  error: string | null
+  outcome: AttemptOutcome
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS webhooks (
+  id TEXT PRIMARY KEY,
+  topic_filter TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  disabled_reason TEXT,
+  source TEXT NOT NULL,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+-- AUTOINCREMENT: a seq is never reused after its row is deleted, so lanes can trust "seq > last seen" to find new rows.
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_lane ON webhook_outbox (webhook_id, state, seq);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  webhook_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  status INTEGER,
+  error TEXT,
+  outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_attempts_by_hook ON webhook_attempts (webhook_id, id);
+`
+
+export class SqliteWebhookStore implements WebhookStore {
+  private readonly insertRow: Statement
+  private readonly insertAttempt: Statement
+  private readonly deleteRow: Statement
+  private readonly retryRow: Statement
+  private readonly deadRow: Statement
+  private readonly enqueueTx: (entries: NewOutboxEntry[]) => OutboxEntry[]
+  private readonly settleTx: (settlements: Settlement[]) => void
+
+  constructor(private readonly db: Db) {
+    db.exec(SCHEMA)
+    // Rows of a hook deleted meanwhile are dropped here rather than orphaned.
+    this.insertRow = db.prepare(
+      `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at)
+       SELECT @webhookId, @messageId, @topicName, @body, @createdAt WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`,
+    )
+    this.insertAttempt = db.prepare(
+      `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome)
+       SELECT @webhookId, @messageId, @topicName, @attempt, @at, @durationMs, @status, @error, @outcome WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`,
+    )
+    this.deleteRow = db.prepare('DELETE FROM webhook_outbox WHERE seq = ?')
+    this.retryRow = db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?')
+    this.deadRow = db.prepare(`UPDATE webhook_outbox SET state = 'dead', attempts = ? WHERE seq = ?`)
+
+    this.enqueueTx = db.transaction((entries: NewOutboxEntry[]) => {
+      const out: OutboxEntry[] = []
+      for (const e of entries) {
+        const info = this.insertRow.run(e)
+        if (info.changes === 0) continue
+        out.push({ ...e, seq: Number(info.lastInsertRowid), attempts: 0, nextAttemptAt: 0, state: 'pending' })
+      }
+      return out
+    })
+
+    this.settleTx = db.transaction((settlements: Settlement[]) => {
+      for (const { attempt, row } of settlements) {
+        this.insertAttempt.run({ ...attempt, status: attempt.status ?? null, error: attempt.error ?? null })
+        if (!row) continue
+        if (row.kind === 'delivered') this.deleteRow.run(row.seq)
+        else if (row.kind === 'dead') this.deadRow.run(row.attempts, row.seq)
+        else this.retryRow.run(row.attempts, row.nextAttemptAt, row.seq)
+      }
+    })
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return (this.db.prepare('SELECT * FROM webhooks ORDER BY created_at, id').all() as HookRow[]).map(toHook)
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as HookRow | undefined
+    return row ? toHook(row) : undefined
+  }
+
+  async putWebhook(r: WebhookRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO webhooks (id, topic_filter, url, secret, headers, enabled, disabled_reason, source, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.id, r.topicFilter, r.url, r.secret, JSON.stringify(r.headers), r.enabled ? 1 : 0, r.disabledReason ?? null, r.source, r.createdBy ?? null, r.createdAt, r.updatedAt)
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
+      this.db.prepare('DELETE FROM webhook_attempts WHERE webhook_id = ?').run(id)
+      return this.db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0
+    })()
+  }
+
+  async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
+    return this.enqueueTx(entries)
+  }
+
+  async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`)
+      .all(webhookId, afterSeq, limit) as OutboxRow[]
+    return rows.map(toEntry)
+  }
+
+  async settle(settlements: Settlement[]): Promise<void> {
+    this.settleTx(settlements)
+  }
+
+  async attempts(webhookId: string, query: { limit: number; outcome?: AttemptOutcome }): Promise<AttemptRecord[]> {
+    const rows = (
+      query.outcome === undefined
+        ? this.db.prepare('SELECT * FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT ?').all(webhookId, query.limit)
+        : this.db.prepare('SELECT * FROM webhook_attempts WHERE webhook_id = ? AND outcome = ? ORDER BY id DESC LIMIT ?').all(webhookId, query.outcome, query.limit)
+    ) as AttemptRow[]
+    return rows.map(toAttempt)
+  }
+
+  async requeue(webhookId: string, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const revived = this.db
+        .prepare(`UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE webhook_id = ? AND state = 'dead'`)
+        .run(now, webhookId).changes
+      this.db.prepare(`UPDATE webhook_outbox SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > ?`).run(now, webhookId, now)
+      return revived
+    })()
+  }
+
+  async counts(webhookId: string): Promise<{ pending: number; dead: number }> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM webhook_outbox WHERE webhook_id = ? GROUP BY state').all(webhookId) as { state: string; n: number }[]
+    return { pending: rows.find((r) => r.state === 'pending')?.n ?? 0, dead: rows.find((r) => r.state === 'dead')?.n ?? 0 }
+  }
+
+  async prune(keepAttempts: number): Promise<void> {
+    this.db
+      .prepare(
+        `DELETE FROM webhook_attempts WHERE id IN (
+           SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY id DESC) AS rank FROM webhook_attempts) WHERE rank > ?)`,
+      )
+      .run(keepAttempts)
+  }
+}
+
+function toHook(row: HookRow): WebhookRecord {
+  return {
+    id: row.id,
+    topicFilter: row.topic_filter,
+    url: row.url,
+    secret: row.secret,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    enabled: row.enabled === 1,
+    ...(row.disabled_reason === 'gone' ? { disabledReason: 'gone' as const } : {}),
+    source: row.source === 'config' ? 'config' : 'api',
+    ...(row.created_by !== null ? { createdBy: row.created_by } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  return {
+    seq: row.seq,
+    webhookId: row.webhook_id,
+    messageId: row.message_id,
+    topicName: row.topic,
+    body: row.body,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    state: row.state,
+  }
+}
+
+function toAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    webhookId: row.webhook_id,
+    messageId: row.message_id,
+    topicName: row.topic,
+    attempt: row.attempt,
+    at: row.at,
+    durationMs: row.duration_ms,
+    ...(row.status !== null ? { status: row.status } : {}),
+    ...(row.error !== null ? { error: row.error } : {}),
+    outcome: row.outcome,
+  }
+}

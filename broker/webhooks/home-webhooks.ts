@@ -1,0 +1,35 @@
+/** Webhooks on the home node: the runtime-neutral dispatcher over the SQLite store, Node's fetch and DNS. */
+import { lookup } from 'node:dns/promises'
+import type { Bus, Logger } from '../../src/ports.js'
+import type { WebhooksConfig } from '../../src/webhooks/config.js'
+import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
+import type { Resolver } from '../../src/webhooks/ports.js'
+import type { Db } from '../store/db.js'
+import { SqliteWebhookStore } from '../store/webhooks-sqlite.js'
+
+/** Every address the system resolver gives (what fetch may connect to), IPv4 and IPv6 alike. */
+export const dnsResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address)
+
+export interface HomeWebhooksOptions {
+  db: Db
+  bus: Bus
+  config: WebhooksConfig
+  log: Logger
+  /** Where declared hooks' `secretEnv` variables are read. */
+  env: Record<string, string | undefined>
+  /** Defaults to the global fetch; the bench passes its own. */
+  fetch?: typeof fetch
+}
+
+export function startHomeWebhooks(options: HomeWebhooksOptions): Promise<WebhookDispatcher> {
+  return startWebhookDispatcher({
+    bus: options.bus,
+    store: new SqliteWebhookStore(options.db),
+    fetch: options.fetch ?? globalThis.fetch,
+    now: Date.now,
+    log: options.log,
+    config: options.config,
+    resolve: dnsResolver,
+    env: options.env,
+  })
+}
