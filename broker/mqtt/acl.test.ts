@@ -1,4 +1,4 @@
-import type { ISubackPacket, MqttClient } from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ANONYMOUS, mayPublish, maySubscribe, principalForUser } from './acl.js'
 import { Harness, StaticUsers, collect, makeUser, sleep } from './fixtures/harness.js'
@@ -8,7 +8,7 @@ const h = new Harness()
 /** The SUBACK codes, including failures (subscribeAsync rejects on any failure code). */
 function grantedCodes(client: MqttClient, subscriptions: Record<string, { qos: 0 | 1 | 2 }>): Promise<number[]> {
   return new Promise((resolve) => {
-    client.subscribe(subscriptions, (_err, _granted, packet) => resolve((packet as ISubackPacket).granted as number[]))
+    client.subscribe(subscriptions, (_err, _granted, packet) => resolve((packet as unknown as { granted: number[] }).granted))
   })
 }
 afterEach(() => h.cleanup())
