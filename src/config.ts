@@ -1,6 +1,7 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
 import { validateTopicFilter } from './topic/validate.js'
+import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
 
 /** Durations as `250ms`, `90s`, `15m`, `24h`, `7d`, or a number of milliseconds. */
@@ -63,6 +64,9 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),
+  /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
+  sensors: sensorsSection,
+  notifiers: notifiersSection,
 })
 
 export type Config = z.output<typeof configSchema> & {

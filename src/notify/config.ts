@@ -81,8 +81,8 @@ export type SensorSpec = z.output<typeof sensorSchema>
 export type PayloadConfig = z.output<typeof payloadSchema>
 
 /** A secret field: the value itself, or `env:NAME` to read it from the environment when sending. */
-const secret = z.string().min(1)
-const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+const secret = z.string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a string') }).min(1)
+const httpUrl = z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'required' : 'must be an http(s) URL') })
 
 const common = {
   id,

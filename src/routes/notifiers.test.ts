@@ -33,7 +33,7 @@ describe('/v1/notifiers', () => {
 
   it.each([
     [{ id: 'x', type: 'sms', number: '123' }, 'type: unknown notifier type'],
-    [{ id: 'x', type: 'gotify', server: 'http://gotify.lan' }, 'token: Invalid input: expected string, received undefined'],
+    [{ id: 'x', type: 'gotify', server: 'http://gotify.lan' }, 'token: required'],
     [{ id: 'x', type: 'telegram', chatId: 1 }, 'botToken'],
     [{ id: 'x', type: 'ntfy', server: 'ftp://ntfy.lan', topic: 'doors' }, 'server: must be an http(s) URL'],
     [{ id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:MISSING' }, 'token: environment variable MISSING is not set'],
