@@ -1,5 +1,5 @@
 /** The home node: one process holding the broker, the HTTP API, and the features, over one data directory. */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
@@ -124,12 +124,13 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}, extraRoutes)
     const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
-    const inFlight = new Set<IncomingMessage>()
-    server.on('request', (req: IncomingMessage) => {
+    const inFlight = new Set<ServerResponse>()
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
       if (req.url?.startsWith('/v1/subscribe')) return
-      inFlight.add(req)
-      req.once('close', () => inFlight.delete(req))
+      // The response's close, not the request's: a request closes once its body is read, long before the answer.
+      inFlight.add(res)
+      res.once('close', () => inFlight.delete(res))
     })
     const wss = new WebSocketServer({ noServer: true })
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
