@@ -15,6 +15,9 @@ import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { webhookRoutes } from '../src/routes/webhooks.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { sensorRoutes } from '../src/routes/sensors.js'
+import { notifierRoutes } from '../src/routes/notifiers.js'
+import { startHomeNotify } from './notify/home-notify.js'
 
 export interface Home {
   httpUrl: string
@@ -115,6 +118,14 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     deps.webhooks = webhooks.service
     extraRoutes.push(webhookRoutes)
     // --- end of webhooks ---
+
+    // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---
+    // process.env: notifier secrets in the config file are env:NAME references.
+    const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env })
+    features.push({ name: 'notify', close: () => notify.close() })
+    deps.notify = notify
+    extraRoutes.push(sensorRoutes, notifierRoutes)
+    // --- end of door sensors ---
 
     // --- end of features ---
     closers.push(async () => {

@@ -1,0 +1,37 @@
+/** Door sensors and phone alerts on the home node: the runtime-neutral service over SQLite, setTimeout and Node's fetch. */
+import type { NotifierSpec, SensorSpec } from '../../src/notify/config.js'
+import { startNotifyService, type RunningNotifyService } from '../../src/notify/notify-service.js'
+import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
+import type { Bus, Logger } from '../../src/ports.js'
+import type { Db } from '../store/db.js'
+import { SqliteNotifierStore } from '../store/notifiers-sqlite.js'
+import { SqliteSensorStore } from '../store/sensors-sqlite.js'
+
+export interface HomeNotifyOptions {
+  db: Db
+  bus: Bus
+  sensors: SensorSpec[]
+  notifiers: NotifierSpec[]
+  log: Logger
+  /** Where `env:NAME` secrets are read. */
+  env: Record<string, string | undefined>
+  fetch?: typeof fetch
+}
+
+/**
+ * Starts the notifier; rejects with a ConfigError naming the key when a sensor names an unknown notifier or a
+ * secret's variable is unset. Quiet hours and alert times use the process time zone (set TZ to change it).
+ */
+export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyService> {
+  return startNotifyService({
+    bus: o.bus,
+    sensors: new SqliteSensorStore(o.db),
+    notifiers: new SqliteNotifierStore(o.db),
+    scheduler: createTimerScheduler(),
+    now: Date.now,
+    fetch: o.fetch ?? globalThis.fetch,
+    log: o.log,
+    env: o.env,
+    config: { sensors: o.sensors, notifiers: o.notifiers },
+  })
+}
