@@ -98,6 +98,14 @@ describe('battery_low', () => {
     expect(run([[T0, pct(25)]], { ...policy, batteryLow: { value: 30, unit: '%' } }).kinds).toEqual(['battery_low'])
   })
 
+  it('starts over when the device switches between volts and percent', () => {
+    const pct = (value: number) => msg({ battery: { value, unit: '%' } })
+    const { state, kinds } = run([[T0, volts(3.2)], [T0 + HOUR, pct(15)]])
+    // The volts crossing does not carry over: the percent threshold fires on its own.
+    expect(kinds).toEqual(['battery_low', 'battery_low'])
+    expect(state.batterySamples).toEqual([{ at: T0 + HOUR, value: 15 }])
+  })
+
   it('accepts a heartbeat that carries only the battery', () => {
     const { state } = run([[T0, door('closed')], [T0 + HOUR, volts(3.7)]])
     expect(state.door).toBe('closed')

@@ -78,6 +78,22 @@ describe('AlertSender', () => {
     expect(store.deliveryLog[3]!.error).toContain('fetch failed')
   })
 
+  it('waits as long as a 429 Retry-After asks', async () => {
+    const clock = new TestClock()
+    const store = new MemoryNotifierStore()
+    const spec = notifierSchema.parse({ id: 'phone', type: 'telegram', botToken: 'x', chatId: 1 })
+    const limited = (async () => new Response('{"ok":false,"error_code":429}', { status: 429, headers: { 'retry-after': '30' } })) as unknown as typeof fetch
+    const sender = new AlertSender({
+      fetch: limited, now: clock.now, scheduler: clock, store, log: new RecordingLogger(), offset: () => 0, newId: () => crypto.randomUUID(),
+      notifier: async () => spec, random: () => 0,
+    })
+    sender.send('phone', alert())
+    await sender.settled()
+    expect(clock.pending).toEqual([30_000])
+    expect(store.deliveryLog[0]).toMatchObject({ outcome: 'retrying', status: 429, retryInMs: 30_000 })
+    sender.close()
+  })
+
   it('does not retry a 401: a wrong token will not heal', async () => {
     const { sender, store, clock } = setup(() => 401)
     sender.send('phone', alert())

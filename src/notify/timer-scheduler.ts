@@ -4,13 +4,14 @@ import type { Scheduler } from './ports.js'
 /** setTimeout takes a signed 32-bit delay and fires at once beyond it; a 7-day heartbeat x 1.5 is well past it. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 
-export function createTimerScheduler(): Scheduler {
+/** `maxTimeoutMs` is only lowered by tests, to see long waits split into steps. */
+export function createTimerScheduler(maxTimeoutMs = MAX_TIMEOUT_MS): Scheduler {
   return {
     after(ms, fn) {
       let timer: ReturnType<typeof setTimeout> | undefined
       let remaining = Math.max(0, ms)
       const arm = () => {
-        const step = Math.min(remaining, MAX_TIMEOUT_MS)
+        const step = Math.min(remaining, maxTimeoutMs)
         remaining -= step
         timer = setTimeout(remaining > 0 ? arm : fn, step)
       }
