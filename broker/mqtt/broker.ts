@@ -45,6 +45,8 @@ export interface MqttBrokerOptions {
   maxPacketBytes: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
+  slowSubscriberTimeoutMs?: number
   users: UserDirectory
   log: Logger
 }
@@ -62,6 +64,8 @@ export interface MqttBroker {
 
 /** Messages the emitter works on at once (aedes' default). */
 const EMITTER_CONCURRENCY = 100
+/** A subscriber holding its publishers this long without reading is cut off (aedes' own drainTimeout is 60 s). */
+const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
 
@@ -70,17 +74,11 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const store = await openBrokerStore(opts.dataDir)
   const passwords = new PasswordCheck()
   const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
-  const counters: DeliveryCounters = { delivered: 0, shed: 0 }
+  const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
-    preConnect(client, packet, callback) {
-      // Before CONNECT is processed: restored subscriptions capture the deliver functions.
-      installDeliveryWindow(clientInternals(client), opts.maxQueuedPerClient, counters)
-      auth.noteConnect(client, packet)
-      callback(null, true)
-    },
     authenticate: auth.authenticate,
     authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
     authorizeSubscribe(client, subscription, callback) {
@@ -97,6 +95,19 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const internals = aedes as unknown as AedesInternals
   const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
   internals.mq = gate
+  // aedes reads its hooks from the instance when it calls them.
+  aedes.preConnect = (client, packet, callback) => {
+    // Before CONNECT is processed: restored subscriptions capture the deliver functions.
+    installDeliveryWindow(clientInternals(client), {
+      maxQueued: opts.maxQueuedPerClient,
+      stallTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
+      counters,
+      detach: (held) => gate.detach(held),
+      onOverflow: (slow) => log.warn({ clientId: slow.id, maxQueued: opts.maxQueuedPerClient }, 'mqtt subscriber too slow, disconnecting'),
+    })
+    auth.noteConnect(client, packet)
+    callback(null, true)
+  }
 
   // Without an 'error' listener an EventEmitter throws: a storage failure would take the process down.
   // (aedes' typings leave the 'error' event out.)
@@ -124,6 +135,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       deliveredToClients: counters.delivered,
       detail: {
         shedMessages: counters.shed,
+        slowSubscriberDisconnects: counters.overflowDisconnects,
         emitterBacklog: gate.backlog,
         emitterMaxBacklog: gate.maxBacklog,
         passwordVerifications: passwords.verifications,

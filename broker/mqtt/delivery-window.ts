@@ -8,9 +8,14 @@
  * Here each client gets a window of `maxQueued` messages handed to its socket but not yet written
  * out. While there is room the emitter slot is released at once. When the window is full:
  * - QoS 0 messages to that client are dropped (counted as shed): QoS 0 is "at most once".
- * - QoS 1/2 messages wait in line and keep their emitter slot: that is the backpressure that
- *   finally pauses publishers (aedes reads a publisher's next packets only once its current ones
- *   have been emitted), instead of buffering without bound.
+ * - QoS 1/2 messages wait in line. The message stops counting against the emitter's concurrency
+ *   (other traffic flows), but its publisher stays held: aedes reads a client's next packets only
+ *   once its current ones are published, and a QoS 1 PUBACK goes out only then (publish-flow.ts).
+ *   That is the backpressure on publishers, through TCP.
+ * - When `maxQueued` messages are waiting as well, or the window made no progress for
+ *   `stallTimeoutMs` while messages wait, the subscriber is disconnected (MQTT 5: 0x97 Quota
+ *   exceeded): the publishers it holds must not wait for aedes' 60 s drainTimeout. A persistent
+ *   session loses nothing: its QoS 1/2 messages are in the store and are sent again on reconnect.
  *
  * It also corrects the delivered QoS, which aedes gets wrong for wildcard subscriptions: aedes looks
  * the subscription up by topic name (`client.subscriptions[packet.topic]`), which only finds exact
@@ -22,11 +27,26 @@
 import type { BrokerPacket, ClientInternals, DeliverFn } from './aedes-internals.js'
 import { matchTopic } from '../../src/topic/match.js'
 
+/** MQTT 5 DISCONNECT reason code: Quota exceeded. */
+const QUOTA_EXCEEDED = 0x97
+
 export interface DeliveryCounters {
   /** Messages handed to client sockets. */
   delivered: number
   /** QoS 0 messages dropped because the subscriber's window was full. */
   shed: number
+  /** Subscribers disconnected because QoS 1/2 messages piled up behind a full window. */
+  overflowDisconnects: number
+}
+
+export interface DeliveryWindowOptions {
+  maxQueued: number
+  /** How long QoS 1/2 messages may wait behind a window that does not move. */
+  stallTimeoutMs: number
+  counters: DeliveryCounters
+  /** Stop counting an in-flight message against the emitter's concurrency (EmitterGate.detach). */
+  detach(packet: BrokerPacket): void
+  onOverflow?(client: ClientInternals): void
 }
 
 export interface DeliveryWindow {
@@ -47,8 +67,7 @@ export function grantedQos(client: Pick<ClientInternals, 'subscriptions'>, topic
 
 function withQos(packet: BrokerPacket, qos: 0 | 1 | 2): BrokerPacket {
   if (packet.qos === qos) return packet
-  // aedes hands each subscriber its own packet object, but copy anyway: the prototype-preserving
-  // copy keeps aedes-packet's shape for the code that follows.
+  // A prototype-preserving copy keeps aedes-packet's shape for the code that follows.
   return Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as BrokerPacket, packet, { qos })
 }
 
@@ -56,22 +75,42 @@ function withQos(packet: BrokerPacket, qos: 0 | 1 | 2): BrokerPacket {
  * Replaces the client's deliver functions. Call it before the client subscribes (aedes' preConnect
  * hook), because each subscription captures `client.deliver0` / `client.deliverQoS` when it is made.
  */
-export function installDeliveryWindow(client: ClientInternals, maxQueued: number, counters: DeliveryCounters): DeliveryWindow {
+export function installDeliveryWindow(client: ClientInternals, options: DeliveryWindowOptions): DeliveryWindow {
+  const { maxQueued, counters } = options
   const originalQoS = client.deliverQoS
   const original0 = client.deliver0
   const waiting: (() => void)[] = []
   let queued = 0
+  let overflowed = false
+  let stallTimer: NodeJS.Timeout | undefined
+
+  const overflow = () => {
+    if (overflowed) return
+    overflowed = true
+    counters.overflowDisconnects++
+    options.onOverflow?.(client)
+    // Closing fails the pending writes, which settles the window and runs the waiting deliveries
+    // (they fail fast on the closed connection), so every held emitter callback completes.
+    client.disconnect({ reasonCode: QUOTA_EXCEEDED })
+  }
+
+  const watchStall = () => {
+    clearTimeout(stallTimer)
+    stallTimer = waiting.length > 0 ? setTimeout(overflow, options.stallTimeoutMs).unref() : undefined
+  }
 
   const settle = () => {
     queued--
     while (waiting.length > 0 && queued < maxQueued) waiting.shift()!()
+    if (stallTimer) watchStall() // progress: restart the clock, or stop it when nothing waits
   }
 
   const start = (send: DeliverFn, packet: BrokerPacket, done: () => void) => {
     queued++
     counters.delivered++
     send(packet, settle)
-    // The message is now this client's business; free the emitter for everyone else.
+    // The message is now this client's business; the emitter can go on (never synchronously: see
+    // emitter-gate.ts).
     setImmediate(done)
   }
 
@@ -81,15 +120,21 @@ export function installDeliveryWindow(client: ClientInternals, maxQueued: number
     if (qos === 0) {
       if (queued >= maxQueued || waiting.length > 0) {
         counters.shed++
-        setImmediate(done) // never synchronously: see emitter-gate.ts
+        setImmediate(done)
         return
       }
       start(original0, withQos(packet, 0), done)
       return
     }
     const go = () => start(originalQoS, withQos(packet, qos), done)
-    if (queued < maxQueued && waiting.length === 0) go()
-    else waiting.push(go)
+    if (queued < maxQueued && waiting.length === 0) {
+      go()
+      return
+    }
+    waiting.push(go)
+    options.detach(packet)
+    if (!stallTimer) watchStall()
+    if (waiting.length >= maxQueued) overflow()
   }
 
   // aedes' deliverQoS calls `that.deliver0` for QoS 0 packets, which is now `deliver` again; the QoS

@@ -12,6 +12,9 @@
  *
  * The gate keeps the queue itself and drains it in a loop; the inner emitter only ever sees
  * `concurrency` messages at once, so its own queue (and recursion) is never used.
+ *
+ * A message that is only waiting for slow subscribers can be detached from the concurrency count
+ * (see delivery-window.ts): its publisher stays held until it completes, everyone else moves on.
  */
 import type { BrokerPacket, Callback, DeliverFn, Emitter } from './aedes-internals.js'
 
@@ -25,8 +28,14 @@ interface Pending {
 
 function noop(): void {}
 
+function packetKey(packet: Pick<BrokerPacket, 'brokerId' | 'brokerCounter'>): string {
+  return `${packet.brokerId}:${packet.brokerCounter}`
+}
+
 export class EmitterGate implements Emitter {
   private queue: Pending[] = []
+  /** Messages in flight that still count against `concurrency`, by brokerId:brokerCounter. */
+  private readonly counted = new Set<string>()
   private head = 0
   private active = 0
   private draining = false
@@ -72,6 +81,17 @@ export class EmitterGate implements Emitter {
     return this
   }
 
+  /**
+   * Stop counting this in-flight message against the concurrency limit. Subscribers get their own
+   * copy of the packet, which keeps brokerId and brokerCounter, so any copy identifies it.
+   */
+  detach(packet: Pick<BrokerPacket, 'brokerId' | 'brokerCounter'>): void {
+    if (this.counted.delete(packetKey(packet))) {
+      this.active--
+      this.drain()
+    }
+  }
+
   close(done: () => void): this {
     this.closed = true
     const left = this.queue.slice(this.head)
@@ -94,9 +114,11 @@ export class EmitterGate implements Emitter {
           break
         }
         const next = this.shift()
+        const key = packetKey(next.packet)
         this.active++
+        this.counted.add(key)
         this.inner.emit(next.packet, (err) => {
-          this.active--
+          if (this.counted.delete(key)) this.active--
           next.done(err)
           this.drain()
         })
