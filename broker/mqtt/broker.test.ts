@@ -169,6 +169,34 @@ describe('MQTT pub/sub', () => {
     expect((await broker.bus.retained('state/#')).map(text)).toEqual(['yes'])
   })
 
+  it('discards the queue of an MQTT 5 session whose expiry interval ran out [MQTT-4.1.0-2]', async () => {
+    const broker = await h.broker()
+    const device = await h.client(broker.tcpPort, { protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 1 } })
+    await device.subscribeAsync('exp/#', { qos: 1 })
+    await device.endAsync()
+    await broker.bus.publish({ topic: 'exp/1', payload: bytes('stale'), qos: 1, retain: false })
+    await sleep(1600)
+    const back = h.unconnected(broker.tcpPort, { protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 60 } })
+    const got = collect(back)
+    const connack = new Promise<boolean>((resolve) => back.once('connect', (p) => resolve(p.sessionPresent)))
+    back.connect()
+    expect(await connack).toBe(false)
+    await sleep(300)
+    expect(got).toEqual([])
+  })
+
+  it('queues a retained publish for an offline session without the RETAIN flag [MQTT-3.3.1-9]', async () => {
+    const broker = await h.broker()
+    const device = await h.client(broker.tcpPort, { protocolVersion: 4, clientId: 'rf', clean: false })
+    await device.subscribeAsync('rf/#', { qos: 1 })
+    await device.endAsync()
+    await broker.bus.publish({ topic: 'rf/state', payload: bytes('on'), qos: 1, retain: true })
+    const back = h.unconnected(broker.tcpPort, { protocolVersion: 4, clientId: 'rf', clean: false })
+    const got = nextMessage(back, 'rf/state')
+    back.connect()
+    expect((await got).packet.retain).toBe(false)
+  })
+
   it('publishes Last Will messages when a client drops without DISCONNECT', async () => {
     const broker = await h.broker()
     const watcher = await h.client(broker.tcpPort, { protocolVersion: 5 })

@@ -14,6 +14,12 @@
  * 3. A queued message is not a retained message any more: [MQTT-3.3.1-9] the RETAIN flag is 0 on
  *    messages that match an established subscription, unless the v5 subscription asked for
  *    Retain As Published [MQTT-3.3.1-12].
+ * 4. An ended session takes its queue with it. aedes ends a session (Clean Start, or an MQTT 5
+ *    Session Expiry Interval running out) with cleanSubscriptions() and emptyOutgoingQueue(); the
+ *    latter deletes queued messages by packet id, which a message never sent does not have yet, so
+ *    they stayed and were delivered to the next session of that client id (sessionPresent 0).
+ *    [MQTT-3.1.2-4] / [MQTT-4.1.0-2]: the session state is discarded. cleanSubscriptions() now
+ *    also clears the client's whole queue and its half-received QoS 2 messages.
  *
  * LevelDB writes are not fsync'ed: they survive the process being killed (the OS holds them), not a
  * power cut.
@@ -52,6 +58,11 @@ type ExtrasTable = ReturnType<typeof openExtras>
 
 function openExtras(db: Level<string, string>) {
   return db.sublevel<string, Buffer>('postbridge-extras', { valueEncoding: 'buffer' })
+}
+
+/** Every key starting with `prefix` (which ends in ':'; ';' is the next byte). */
+function prefixRange(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: `${prefix.slice(0, -1)};` }
 }
 
 function extrasKey(clientId: string, packet: { brokerId?: unknown; brokerCounter?: unknown }): string {
@@ -95,6 +106,16 @@ export class BrokerStore extends AsyncLevelPersistence {
     const cleared = (await super.outgoingClearMessageId(client, packet)) as StoredPacket | undefined
     if (cleared) await this.extras.del(extrasKey(client.id, cleared))
     return cleared
+  }
+
+  override async cleanSubscriptions(client: { id: string }): Promise<void> {
+    await super.cleanSubscriptions(client)
+    const id = encodeURIComponent(client.id)
+    // Key layout of aedes-persistence-level 9.2.0 (outgoingByClientKey / outgoingByIdKey).
+    await this.db.clear(prefixRange(`outgoing:${id}:`))
+    await this.db.clear(prefixRange(`outgoing-id:${id}:`))
+    await this.extras.clear(prefixRange(`${id}:`))
+    await this.cleanIncoming(client)
   }
 
   /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */

@@ -16,6 +16,8 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     outgoingEnqueueCombi(subs: { clientId: string; qos: number; rap?: boolean }[], packet: StoredPacket): Promise<unknown>
     outgoingStream(client: { id: string }): Readable
     outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined>
+    cleanSubscriptions(client: { id: string }): Promise<void>
+    cleanIncoming(client: { id: string }): Promise<void>
     destroy(): Promise<void>
   }
   export = AsyncLevelPersistence
