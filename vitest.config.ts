@@ -21,7 +21,15 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { POSTBRIDGE_ADMIN_TOKEN: 'worker-test-admin-token-0123456789' } },
+            miniflare: {
+              bindings: {
+                POSTBRIDGE_ADMIN_TOKEN: 'worker-test-admin-token-0123456789',
+                POSTBRIDGE_EDGE_SECRET: 'worker-test-edge-secret-0123456789',
+                // Small bounds so the edge's queue tests reach them quickly.
+                POSTBRIDGE_EDGE_QUEUE_MAX: '8',
+                POSTBRIDGE_EDGE_ACK_TIMEOUT: '1s',
+              },
+            },
           }),
         ],
         test: {

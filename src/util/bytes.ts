@@ -1,10 +1,12 @@
 /** Byte helpers on Web APIs only (no Buffer), so they run in Node and workerd alike. */
 
 const encoder = new TextEncoder()
-const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM spelled out: workers-types requires it (the worker typecheck, worker/tsconfig.json, compiles src/ too).
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text)
+  // workers-types types encode() as Uint8Array<ArrayBufferLike>; it always returns a fresh ArrayBuffer.
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>
 }
 
 /** The UTF-8 text of the bytes, or undefined when they are not valid UTF-8. */

@@ -1,0 +1,158 @@
+/**
+ * The Durable Object of one home: it terminates the link, holds the queue and the last retained state, and runs
+ * the same API app as the home node on a Bus over the link. Every request of the Worker lands here.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { createApp } from '../src/app.js'
+import { ConfigError } from '../src/config.js'
+import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { LINK_PATH } from '../src/link/protocol.js'
+import { createMetrics } from '../src/metrics.js'
+import type { Deps } from '../src/ports.js'
+import { sha256Hex } from '../src/util/bytes.js'
+import { EdgeQueue } from './edge-queue.js'
+import { EdgeStats } from './edge-stats.js'
+import type { Env } from './env.js'
+import { HubBus } from './hub-bus.js'
+import { LinkServer } from './link-server.js'
+import { consoleLogger } from './log.js'
+import { RetainedStore } from './retained-store.js'
+import { DurableTokenStore } from './token-store.js'
+
+/** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
+const MAX_REQUEST_TIMEOUT_MS = 30_000
+
+export class LinkHub extends DurableObject<Env> {
+  readonly queue: EdgeQueue
+  readonly retainedStore: RetainedStore
+  readonly stats: EdgeStats
+  readonly link: LinkServer
+  readonly bus: HubBus
+  private readonly settings: EdgeSettings | ConfigError
+  private app: ReturnType<typeof createApp> | undefined
+  /** Lets tests move the clock for expiry without waiting a day. */
+  now: () => number = () => Date.now()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    const sql = ctx.storage.sql
+    this.queue = new EdgeQueue(sql)
+    this.retainedStore = new RetainedStore(sql)
+    this.stats = new EdgeStats(sql)
+    this.settings = settingsOrError(env)
+    const settings = this.settings instanceof ConfigError ? undefined : this.settings
+    this.link = new LinkServer({
+      ctx,
+      queue: this.queue,
+      retained: this.retainedStore,
+      stats: this.stats,
+      edgeSecret: settings?.edgeSecret,
+      log: consoleLogger,
+      now: () => this.now(),
+      onUp: (message) => this.bus.fanOut(message),
+    })
+    this.bus = new HubBus({
+      link: this.link,
+      queue: this.queue,
+      retained: this.retainedStore,
+      stats: this.stats,
+      settings: settings ?? { queueMax: 1, queueMaxAgeMs: 1, ackTimeoutMs: 1 },
+      now: () => this.now(),
+      newId: () => crypto.randomUUID(),
+      scheduleAlarm: () => this.scheduleAlarm(),
+    })
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (this.settings instanceof ConfigError) {
+      consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
+      return new Response(JSON.stringify({ type: 'about:blank', title: 'edge misconfigured', status: 500, detail: this.settings.problems.join('; ') }), {
+        status: 500,
+        headers: { 'content-type': 'application/problem+json' },
+      })
+    }
+    if (new URL(request.url).pathname === LINK_PATH) return this.link.accept(request)
+    return (await this.appFor(this.settings)).fetch(request)
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.link.onFrame(ws, message)
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    this.link.onClose(ws)
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    consoleLogger.warn({ err: String(error) }, 'link: socket error')
+    this.link.onClose(ws)
+  }
+
+  /** Drops what expired, sends what can go, and sets the next alarm. */
+  override async alarm(): Promise<void> {
+    this.link.dropExpired()
+    this.link.pump()
+    await this.scheduleAlarm()
+  }
+
+  /** The alarm fires when the oldest queued message expires, so expiry happens even with nobody asking. */
+  async scheduleAlarm(): Promise<void> {
+    const next = this.queue.nextExpiry()
+    if (next === undefined) return
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next)
+  }
+
+  /** The link's state for /v1/health. */
+  linkHealth(): Record<string, unknown> {
+    const online = this.link.online() !== undefined
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString())
+    const oldest = this.queue.oldestQueuedAt()
+    return {
+      home: online ? 'online' : 'offline',
+      since: iso(online ? this.link.onlineSince() : this.stats.get('unlinkedAt')),
+      lastRefusedAt: iso(this.stats.get('refusedAt')),
+      queued: this.queue.count(),
+      oldestQueuedAgeMs: oldest === undefined ? undefined : this.now() - oldest,
+      retained: this.retainedStore.count(),
+      messagesUp: this.link.messagesUp,
+      messagesDown: this.link.messagesDown,
+      ...this.stats.counters(),
+    }
+  }
+
+  private async appFor(settings: EdgeSettings): Promise<ReturnType<typeof createApp>> {
+    if (this.app) return this.app
+    const adminHash = settings.adminToken ? await sha256Hex(settings.adminToken) : undefined
+    const deps: Deps = {
+      bus: this.bus,
+      tokens: new DurableTokenStore(this.ctx.storage.sql),
+      now: () => this.now(),
+      defer: (task) => this.ctx.waitUntil(task),
+      log: consoleLogger,
+      metrics: createMetrics(),
+      limits: {
+        maxPayloadBytes: settings.maxPayloadBytes,
+        maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
+        defaultRequestTimeoutMs: 5000,
+        maxBulk: 1000,
+      },
+      // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
+      health: () => {
+        const link = this.linkHealth()
+        return { status: link.home === 'online' ? 'ok' : 'degraded', link }
+      },
+    }
+    this.app ??= createApp(() => deps, adminHash ? { envAdminHash: adminHash } : {})
+    return this.app
+  }
+}
+
+function settingsOrError(env: Env): EdgeSettings | ConfigError {
+  try {
+    return parseEdgeSettings(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+}

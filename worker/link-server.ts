@@ -1,0 +1,314 @@
+/**
+ * The edge end of the link: an MQTT 5 server for exactly one client, the home node, over a hibernatable
+ * WebSocket held by the Durable Object. Home publishes up what its broker sees; the edge sends down, at QoS 1 and
+ * in queue order, what was published at the edge, and forgets a message only when home acknowledged it.
+ */
+import { bearerFrom } from '../src/auth/token.js'
+import { fromLinkPublish, toLinkPublish } from '../src/link/packet.js'
+import { edgeSecretMatches } from '../src/link/secret.js'
+import type { Logger, Message } from '../src/ports.js'
+import type { EdgeQueue, QueuedMessage } from './edge-queue.js'
+import type { EdgeStats } from './edge-stats.js'
+import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from './mqtt-codec.js'
+import type { RetainedStore } from './retained-store.js'
+
+/** What a socket remembers across hibernation (serializeAttachment survives it; instance fields do not). */
+export interface LinkAttachment {
+  /** A fresh id per socket: a message sent on an older socket is sent again on the next. */
+  connection: string
+  stage: 'connecting' | 'online'
+  protocolVersion: number
+  subscribed: boolean
+  /** The upgrade carried the edge secret as a bearer token, so CONNECT needs no password. */
+  bearerOk: boolean
+  remote: string
+  connectedAt?: number
+}
+
+export type AckOutcome = { kind: 'acked' } | { kind: 'queued' } | { kind: 'rejected'; reasonCode: number }
+
+export interface LinkServerDeps {
+  ctx: DurableObjectState
+  queue: EdgeQueue
+  retained: RetainedStore
+  stats: EdgeStats
+  edgeSecret: string | undefined
+  log: Logger
+  now(): number
+  /** Called with every message that comes up from home. */
+  onUp(message: Message): void
+}
+
+/** Messages sent down and not yet acknowledged; enough to fill a round trip, few enough to bound a socket's buffer. */
+export const DOWN_WINDOW = 64
+const TAG = 'link'
+// [MQTT-4.13] a protocol error closes the network connection; 1002 is WebSocket's "protocol error".
+const WS_PROTOCOL_ERROR = 1002
+const WS_POLICY_VIOLATION = 1008
+const SESSION_TAKEN_OVER = 0x8e
+
+export class LinkServer {
+  private readonly readers = new Map<WebSocket, PacketReader>()
+  /** Per socket, the packet being handled: packets are handled one after another, in order. */
+  private readonly chains = new Map<WebSocket, Promise<void>>()
+  private readonly waiters = new Map<number, (outcome: AckOutcome) => void>()
+  messagesUp = 0
+  messagesDown = 0
+
+  constructor(private readonly deps: LinkServerDeps) {}
+
+  /** Answers the upgrade at /v1/link. A bearer header, when sent, must be the edge secret; else CONNECT's password is checked. */
+  async accept(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('the link is MQTT over WebSocket: send an Upgrade: websocket request\n', { status: 426, headers: { upgrade: 'websocket' } })
+    }
+    const remote = request.headers.get('cf-connecting-ip') ?? 'unknown'
+    const bearer = bearerFrom(request.headers.get('authorization') ?? undefined)
+    let bearerOk = false
+    if (bearer !== undefined) {
+      bearerOk = this.deps.edgeSecret !== undefined && (await edgeSecretMatches(bearer, this.deps.edgeSecret))
+      if (!bearerOk) {
+        this.refused(remote, 'bearer')
+        return new Response('wrong edge secret\n', { status: 401 })
+      }
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
+    // Hibernatable: the Durable Object may leave memory while home is linked and idle, and wakes for each frame.
+    this.deps.ctx.acceptWebSocket(server, [TAG])
+    const attachment: LinkAttachment = { connection: crypto.randomUUID(), stage: 'connecting', protocolVersion: 5, subscribed: false, bearerOk, remote }
+    server.serializeAttachment(attachment)
+    // A client asking for the "mqtt" subprotocol (mqtt.js does) fails the handshake unless it is echoed [MQTT-6.0.0-3].
+    const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
+    const headers: Record<string, string> = offered.includes('mqtt') ? { 'sec-websocket-protocol': 'mqtt' } : {}
+    return new Response(null, { status: 101, webSocket: client, headers })
+  }
+
+  /** One WebSocket frame from home. */
+  onFrame(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (typeof data === 'string') {
+      this.closeSocket(ws, WS_PROTOCOL_ERROR, 'MQTT needs binary frames') // [MQTT-6.0.0-1]
+      return Promise.resolve()
+    }
+    let reader = this.readers.get(ws)
+    if (!reader) {
+      reader = createPacketReader(
+        (packet) => this.enqueuePacket(ws, packet),
+        (err) => {
+          this.deps.log.warn({ err: err.message }, 'link: malformed MQTT packet, closing')
+          this.closeSocket(ws, WS_PROTOCOL_ERROR, 'malformed packet')
+        },
+      )
+      this.readers.set(ws, reader)
+    }
+    reader.push(data)
+    return this.chains.get(ws) ?? Promise.resolve()
+  }
+
+  onClose(ws: WebSocket): void {
+    this.readers.delete(ws)
+    this.chains.delete(ws)
+    const attachment = attachmentOf(ws)
+    if (attachment?.stage === 'online' && !this.otherOnline(ws)) {
+      this.deps.stats.mark('unlinkedAt', this.deps.now())
+      this.deps.log.info({ connection: attachment.connection, queued: this.deps.queue.count() }, 'link: home disconnected')
+      // Whoever waits for an ack hears "queued": the message stays and goes on the next connection.
+      this.settleAll({ kind: 'queued' })
+    }
+    this.closeSocket(ws, 1000, 'bye')
+  }
+
+  /** The socket of the linked home, if any. */
+  online(): WebSocket | undefined {
+    return this.deps.ctx.getWebSockets(TAG).find((ws) => attachmentOf(ws)?.stage === 'online')
+  }
+
+  onlineSince(): number | undefined {
+    const ws = this.online()
+    return ws ? attachmentOf(ws)?.connectedAt : undefined
+  }
+
+  /** Resolves when home acknowledged the message, or with "queued" after `timeoutMs` or when the link drops. */
+  awaitAck(seq: number, timeoutMs: number): Promise<AckOutcome> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settle(seq, { kind: 'queued' }), timeoutMs)
+      this.waiters.set(seq, (outcome) => {
+        clearTimeout(timer)
+        resolve(outcome)
+      })
+    })
+  }
+
+  /** Sends what waits, oldest first, as far as the window allows. Expired messages are dropped on the way. */
+  pump(): void {
+    this.dropExpired()
+    const ws = this.online()
+    const attachment = ws && attachmentOf(ws)
+    if (!ws || !attachment?.subscribed) return
+    const { queue, now } = this.deps
+    const room = DOWN_WINDOW - queue.inflight(attachment.connection)
+    for (const queued of queue.unsent(attachment.connection, room)) {
+      const publish = toLinkPublish(withRemainingExpiry(queued, now()))
+      // DUP marks a resend after a reconnect [MQTT-3.3.1-1]; home may see the message twice, never zero times.
+      ws.send(encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion))
+      queue.markSent(queued.seq, attachment.connection)
+      this.messagesDown++
+    }
+  }
+
+  /** Drops expired messages, counts them, and answers their waiters. */
+  dropExpired(): number {
+    const dropped = this.deps.queue.dropExpired(this.deps.now())
+    if (dropped.length === 0) return 0
+    this.deps.stats.add('expired', dropped.length)
+    for (const d of dropped) this.settle(d.seq, { kind: 'queued' })
+    this.deps.log.warn({ count: dropped.length, topics: [...new Set(dropped.map((d) => d.message.topic))].slice(0, 10) }, 'link: queued messages expired before home came back')
+    return dropped.length
+  }
+
+  private enqueuePacket(ws: WebSocket, packet: Packet): void {
+    const previous = this.chains.get(ws) ?? Promise.resolve()
+    const next = previous.then(() => this.handle(ws, packet)).catch((err: unknown) => {
+      this.deps.log.error({ err: err instanceof Error ? err.stack : String(err), cmd: packet.cmd }, 'link: packet handling failed')
+      this.closeSocket(ws, 1011, 'internal error')
+    })
+    this.chains.set(ws, next)
+  }
+
+  private async handle(ws: WebSocket, packet: Packet): Promise<void> {
+    const attachment = attachmentOf(ws)
+    if (!attachment) return
+    if (attachment.stage === 'connecting') {
+      // [MQTT-3.1.0-1] the first packet is CONNECT
+      if (packet.cmd !== 'connect') return this.closeSocket(ws, WS_PROTOCOL_ERROR, 'expected CONNECT')
+      return this.onConnect(ws, attachment, packet)
+    }
+    const send = (p: Packet) => ws.send(encodePacket(p, attachment.protocolVersion))
+    switch (packet.cmd) {
+      case 'connect':
+        return this.closeSocket(ws, WS_PROTOCOL_ERROR, 'second CONNECT') // [MQTT-3.1.0-2]
+      case 'subscribe':
+        attachment.subscribed = true
+        ws.serializeAttachment(attachment)
+        // Everything published at the edge goes down whatever the filter; grant QoS 1, the link's QoS.
+        send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) })
+        this.pump()
+        return
+      case 'unsubscribe':
+        send({ cmd: 'unsuback', messageId: packet.messageId, ...(attachment.protocolVersion === 5 ? { granted: packet.unsubscriptions.map(() => 0) } : {}) } as Packet)
+        return
+      case 'publish':
+        return this.onUp(packet, send)
+      case 'pubrel':
+        send({ cmd: 'pubcomp', messageId: packet.messageId })
+        return
+      case 'puback':
+        return this.onPuback(attachment, packet.messageId ?? 0, packet.reasonCode ?? 0)
+      case 'pingreq':
+        send({ cmd: 'pingresp' })
+        return
+      case 'disconnect':
+        return this.closeSocket(ws, 1000, 'disconnect')
+      default:
+        return
+    }
+  }
+
+  private async onConnect(ws: WebSocket, attachment: LinkAttachment, packet: Extract<Packet, { cmd: 'connect' }>): Promise<void> {
+    const version = packet.protocolVersion ?? 4
+    if (version !== 4 && version !== 5) {
+      ws.send(encodePacket(connackPacket(CONNACK.unsupportedProtocol, 4), 4))
+      return this.closeSocket(ws, WS_POLICY_VIOLATION, 'unsupported protocol version')
+    }
+    const secret = this.deps.edgeSecret
+    const authorized = attachment.bearerOk || (secret !== undefined && (await edgeSecretMatches(packet.password, secret)))
+    if (!authorized) {
+      this.refused(attachment.remote, secret === undefined ? 'unset' : 'password', packet.clientId)
+      // [MQTT-3.2.2-6] CONNACK with a failure code, then close.
+      ws.send(encodePacket(connackPacket(CONNACK.notAuthorized, version), version))
+      return this.closeSocket(ws, WS_POLICY_VIOLATION, 'not authorized')
+    }
+    // One home per edge: a new link replaces an old one that never said goodbye (its TCP may be half-dead).
+    for (const other of this.deps.ctx.getWebSockets(TAG)) {
+      const o = attachmentOf(other)
+      if (other === ws || o?.stage !== 'online') continue
+      if (o.protocolVersion === 5) other.send(encodePacket({ cmd: 'disconnect', reasonCode: SESSION_TAKEN_OVER }, 5))
+      this.closeSocket(other, 1000, 'session taken over')
+      this.readers.delete(other)
+      this.settleAll({ kind: 'queued' })
+    }
+    const now = this.deps.now()
+    Object.assign(attachment, { stage: 'online', protocolVersion: version, connectedAt: now })
+    ws.serializeAttachment(attachment)
+    this.deps.stats.mark('linkedAt', now)
+    ws.send(encodePacket(connackPacket(CONNACK.accepted, version), version))
+    this.deps.log.info({ clientId: packet.clientId, protocolVersion: version, queued: this.deps.queue.count() }, 'link: home connected')
+  }
+
+  private onUp(packet: Extract<Packet, { cmd: 'publish' }>, send: (p: Packet) => void): void {
+    const message = fromLinkPublish({ ...packet, payload: packet.payload as Uint8Array })
+    // Stored before the ack, so an acknowledged retained message survives the edge restarting.
+    this.deps.retained.apply(message, this.deps.now())
+    this.messagesUp++
+    this.deps.onUp(message)
+    if (packet.qos === 1) send({ cmd: 'puback', messageId: packet.messageId })
+    else if (packet.qos === 2) send({ cmd: 'pubrec', messageId: packet.messageId })
+  }
+
+  private onPuback(attachment: LinkAttachment, packetId: number, reasonCode: number): void {
+    const done = this.deps.queue.ack(packetId, attachment.connection)
+    if (done) {
+      // MQTT 5 reason codes of 0x80 and above are failures [MQTT-3.4.2.1]: home's broker refused the message.
+      if (reasonCode >= 0x80) {
+        this.deps.stats.add('rejectedByHome')
+        this.deps.log.warn({ topic: done.message.topic, reasonCode }, 'link: home refused a message')
+        this.settle(done.seq, { kind: 'rejected', reasonCode })
+      } else {
+        this.deps.stats.add('delivered')
+        this.settle(done.seq, { kind: 'acked' })
+      }
+    }
+    this.pump()
+  }
+
+  private refused(remote: string, how: 'bearer' | 'password' | 'unset', clientId?: string): void {
+    this.deps.stats.add('linkRefused')
+    this.deps.stats.mark('refusedAt', this.deps.now())
+    const reason = how === 'unset' ? 'POSTBRIDGE_EDGE_SECRET is not set at the edge' : `wrong edge secret (${how})`
+    this.deps.log.warn({ remote, ...(clientId ? { clientId } : {}) }, `link refused: ${reason}`)
+  }
+
+  private otherOnline(ws: WebSocket): boolean {
+    return this.deps.ctx.getWebSockets(TAG).some((o) => o !== ws && attachmentOf(o)?.stage === 'online')
+  }
+
+  private settle(seq: number, outcome: AckOutcome): void {
+    const waiter = this.waiters.get(seq)
+    if (!waiter) return
+    this.waiters.delete(seq)
+    waiter(outcome)
+  }
+
+  private settleAll(outcome: AckOutcome): void {
+    for (const seq of [...this.waiters.keys()]) this.settle(seq, outcome)
+  }
+
+  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code, reason)
+    } catch {
+      // Already closed: nothing to do.
+    }
+  }
+}
+
+function attachmentOf(ws: WebSocket): LinkAttachment | undefined {
+  return (ws.deserializeAttachment() as LinkAttachment | null) ?? undefined
+}
+
+/** [MQTT-3.3.2-6] a forwarded message carries the expiry interval minus the time it waited. */
+function withRemainingExpiry(queued: QueuedMessage, now: number): Message {
+  const interval = queued.message.properties?.messageExpiryInterval
+  if (interval === undefined) return queued.message
+  const remaining = Math.max(1, Math.ceil((queued.expiresAt - now) / 1000))
+  return { ...queued.message, properties: { ...queued.message.properties, messageExpiryInterval: Math.min(interval, remaining) } }
+}
