@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import { createApp, type RouteModule } from '../src/app.js'
+import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
@@ -13,10 +13,7 @@ import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
-import { webhookRoutes } from '../src/routes/webhooks.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
-import { sensorRoutes } from '../src/routes/sensors.js'
-import { notifierRoutes } from '../src/routes/notifiers.js'
 import { startHomeNotify } from './notify/home-notify.js'
 
 export interface Home {
@@ -61,7 +58,7 @@ function listen(server: Server, port: number, host: string, what: string): Promi
 
 export async function startHome(config: Config, log: Logger): Promise<Home> {
   const db = openDatabase(config.dataDir)
-  const closers: (() => Promise<void> | void)[] = [() => db.close()]
+  const closers: (() => Promise<void> | void)[] = [() => void db.close()]
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {
       try {
@@ -108,7 +105,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       },
     }
     const features: Feature[] = []
-    const extraRoutes: RouteModule[] = []
+    // Registered before any feature starts, so one that fails to start still gets the others closed.
+    closers.push(async () => {
+      for (const f of features.reverse()) await f.close()
+      await Promise.allSettled([...pending])
+    })
     // --- features: each adds its port to deps and its closer to features ---
 
     // --- webhooks (issue 3): outbox in SQLite, one delivery lane per hook, /v1/webhooks ---
@@ -116,7 +117,6 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const webhooks = await startHomeWebhooks({ db, bus: broker.bus, config: config.webhooks, log, env: process.env })
     features.push({ name: 'webhooks', close: () => webhooks.close() })
     deps.webhooks = webhooks.service
-    extraRoutes.push(webhookRoutes)
     // --- end of webhooks ---
 
     // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---
@@ -124,16 +124,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env })
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
-    extraRoutes.push(sensorRoutes, notifierRoutes)
     // --- end of door sensors ---
 
     // --- end of features ---
-    closers.push(async () => {
-      for (const f of features.reverse()) await f.close()
-      await Promise.allSettled([...pending])
-    })
 
-    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}, extraRoutes)
+    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
     const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
     const inFlight = new Set<ServerResponse>()
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {

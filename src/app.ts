@@ -14,6 +14,9 @@ import { requestRoutes } from './routes/request.js'
 import { retainedRoutes } from './routes/retained.js'
 import { subscribeRoutes } from './routes/subscribe.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { webhookRoutes } from './routes/webhooks.js'
+import { sensorRoutes } from './routes/sensors.js'
+import { notifierRoutes } from './routes/notifiers.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -21,9 +24,6 @@ export interface AppOptions {
   /** hex SHA-256 of POSTBRIDGE_ADMIN_TOKEN, when it is set. */
   envAdminHash?: string
 }
-
-/** Extra route modules that a runtime or a feature mounts (webhooks, sensors...). */
-export type RouteModule = () => ReturnType<typeof createRouter>
 
 function problemResponse(err: ApiError): Response {
   return new Response(JSON.stringify(err.toProblem()), {
@@ -44,7 +44,8 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
   }
 }
 
-export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}, extraRoutes: RouteModule[] = []) {
+/** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
+export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
   const app = createRouter()
 
   app.use('*', async (c, next) => {
@@ -81,7 +82,9 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', requestRoutes())
   app.route('/', subscribeRoutes())
   app.route('/', tokenRoutes())
-  for (const routes of extraRoutes) app.route('/', routes())
+  app.route('/', webhookRoutes())
+  app.route('/', sensorRoutes())
+  app.route('/', notifierRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

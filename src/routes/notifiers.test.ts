@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { startNotifyHarness } from '../testing/notify-harness.js'
 import { createTestApp } from '../testing/test-app.js'
-import { notifierRoutes } from './notifiers.js'
-import { sensorRoutes } from './sensors.js'
 
 const json = (body: unknown, method = 'POST') => ({ method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
 
 async function setup(env: Record<string, string> = {}) {
   const h = await startNotifyHarness({ env })
-  const t = await createTestApp({ notify: h.service }, [sensorRoutes, notifierRoutes])
+  const t = await createTestApp({ notify: h.service })
   return { ...t, h }
 }
 

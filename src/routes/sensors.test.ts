@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { startNotifyHarness } from '../testing/notify-harness.js'
 import { createTestApp } from '../testing/test-app.js'
-import { notifierRoutes } from './notifiers.js'
-import { sensorRoutes } from './sensors.js'
 
 const json = (body: unknown, method = 'POST') => ({ method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
 const workshop = { id: 'workshop', name: 'Workshop door', topic: 'home/workshop/door', heartbeat: '24h', batteryLow: 3.3, notify: ['phone'] }
@@ -10,7 +8,7 @@ const phone = { id: 'phone', type: 'ntfy', server: 'http://ntfy.lan', topic: 'do
 
 async function setup() {
   const h = await startNotifyHarness()
-  const t = await createTestApp({ notify: h.service }, [sensorRoutes, notifierRoutes])
+  const t = await createTestApp({ notify: h.service })
   expect((await t.call('/v1/notifiers', json(phone))).status).toBe(201)
   return { ...t, h }
 }
@@ -100,7 +98,7 @@ describe('/v1/sensors', () => {
   })
 
   it('answers 501 where the notifier is not running', async () => {
-    const t = await createTestApp({}, [sensorRoutes, notifierRoutes])
+    const t = await createTestApp({})
     const res = await t.call('/v1/sensors')
     expect(res.status).toBe(501)
     expect(((await res.json()) as { code: number }).code).toBe(50101)

@@ -4,7 +4,6 @@ import { FakeFetch } from '../testing/fake-fetch.js'
 import { MemoryBus } from '../testing/memory-bus.js'
 import { createTestApp } from '../testing/test-app.js'
 import { startHarness, TEST_SECRET } from '../testing/webhook-harness.js'
-import { webhookRoutes } from './webhooks.js'
 
 const URL_A = 'http://192.168.1.20:8123/api/webhook/door'
 
@@ -17,7 +16,7 @@ async function setup(harnessOptions: Parameters<typeof startHarness>[0] = {}) {
   const bus = new MemoryBus()
   const h = await startHarness({ bus, ...harnessOptions })
   closers.push(() => h.dispatcher.close())
-  const t = await createTestApp({ bus, webhooks: h.service }, [webhookRoutes])
+  const t = await createTestApp({ bus, webhooks: h.service })
   const json = (path: string, method: string, body: unknown, token?: string) =>
     t.call(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...(token ? { token } : {}) })
   return { ...h, ...t, json }
@@ -155,7 +154,7 @@ describe('/v1/webhooks', () => {
   })
 
   it('answers 501 where the runtime has no webhooks', async () => {
-    const t = await createTestApp({}, [webhookRoutes])
+    const t = await createTestApp({})
     const res = await t.call('/v1/webhooks')
     expect(res.status).toBe(501)
     expect(((await res.json()) as { code: number }).code).toBe(50101)
