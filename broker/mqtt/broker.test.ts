@@ -292,9 +292,9 @@ describe('Bus over aedes', () => {
     await expect(broker.bus.retained('a/b#')).rejects.toThrow()
   })
 
-  it('reports embedded status with client and message counts', async () => {
+  it('reports embedded status with client and message counts, and closes cleanly', async () => {
     const broker = await h.broker()
-    const sub = await h.client(broker.tcpPort, { protocolVersion: 4 })
+    const sub = await h.client(broker.tcpPort, { protocolVersion: 4, will: { topic: 'wills/sub', payload: Buffer.from('gone'), qos: 1, retain: true } })
     await sub.subscribeAsync('s/#', { qos: 0 })
     const got = collect(sub)
     await broker.bus.publish({ topic: 's/1', payload: bytes('a'), qos: 0, retain: false })
@@ -306,6 +306,9 @@ describe('Bus over aedes', () => {
     await broker.close()
     expect(broker.bus.status()).toMatchObject({ connected: false, clients: 0 })
     await broker.close() // idempotent
+    await expect(broker.bus.publish({ topic: 's/2', payload: bytes('late'), qos: 1, retain: false })).rejects.toThrow(/closed/)
+    // The will published while closing was stored and its record deleted before the db closed.
+    expect(h.log.lines.filter((l) => l.level === 'error')).toEqual([])
   })
 
   it('resolves a QoS 1 publish only after it is in the offline session queue', async () => {

@@ -77,12 +77,41 @@ export function queuedFor(packet: StoredPacket, sub: QueuedSubscription): Stored
   return { ...packet, qos, retain }
 }
 
+/** The store operations that write; close() waits for those in progress. */
+const WRITES = [
+  'storeRetained', 'addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions', 'outgoingEnqueue',
+  'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId', 'incomingStorePacket',
+  'incomingDelPacket', 'putWill', 'delWill',
+] as const
+
+/** How long close() waits for writes in progress. */
+const CLOSE_FLUSH_MS = 5000
+
 export class BrokerStore extends AsyncLevelPersistence {
+  private writing = 0
+  private flushed: (() => void)[] = []
+
   constructor(
     private readonly db: Level<string, string>,
     private readonly extras: ExtrasTable,
   ) {
     super(db)
+    // aedes keeps writing after its close() called back (e.g. deleting the will it just published
+    // for each client it disconnected); count those so close() does not pull the db from under them.
+    const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    for (const name of WRITES) {
+      const write = self[name]!.bind(this)
+      self[name] = (...args) => this.track(write(...args))
+    }
+  }
+
+  private async track<T>(write: Promise<T>): Promise<T> {
+    this.writing++
+    try {
+      return await write
+    } finally {
+      if (--this.writing === 0) for (const resolve of this.flushed.splice(0)) resolve()
+    }
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void> {
@@ -125,8 +154,17 @@ export class BrokerStore extends AsyncLevelPersistence {
     return found
   }
 
-  /** Closes LevelDB; aedes' close() leaves it open. */
+  /** Waits for writes in progress (up to 5 s), then closes LevelDB; aedes' close() leaves it open. */
   async close(): Promise<void> {
+    if (this.writing > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_FLUSH_MS)
+        this.flushed.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
     if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
   }
 
