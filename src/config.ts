@@ -1,17 +1,12 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
 import { validateTopicFilter } from './topic/validate.js'
+import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
 
-/** Durations as `250ms`, `90s`, `15m`, `24h`, `7d`, or a number of milliseconds. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value)
-  if (!m) return undefined
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms']
-  return Math.round(Number(m[1]) * unit)
-}
+// Re-exported: the config's durations and the notifier's are read by the same function.
+export { parseDuration }
 
 export const durationMs = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v)
@@ -67,11 +62,33 @@ export const configSchema = z.strictObject({
   /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
   sensors: sensorsSection,
   notifiers: notifiersSection,
+  /** The link to the edge, a Cloudflare Worker (docs/edge.md); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
+  edge: z.strictObject({
+    /** The Worker's base URL, e.g. https://postbridge.example.workers.dev; the home node dials <url>/v1/link. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** Topic filters of what the home sends up to the edge. */
+    up: z.array(topicFilterSchema).min(1).default(['#']),
+  }).prefault({}),
+  /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
+  broker: z.strictObject({
+    /** mqtt://host:1883, mqtts://host:8883, ws(s)://host/mqtt; without it the embedded broker runs. */
+    external: z
+      .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+      .refine((u) => !new URL(u).password, 'must not hold a password (set POSTBRIDGE_BROKER_PASSWORD)')
+      .optional(),
+    username: z.string().min(1).optional(),
+  }).prefault({}),
 })
 
-export type Config = z.output<typeof configSchema> & {
+type ParsedConfig = z.output<typeof configSchema>
+
+export type Config = Omit<ParsedConfig, 'edge' | 'broker'> & {
   /** From POSTBRIDGE_ADMIN_TOKEN only: secrets never come from the file. */
   adminToken?: string
+  /** `secret` from POSTBRIDGE_EDGE_SECRET only. */
+  edge: ParsedConfig['edge'] & { secret?: string }
+  /** `password` from POSTBRIDGE_BROKER_PASSWORD only. */
+  broker: ParsedConfig['broker'] & { password?: string }
 }
 
 export class ConfigError extends Error {
@@ -88,6 +105,8 @@ export const ENV_OVERRIDES = {
   POSTBRIDGE_MQTT_PORT: ['mqtt', 'port'],
   POSTBRIDGE_HTTP_PORT: ['http', 'port'],
   POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: ['mqtt', 'allowAnonymous'],
+  POSTBRIDGE_EDGE_URL: ['edge', 'url'],
+  POSTBRIDGE_BROKER_EXTERNAL: ['broker', 'external'],
 } as const satisfies Record<string, readonly string[]>
 
 const NUMERIC_ENV = new Set(['POSTBRIDGE_MQTT_PORT', 'POSTBRIDGE_HTTP_PORT'])
@@ -143,5 +162,14 @@ export function parseConfig(file: unknown, env: Record<string, string | undefine
   if (adminToken !== undefined && adminToken.length > 0 && adminToken.length < 16) {
     throw new ConfigError(['POSTBRIDGE_ADMIN_TOKEN: must be at least 16 characters'])
   }
-  return { ...result.data, ...(adminToken ? { adminToken } : {}) }
+  const edge = edgeSecrets(result.data.edge, env.POSTBRIDGE_EDGE_SECRET)
+  const broker = { ...result.data.broker, ...(env.POSTBRIDGE_BROKER_PASSWORD ? { password: env.POSTBRIDGE_BROKER_PASSWORD } : {}) }
+  return { ...result.data, edge, broker, ...(adminToken ? { adminToken } : {}) }
+}
+
+/** The edge section with its secret from the environment; a link without a secret cannot connect, so it fails here. */
+function edgeSecrets(edge: ParsedConfig['edge'], secret: string | undefined): Config['edge'] {
+  if (secret !== undefined && secret.length > 0 && secret.length < 16) throw new ConfigError(['POSTBRIDGE_EDGE_SECRET: must be at least 16 characters'])
+  if (edge.url && !secret) throw new ConfigError(['edge.url is set but POSTBRIDGE_EDGE_SECRET is not (the same secret as the Worker\'s)'])
+  return { ...edge, ...(secret ? { secret } : {}) }
 }
