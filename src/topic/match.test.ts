@@ -49,4 +49,8 @@ describe('expandAclPattern', () => {
     expect(expandAclPattern('devices/%u/#', 'a/b', 'c')).toBeUndefined()
     expect(expandAclPattern('devices/%c/#', 'a', '+')).toBeUndefined()
   })
+  it('does not expand the tokens a username or client id contains', () => {
+    expect(expandAclPattern('devices/%u/#', '%c', 'bob')).toBe('devices/%c/#')
+    expect(expandAclPattern('devices/%c/%u', 'alice', '%u')).toBe('devices/%u/alice')
+  })
 })

@@ -40,5 +40,6 @@ export function expandAclPattern(pattern: string, username: string, clientId: st
   const unsafe = /[+#/]/
   if (pattern.includes('%u') && unsafe.test(username)) return undefined
   if (pattern.includes('%c') && unsafe.test(clientId)) return undefined
-  return pattern.replaceAll('%u', username).replaceAll('%c', clientId)
+  // One pass: a username holding "%c" must not pick up the client id the client chose (and vice versa).
+  return pattern.replace(/%[uc]/g, (token) => (token === '%u' ? username : clientId))
 }
