@@ -121,7 +121,6 @@ describe('MQTT pub/sub', () => {
     await waitFor(() => seen.length === 2, 5000, 'retained messages')
     expect(seen.every((m) => m.packet.retain)).toBe(true)
 
-    await waitFor(() => true)
     const listed = await broker.bus.retained('home/#')
     expect(listed.map((m) => [m.topic, text(m), m.retain])).toEqual([
       ['home/door/battery', '3.7', true],
