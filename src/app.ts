@@ -2,7 +2,8 @@
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { stringify } from 'yaml'
-import { bearerFrom, verifyToken } from './auth/token.js'
+import { bearerFrom, createTokenVerifier } from './auth/token.js'
+import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
 import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
 import type { Deps } from './ports.js'
@@ -33,11 +34,15 @@ function problemResponse(err: ApiError): Response {
 }
 
 function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
+  // One verifier per token store: the Worker may hand each request new deps over the same store.
+  const verifiers = new WeakMap<TokenStore, (presented: string) => Promise<TokenRecord | undefined>>()
   return async (c, next) => {
     const presented = bearerFrom(c.req.header('authorization'))
     if (!presented) throw errUnauthorized
-    const deps = c.var.deps
-    const record = await verifyToken(deps.tokens, presented, options.envAdminHash)
+    const store = c.var.deps.tokens
+    let verify = verifiers.get(store)
+    if (!verify) verifiers.set(store, (verify = createTokenVerifier(store, options.envAdminHash)))
+    const record = await verify(presented)
     if (!record) throw errUnauthorized.with('the token is unknown or revoked')
     c.set('token', record)
     await next()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryTokenStore } from '../testing/memory-token-store.js'
 import { sha256Hex } from '../util/bytes.js'
-import { bearerFrom, canPublish, canReadFilter, canReadTopic, ENV_ADMIN_RECORD, issueToken, verifyToken } from './token.js'
+import { bearerFrom, canPublish, canReadFilter, canReadTopic, createTokenVerifier, ENV_ADMIN_RECORD, issueToken, verifyToken } from './token.js'
 
 const scope = { publish: ['home/+/set'], read: ['home/#'], admin: false }
 
@@ -46,5 +46,34 @@ describe('tokens', () => {
     expect(canReadTopic(scope, 'home/lamp/state')).toBe(true)
     expect(canReadFilter(scope, 'home/+/state')).toBe(true)
     expect(canReadFilter(scope, '#')).toBe(false)
+  })
+})
+
+describe('createTokenVerifier', () => {
+  it('keeps refusing a wrong secret for a token id it has verified before', async () => {
+    const store = new MemoryTokenStore()
+    const { token, record } = await issueToken('t', scope, 1)
+    await store.create(record)
+    const verify = createTokenVerifier(store)
+    expect((await verify(token))?.id).toBe(record.id)
+    const last = token.at(-1) === 'A' ? 'B' : 'A'
+    expect(await verify(token.slice(0, -1) + last)).toBeUndefined()
+    expect((await verify(token))?.id).toBe(record.id)
+  })
+  it('sees a revocation made behind its back on the next request', async () => {
+    const store = new MemoryTokenStore()
+    const { token, record } = await issueToken('t', scope, 1)
+    await store.create(record)
+    const verify = createTokenVerifier(store)
+    expect(await verify(token)).toBeDefined()
+    await store.revoke(record.id)
+    expect(await verify(token)).toBeUndefined()
+  })
+  it('accepts the environment admin token again without rehashing, and nothing close to it', async () => {
+    const store = new MemoryTokenStore()
+    const verify = createTokenVerifier(store, await sha256Hex('env-admin-token-long-enough'))
+    expect(await verify('env-admin-token-long-enough')).toBe(ENV_ADMIN_RECORD)
+    expect(await verify('env-admin-token-long-enough')).toBe(ENV_ADMIN_RECORD)
+    expect(await verify('env-admin-token-long-enougH')).toBeUndefined()
   })
 })
