@@ -6,6 +6,11 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
   if (declared !== null && Number(declared) > maxBytes) {
     throw errPayloadTooLarge.with(`limit is ${maxBytes} bytes`, { limitBytes: maxBytes })
   }
+  if (declared !== null) {
+    // HTTP framing holds the body to its declared length, so it can be read whole. On Node this takes
+    // @hono/node-server's direct path, which skips building a web ReadableStream for every request.
+    return new Uint8Array(await request.arrayBuffer())
+  }
   if (!request.body) return new Uint8Array(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
