@@ -6,6 +6,7 @@ import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhoo
 import type { Resolver } from '../../src/webhooks/ports.js'
 import type { Db } from '../store/db.js'
 import { SqliteWebhookStore } from '../store/webhooks-sqlite.js'
+import { createNodeFetch } from './node-fetch.js'
 
 /** Every address the system resolver gives (what fetch may connect to), IPv4 and IPv6 alike. */
 export const dnsResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address)
@@ -17,19 +18,32 @@ export interface HomeWebhooksOptions {
   log: Logger
   /** Where declared hooks' `secretEnv` variables are read. */
   env: Record<string, string | undefined>
-  /** Defaults to the global fetch; the bench passes its own. */
+  /** Defaults to node:http with keep-alive (node-fetch.ts). */
   fetch?: typeof fetch
 }
 
-export function startHomeWebhooks(options: HomeWebhooksOptions): Promise<WebhookDispatcher> {
-  return startWebhookDispatcher({
-    bus: options.bus,
-    store: new SqliteWebhookStore(options.db),
-    fetch: options.fetch ?? globalThis.fetch,
-    now: Date.now,
-    log: options.log,
-    config: options.config,
-    resolve: dnsResolver,
-    env: options.env,
-  })
+export async function startHomeWebhooks(options: HomeWebhooksOptions): Promise<WebhookDispatcher> {
+  const http = options.fetch ? undefined : createNodeFetch()
+  try {
+    const dispatcher = await startWebhookDispatcher({
+      bus: options.bus,
+      store: new SqliteWebhookStore(options.db),
+      fetch: options.fetch ?? http!.fetch,
+      now: Date.now,
+      log: options.log,
+      config: options.config,
+      resolve: dnsResolver,
+      env: options.env,
+    })
+    return {
+      ...dispatcher,
+      close: async () => {
+        await dispatcher.close()
+        http?.close()
+      },
+    }
+  } catch (err) {
+    http?.close()
+    throw err
+  }
 }

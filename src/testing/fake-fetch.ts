@@ -7,12 +7,12 @@ export interface RecordedRequest {
   signal: AbortSignal | undefined
 }
 
-/** Answers a request: a status, a Response, 'network-error', or 'hang' (never answers until aborted). */
+/** Answers a request: a status, a Response, 'network-error', or 'hang' (never answers until aborted); or a promise of one. */
 export type FakeAnswer = number | Response | 'network-error' | 'hang'
 
 export class FakeFetch {
   readonly requests: RecordedRequest[] = []
-  constructor(public answer: (request: RecordedRequest, index: number) => FakeAnswer = () => 200) {}
+  constructor(public answer: (request: RecordedRequest, index: number) => FakeAnswer | Promise<FakeAnswer> = () => 200) {}
 
   /** The bodies sent to a URL, parsed, in order. */
   bodiesTo(url: string): Record<string, unknown>[] {
@@ -24,7 +24,7 @@ export class FakeFetch {
     new Headers(init?.headers).forEach((v, k) => (headers[k] = v))
     const request: RecordedRequest = { url: String(input), headers, body: String(init?.body ?? ''), signal: init?.signal ?? undefined }
     this.requests.push(request)
-    const answer = this.answer(request, this.requests.length - 1)
+    const answer = await this.answer(request, this.requests.length - 1)
     if (answer === 'network-error') throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } })
     if (answer === 'hang') {
       return new Promise<Response>((_, reject) => {

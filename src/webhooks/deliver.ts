@@ -80,8 +80,14 @@ async function drain(body: ReadableStream<Uint8Array> | null, signal: AbortSigna
 /** POSTs the body once. Any 2xx is success; anything else, a network error or the timeout is a failure. */
 export async function deliverOnce(fetchFn: typeof fetch, request: DeliveryRequest, now: () => number): Promise<DeliveryResult> {
   const started = now()
-  const timeout = AbortSignal.timeout(request.timeoutMs)
-  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout
+  // One controller and a plain timer: AbortSignal.timeout and AbortSignal.any cost more than the request itself at
+  // thousands of deliveries per second (Node 20).
+  const controller = new AbortController()
+  const signal = controller.signal
+  const timer = setTimeout(() => controller.abort(new DOMException(`timeout after ${request.timeoutMs} ms`, 'TimeoutError')), request.timeoutMs)
+  const onStop = () => controller.abort(new DOMException('shutting down', 'AbortError'))
+  if (request.signal?.aborted) onStop()
+  request.signal?.addEventListener('abort', onStop, { once: true })
   try {
     const response = await fetchFn(request.url, {
       method: 'POST',
@@ -105,6 +111,9 @@ export async function deliverOnce(fetchFn: typeof fetch, request: DeliveryReques
       ...(retryInMs !== undefined ? { retryInMs } : {}),
     }
   } catch (err) {
-    return { ok: false, error: describeError(err, request.timeoutMs), durationMs: now() - started }
+    return { ok: false, error: describeError(signal.aborted ? signal.reason : err, request.timeoutMs), durationMs: now() - started }
+  } finally {
+    clearTimeout(timer)
+    request.signal?.removeEventListener('abort', onStop)
   }
 }

@@ -270,6 +270,22 @@ describe('webhook dispatcher', () => {
     expect(() => new Webhook(TEST_SECRET).verify(r2.body, r2.headers)).not.toThrow()
   })
 
+  it('does not use a signature made ahead with a secret that changed meanwhile', async () => {
+    let release: (status: number) => void = () => {}
+    const fake = new FakeFetch((_r, i) => (i === 0 ? new Promise<number>((r) => (release = r)) : 200))
+    const h = await harness({ fetch: fake })
+    const { webhook } = await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    await h.publish('a', '1')
+    await h.publish('a', '2') // queued behind '1', signed ahead while '1' is in flight
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(1))
+    await settle()
+    await h.service.update(webhook.id, { secret: TEST_SECRET })
+    release(200)
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2))
+    const second = fake.requests[1]!
+    expect(() => new Webhook(TEST_SECRET).verify(second.body, second.headers)).not.toThrow()
+  })
+
   it('deletes a hook: aborts its attempt in flight, forgets its outbox and stops matching', async () => {
     const fake = new FakeFetch(() => 'hang')
     const h = await harness({ fetch: fake, config: { timeout: '1h' } })

@@ -32,6 +32,8 @@ export interface LaneContext {
 
 /** After an unexpected error (the store failing), wait this long before the next try. */
 const ERROR_PAUSE_MS = 1000
+/** A signature made ahead is used only this fresh: receivers reject timestamps more than 5 minutes off. */
+const PRESIGN_MAX_AGE_MS = 30_000
 
 export class DeliveryLane {
   private queue: OutboxEntry[] = []
@@ -44,6 +46,8 @@ export class DeliveryLane {
   private replays: ((count: number) => void)[] = []
   private wake: (() => void) | undefined
   private key: { secret: string; key: Promise<CryptoKey> } | undefined
+  /** The next row's signature, made while the current request is in flight (Web Crypto answers asynchronously). */
+  private presigned: { seq: number; secret: string; at: number; headers: Promise<Record<string, string>> } | undefined
   private readonly abort = new AbortController()
   readonly done: Promise<void>
 
@@ -138,8 +142,8 @@ export class DeliveryLane {
     this.loading = true
     this.needsLoad = false
     try {
-      // A delivered row whose settlement is still queued would otherwise be read back and sent twice.
-      await this.ctx.flushSettlements()
+      // No need to flush queued settlements first: they are all for rows at or below maxSeq, which this read skips.
+      // (requeue() resets maxSeq, and flushes before it does.)
       const rows = await this.ctx.store.pending(this.hook.id, this.maxSeq, this.ctx.bufferLimit)
       for (const row of rows) {
         if (row.seq <= this.maxSeq) continue
@@ -160,10 +164,26 @@ export class DeliveryLane {
     return this.key.key
   }
 
+  private sign(entry: OutboxEntry): Promise<Record<string, string>> {
+    const at = this.ctx.now()
+    const headers = this.signingKey().then((key) => signatureHeaders(key, entry.messageId, at, entry.body))
+    headers.catch(() => {}) // a presigned promise may never be awaited
+    return headers
+  }
+
+  private signatureFor(entry: OutboxEntry): Promise<Record<string, string>> {
+    const ahead = this.presigned
+    this.presigned = undefined
+    if (ahead && ahead.seq === entry.seq && ahead.secret === this.hook.secret && this.ctx.now() - ahead.at < PRESIGN_MAX_AGE_MS) return ahead.headers
+    return this.sign(entry)
+  }
+
   private async send(hook: WebhookRecord, head: OutboxEntry): Promise<DeliveryResult> {
     const refused = await this.ctx.checkUrl(hook.url)
     if (refused) return { ok: false, error: `refused: ${refused}`, durationMs: 0 }
-    const signature = await signatureHeaders(await this.signingKey(), head.messageId, this.ctx.now(), head.body)
+    const signature = await this.signatureFor(head)
+    const next = this.queue[1]
+    if (next) this.presigned = { seq: next.seq, secret: hook.secret, at: this.ctx.now(), headers: this.sign(next) }
     return deliverOnce(
       this.ctx.fetch,
       { url: hook.url, headers: { ...hook.headers, ...signature }, body: head.body, timeoutMs: this.ctx.timeoutMs, signal: this.abort.signal },

@@ -1,9 +1,12 @@
 /**
- * Writes delivery results in batches: every lane finishing in the same tick shares one store transaction, so a
- * busy dispatcher commits once per tick instead of once per delivery.
+ * Writes delivery results in batches: what the lanes finish within BATCH_WINDOW_MS shares one store transaction, so a
+ * busy dispatcher commits (and fsyncs) a hundred times a second at most instead of once per delivery. A crash loses at
+ * most that window of results, and those messages are sent again: at-least-once allows it.
  */
 import type { Logger } from '../ports.js'
 import type { Settlement, WebhookStore } from './ports.js'
+
+export const BATCH_WINDOW_MS = 10
 
 export class SettleWriter {
   private queue: Settlement[] = []
@@ -25,8 +28,8 @@ export class SettleWriter {
   }
 
   private async drain(): Promise<void> {
-    // Let the other lanes that finish in this tick add theirs first.
-    await Promise.resolve()
+    // Let the other lanes add theirs first. A plain timer, not the Scheduler: this is about batching, not policy.
+    await new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS))
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0)
       try {
