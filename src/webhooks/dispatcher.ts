@@ -11,7 +11,7 @@ import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
 import { deliverOnce } from './deliver.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
-import type { AttemptOutcome, NewOutboxEntry, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
+import type { AttemptOutcome, OutboxEntry, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
 import type { RetryPolicy } from './retry.js'
 import { timerScheduler } from './scheduler.js'
 import { createWebhookService } from './service.js'
@@ -58,8 +58,6 @@ export class Dispatcher {
   private byFilter = new Map<string, WebhookRecord[]>()
   private readonly subscriptions = new Map<string, Promise<Unsubscribe>>()
   private subscriptionChange: Promise<void> = Promise.resolve()
-  private buffer: NewOutboxEntry[] = []
-  private flushQueued = false
   private readonly writer: SettleWriter
   private readonly laneContext: LaneContext
   private readonly urlChecks = new Map<string, { reason: string | undefined; until: number }>()
@@ -196,34 +194,30 @@ export class Dispatcher {
     this.byFilter = new Map()
     this.subscriptionChange = this.subscriptionChange.then(() => this.unsubscribeAll())
     await this.subscriptionChange
-    this.flushBuffer()
     await Promise.all([...this.lanes.values()].map((lane) => lane.stop()))
     await this.writer.flush()
   }
 
-  /** Called by the Bus: append one row per matching enabled hook. Synchronous up to the store call, see flushBuffer. */
+  /**
+   * Called by the Bus: appends one row per matching enabled hook, in one store call made before returning. With a
+   * store that commits inside the call (SQLite), the rows are durable before the Bus acknowledges the message (PUBACK,
+   * or the 200 of an HTTP publish): nothing acknowledged can be missing from the outbox after a crash.
+   */
   private onMessage(topicFilter: string, message: Message): void {
     const hooks = this.byFilter.get(topicFilter)
     if (!hooks || hooks.length === 0) return
     const receivedAt = this.options.now()
     const messageId = newMessageId(receivedAt)
     const body = renderWebhookBody(message, messageId, receivedAt)
-    for (const hook of hooks) this.buffer.push({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt })
-    if (!this.flushQueued) {
-      this.flushQueued = true
-      // A microtask, not a timer: messages of one burst share a transaction, and the commit still happens before
-      // the publisher's promise continues (an HTTP publish answers 200 only after its rows are in the outbox).
-      queueMicrotask(() => this.flushBuffer())
-    }
-  }
-
-  private flushBuffer(): void {
-    this.flushQueued = false
-    const rows = this.buffer
-    if (rows.length === 0) return
-    this.buffer = []
+    const rows = hooks.map((hook) => ({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt }))
     this.counters.matched += rows.length
-    this.options.store.enqueue(rows).then(
+    let appended: Promise<OutboxEntry[]>
+    try {
+      appended = this.options.store.enqueue(rows)
+    } catch (err) {
+      appended = Promise.reject(err)
+    }
+    appended.then(
       (entries) => {
         for (const entry of entries) this.lanes.get(entry.webhookId)?.accept(entry)
       },
