@@ -91,12 +91,6 @@ export class PasswordCheck {
     return ok
   }
 
-  /** Forget everything about a user (e.g. after their password or removal). */
-  forget(username: string): void {
-    this.verified.delete(username)
-    for (const key of this.refused.keys()) if (key.startsWith(`${username}\0`)) this.refused.delete(key)
-  }
-
   private async slowCheck(password: string, storedHash: string): Promise<boolean> {
     await this.acquire()
     try {
