@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ANONYMOUS, mayPublish, maySubscribe, principalForUser } from './acl.js'
 import { Harness, StaticUsers, collect, makeUser, sleep } from './fixtures/harness.js'
+import { createStaticUserDirectory } from './users.js'
 
 const h = new Harness()
 
@@ -120,5 +121,13 @@ describe('ACL on the wire', () => {
     await sleep(300)
     expect(seen).toEqual([])
     expect(v4.connected && v5.connected).toBe(true)
+  })
+})
+
+describe('static user directory', () => {
+  it('finds users from the config list by name', async () => {
+    const users = createStaticUserDirectory([{ username: 'alice', passwordHash: 'h', publish: [], subscribe: [] }])
+    expect((await users.find('alice'))?.passwordHash).toBe('h')
+    expect(await users.find('bob')).toBeUndefined()
   })
 })
