@@ -29,12 +29,20 @@ export interface PublishReceipt {
 
 export type Unsubscribe = () => Promise<void>
 
+export interface SubscribeOptions {
+  /**
+   * MQTT 5 Retain As Published [MQTT-3.8.3-3]: keep the retain flag a message was published with. Without it a live
+   * message arrives with retain false, as to any subscriber. The edge link needs it to mirror retained state.
+   */
+  retainAsPublished?: boolean
+}
+
 /** The MQTT side: a broker in process (home), the link (edge), or an external broker. */
 export interface Bus {
   /** Resolves once the broker accepted the message; for qos >= 1 it is in the broker's persistent store. */
   publish(message: Message): Promise<PublishReceipt>
   /** Calls onMessage for each message matching any of the filters until the returned function is called. */
-  subscribe(topicFilters: string[], onMessage: (message: Message) => void): Promise<Unsubscribe>
+  subscribe(topicFilters: string[], onMessage: (message: Message) => void, options?: SubscribeOptions): Promise<Unsubscribe>
   /** Retained messages whose topic matches the filter. */
   retained(topicFilter: string): Promise<Message[]>
   /** Removes the retained message of a topic name (an empty retained publish). */

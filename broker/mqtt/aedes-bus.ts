@@ -1,9 +1,8 @@
 /** The Bus port over the in-process aedes broker: the HTTP API publishes and subscribes as the broker itself. */
 import { randomUUID } from 'node:crypto'
-import type { Bus, BusStatus, Message, MessageProperties, PublishReceipt, Qos, Unsubscribe } from '../../src/ports.js'
+import type { Bus, BusStatus, Logger, Message, MessageProperties, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
 import { matchTopic } from '../../src/topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
-import type { Logger } from '../../src/ports.js'
 import type { BrokerPacket, DeliverFn } from './aedes-internals.js'
 import type { PostbridgeAedes } from './publish-flow.js'
 import type { BrokerStore, StoredPacket } from './persistence.js'
@@ -101,7 +100,7 @@ export class AedesBus implements Bus {
     })
   }
 
-  async subscribe(topicFilters: string[], onMessage: (message: Message) => void): Promise<Unsubscribe> {
+  async subscribe(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
     for (const topicFilter of topicFilters) {
       const reason = validateTopicFilter(topicFilter)
       if (reason) throw new Error(`${topicFilter}: ${reason}`)
@@ -119,7 +118,9 @@ export class AedesBus implements Bus {
       seen.add(packet)
       this.delivered++
       try {
-        onMessage(toMessage(packet, false, Date.now()))
+        // The emitter sees the packet as published, retain flag included: keep it only when asked
+        // (Retain As Published [MQTT-3.3.1-12] [MQTT-3.3.1-13]).
+        onMessage(toMessage(packet, options.retainAsPublished === true && packet.retain === true, Date.now()))
       } catch (err) {
         this.options.log.error({ err, topic: packet.topic }, 'bus subscriber threw')
       }

@@ -1,10 +1,11 @@
 /** An in-memory Bus: retained messages and fan-out to subscribers, for tests and the minimal Worker. */
-import type { Bus, BusStatus, Message, PublishReceipt, Unsubscribe } from '../ports.js'
+import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../ports.js'
 import { matchTopic } from '../topic/match.js'
 
 interface Subscriber {
   filters: string[]
   onMessage: (m: Message) => void
+  retainAsPublished: boolean
 }
 
 export class MemoryBus implements Bus {
@@ -25,13 +26,13 @@ export class MemoryBus implements Bus {
       else this.retainedByTopic.set(message.topic, message)
     }
     for (const s of [...this.subscribers]) {
-      if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage({ ...message, retain: false })
+      if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage({ ...message, retain: s.retainAsPublished && message.retain })
     }
     return this.queueing ? { id: `mem-${++this.counter}`, queued: true } : { id: `mem-${++this.counter}` }
   }
 
-  async subscribe(topicFilters: string[], onMessage: (m: Message) => void): Promise<Unsubscribe> {
-    const sub: Subscriber = { filters: topicFilters, onMessage }
+  async subscribe(topicFilters: string[], onMessage: (m: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
+    const sub: Subscriber = { filters: topicFilters, onMessage, retainAsPublished: options.retainAsPublished === true }
     this.subscribers.add(sub)
     return async () => {
       this.subscribers.delete(sub)
