@@ -15,6 +15,7 @@ import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
+import { startHomeEdgeLink } from './link/home-edge-link.js'
 
 export interface Home {
   httpUrl: string
@@ -125,6 +126,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
     // --- end of door sensors ---
+
+    // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see docs/edge.md ---
+    const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log)
+    if (edgeLink) features.push({ name: 'edge link', close: () => edgeLink.close() })
+    // --- end of edge link ---
 
     // --- end of features ---
 

@@ -68,6 +68,9 @@ export const configSchema = z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     /** Topic filters of what the home sends up to the edge. */
     up: z.array(topicFilterSchema).min(1).default(['#']),
+    /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
+    minReconnectDelay: durationMs.default(1000),
+    maxReconnectDelay: durationMs.default(60_000),
   }).prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
   broker: z.strictObject({

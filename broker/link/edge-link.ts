@@ -1,0 +1,232 @@
+/**
+ * The home end of the link: an MQTT 5 client (mqtt.js over WebSocket) that dials the edge Worker at /v1/link.
+ * Home messages matching `edge.up` go up; what was published at the edge comes down and is republished into the home
+ * broker, and only then acknowledged, so the edge forgets a message only once the home broker has it.
+ */
+import { randomBytes } from 'node:crypto'
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import { RESPONSE_TOPIC_PREFIX } from '../../src/routes/request.js'
+import { LINK_BACKOFF, reconnectDelayMs, type BackoffPolicy } from '../../src/link/backoff.js'
+import { fromLinkPublish, toLinkPublish } from '../../src/link/packet.js'
+import { LINK_DOWN_FILTER, LINK_USERNAME, linkUrl } from '../../src/link/protocol.js'
+import type { Bus, Logger, Message, Unsubscribe } from '../../src/ports.js'
+
+export interface EdgeLinkOptions {
+  /** The Worker's base URL (edge.url). */
+  url: string
+  /** POSTBRIDGE_EDGE_SECRET: sent as the CONNECT password, never logged. */
+  secret: string
+  /** Topic filters of what goes up (edge.up). */
+  up: string[]
+  bus: Bus
+  log: Logger
+  backoff?: BackoffPolicy
+  /** How long one connection attempt may take before it counts as failed. */
+  connectTimeoutMs?: number
+}
+
+export type EdgeLinkState = 'connecting' | 'online' | 'offline' | 'refused'
+
+export interface EdgeLinkStatus {
+  state: EdgeLinkState
+  url: string
+  /** When the link reached its current state. */
+  since: string
+  /** Failed attempts since the link was last online. */
+  attempts: number
+  nextAttemptInMs?: number
+  lastError?: string
+  messagesUp: number
+  messagesDown: number
+  /** Home messages not sent up because the link was down (the retained ones are resent on reconnect). */
+  upDroppedOffline: number
+}
+
+export interface EdgeLink {
+  status(): EdgeLinkStatus
+  /** Resolves once connected (for tests and start-up logs); rejects after `timeoutMs`. */
+  waitOnline(timeoutMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** MQTT 5 reason codes of a CONNACK refusing us [MQTT-3.2.2.2]: bad credentials or not authorized. */
+const REFUSED_CODES = new Set([0x86, 0x87, 4, 5])
+/** PUBACK reason code for "the home broker did not take it" [MQTT-3.4.2.1]. */
+const UNSPECIFIED_ERROR = 0x80
+
+export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink> {
+  const { bus, log, secret } = options
+  const policy = options.backoff ?? LINK_BACKOFF
+  const url = linkUrl(options.url)
+  let state: EdgeLinkState = 'connecting'
+  let since = Date.now()
+  let attempts = 0
+  let lastError: string | undefined
+  let nextAttemptAt: number | undefined
+  let retry: NodeJS.Timeout | undefined
+  let closing = false
+  let syncing = false
+  const heldDuringSync: Message[] = []
+  const counts = { up: 0, down: 0, dropped: 0 }
+  const onlineWaiters = new Set<() => void>()
+
+  const setState = (next: EdgeLinkState) => {
+    if (next !== state) since = Date.now()
+    state = next
+    if (next === 'online') for (const w of [...onlineWaiters]) w()
+  }
+
+  const clientOptions: IClientOptions = {
+    protocolVersion: 5,
+    username: LINK_USERNAME,
+    password: secret,
+    // A fresh id per process: the edge takes the newest link over an old one it has not noticed dying.
+    clientId: `postbridge-home-${randomBytes(4).toString('hex')}`,
+    clean: true,
+    keepalive: 30,
+    connectTimeout: options.connectTimeoutMs ?? 15_000,
+    // Reconnects are ours, with backoff and jitter; mqtt.js would retry at a fixed period.
+    reconnectPeriod: 0,
+    resubscribe: false,
+    // Home messages are dropped while offline, not buffered without bound (the retained ones are resent on connect).
+    queueQoSZero: false,
+    customHandleAcks: (_topic, _payload, packet, done) => {
+      const message = fromLinkPublish({ ...packet, payload: packet.payload as Uint8Array })
+      bus.publish(message).then(
+        () => {
+          counts.down++
+          done(0)
+        },
+        (err: unknown) => {
+          log.warn({ err: String(err), topic: message.topic }, 'edge link: the home broker refused a message from the edge')
+          done(UNSPECIFIED_ERROR)
+        },
+      )
+    },
+  }
+  const client: MqttClient = mqtt.connect(url, clientOptions)
+
+  const scheduleReconnect = () => {
+    if (closing || retry) return
+    const delay = reconnectDelayMs(attempts, policy)
+    attempts++
+    nextAttemptAt = Date.now() + delay
+    retry = setTimeout(() => {
+      retry = undefined
+      nextAttemptAt = undefined
+      if (closing) return
+      setState(state === 'refused' ? 'refused' : 'connecting')
+      client.reconnect()
+    }, delay)
+    retry.unref?.()
+  }
+
+  client.on('connect', () => {
+    attempts = 0
+    lastError = undefined
+    setState('online')
+    log.info({ url }, 'edge link: online')
+    client.subscribe(LINK_DOWN_FILTER, { qos: 1 }, (err) => {
+      if (err) log.warn({ err: err.message }, 'edge link: subscribe at the edge failed')
+    })
+    void syncRetained()
+  })
+  client.on('error', (err: Error & { code?: number }) => {
+    lastError = err.message
+    if (typeof err.code === 'number' && REFUSED_CODES.has(err.code)) {
+      setState('refused')
+      log.error({ url, reasonCode: err.code }, 'edge link: refused by the edge, check POSTBRIDGE_EDGE_SECRET (the same value as the Worker secret)')
+    } else {
+      log.warn({ url, err: err.message }, 'edge link: error')
+    }
+  })
+  client.on('close', () => {
+    if (state === 'online') log.warn({ url }, 'edge link: offline, reconnecting')
+    if (state !== 'refused') setState('offline')
+    scheduleReconnect()
+  })
+
+  /** Sends a home message up, or counts it dropped while the link is down. */
+  const sendUp = (message: Message) => {
+    if (state !== 'online' || !client.connected) {
+      counts.dropped++
+      return
+    }
+    if (syncing) {
+      heldDuringSync.push(message)
+      return
+    }
+    const p = toLinkPublish(message)
+    const properties = p.properties && {
+      ...p.properties,
+      ...(p.properties.correlationData ? { correlationData: Buffer.from(p.properties.correlationData) } : {}),
+    }
+    client.publish(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...(properties ? { properties } : {}) } as IPublishPacket, (err) => {
+      if (err) log.debug({ err: err.message, topic: p.topic }, 'edge link: message up not acknowledged')
+    })
+    counts.up++
+  }
+
+  /** On each connect the edge gets home's retained state, so GET /v1/retained at the edge is right after an outage. */
+  async function syncRetained(): Promise<void> {
+    syncing = true
+    const retained: Message[] = []
+    try {
+      const seen = new Set<string>()
+      for (const filter of options.up) {
+        for (const m of await bus.retained(filter)) {
+          if (!seen.has(m.topic)) retained.push(m)
+          seen.add(m.topic)
+        }
+      }
+    } catch (err) {
+      log.warn({ err: String(err) }, 'edge link: reading retained messages for the edge failed')
+    } finally {
+      syncing = false
+      // The stored state first, then what arrived live meanwhile, so a newer live value is not overwritten.
+      const live = heldDuringSync.splice(0)
+      for (const m of retained) sendUp(m)
+      for (const m of live) sendUp(m)
+    }
+  }
+
+  // Replies to POST /v1/request at the edge always go up, whatever edge.up says.
+  const filters = [...new Set([...options.up, `${RESPONSE_TOPIC_PREFIX}#`])]
+  const unsubscribe: Unsubscribe = await bus.subscribe(filters, sendUp, { retainAsPublished: true })
+
+  return {
+    status: () => ({
+      state,
+      url,
+      since: new Date(since).toISOString(),
+      attempts,
+      ...(nextAttemptAt !== undefined ? { nextAttemptInMs: Math.max(0, nextAttemptAt - Date.now()) } : {}),
+      ...(lastError ? { lastError } : {}),
+      messagesUp: counts.up,
+      messagesDown: counts.down,
+      upDroppedOffline: counts.dropped,
+    }),
+    waitOnline(timeoutMs) {
+      if (state === 'online') return Promise.resolve()
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          onlineWaiters.delete(done)
+          reject(new Error(`edge link not online within ${timeoutMs} ms (${state}${lastError ? `: ${lastError}` : ''})`))
+        }, timeoutMs)
+        const done = () => {
+          clearTimeout(timer)
+          onlineWaiters.delete(done)
+          resolve()
+        }
+        onlineWaiters.add(done)
+      })
+    },
+    async close() {
+      closing = true
+      if (retry) clearTimeout(retry)
+      await unsubscribe()
+      await client.endAsync()
+      setState('offline')
+    },
+  }
+}

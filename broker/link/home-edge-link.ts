@@ -1,0 +1,25 @@
+/** The edge link as a feature of the home node: started when edge.url is set, reported in /v1/health as `edge`. */
+import type { Config } from '../../src/config.js'
+import type { Bus, Deps, Logger } from '../../src/ports.js'
+import { startEdgeLink, type EdgeLink } from './edge-link.js'
+
+export interface HomeEdgeLink {
+  link: EdgeLink
+  close(): Promise<void>
+}
+
+/** Starts the link when configured, and adds its state to /v1/health (keeping any facts already there). */
+export async function startHomeEdgeLink(edge: Config['edge'], bus: Bus, deps: Deps, log: Logger): Promise<HomeEdgeLink | undefined> {
+  if (!edge.url || !edge.secret) return undefined
+  const link = await startEdgeLink({
+    url: edge.url,
+    secret: edge.secret,
+    up: edge.up,
+    bus,
+    log,
+    backoff: { minDelayMs: edge.minReconnectDelay, maxDelayMs: Math.max(edge.minReconnectDelay, edge.maxReconnectDelay) },
+  })
+  const previous = deps.health
+  deps.health = async () => ({ ...(previous ? await previous() : {}), edge: link.status() })
+  return { link, close: () => link.close() }
+}

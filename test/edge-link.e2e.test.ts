@@ -1,0 +1,222 @@
+/**
+ * The edge end to end (issue 5): the Worker bundle under `wrangler dev`, a real home node linked to it over MQTT 5 on
+ * WebSocket, and Debian's mosquitto clients at home.
+ */
+import { spawn } from 'node:child_process'
+import mqtt from 'mqtt'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestHome, tempDataDir, waitFor, type TestHome } from './fixtures/home.js'
+import { mosquittoPub, mosquittoSub, type SubProcess } from './fixtures/mosquitto.js'
+import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
+
+let bundleDir: string
+let state: ReturnType<typeof tempPersistDir>
+let edge: WranglerDev
+const homes: TestHome[] = []
+const subs: SubProcess[] = []
+const clients: mqtt.MqttClient[] = []
+
+beforeAll(async () => {
+  bundleDir = await buildWorker()
+  state = tempPersistDir()
+  edge = await startWranglerDev({ bundleDir, persistTo: state.dir })
+}, 120_000)
+
+afterEach(async () => {
+  for (const s of subs.splice(0)) s.stop()
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
+  for (const h of homes.splice(0)) await h.stop()
+})
+
+afterAll(async () => {
+  await edge?.stop()
+  state?.remove()
+})
+
+function atEdge(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers)
+  headers.set('authorization', `Bearer ${EDGE_ADMIN_TOKEN}`)
+  return fetch(`${edge.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(15_000) })
+}
+
+async function edgeLink(): Promise<{ home: string; linkRefused: number; queued: number; expired: number }> {
+  return ((await (await fetch(`${edge.url}/v1/health`)).json()) as { link: never }).link
+}
+
+/** A home node linked to the edge; resolves once both sides report the link online. */
+async function linkedHome(opts: { dataDir?: string; mqttPort?: number; secret?: string; waitOnline?: boolean } = {}): Promise<TestHome> {
+  const home = await startTestHome(
+    {
+      mqtt: { port: opts.mqttPort ?? 0, allowAnonymous: true },
+      edge: { url: edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s' },
+    },
+    { env: { POSTBRIDGE_EDGE_SECRET: opts.secret ?? EDGE_SECRET }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
+  )
+  homes.push(home)
+  if (opts.waitOnline !== false) {
+    await waitFor(async () => (await homeEdge(home)).state === 'online', 15_000, 'home link online')
+    await waitFor(async () => (await edgeLink()).home === 'online', 15_000, 'edge sees home online')
+  }
+  return home
+}
+
+async function homeEdge(home: TestHome): Promise<{ state: string; attempts: number; lastError?: string }> {
+  return ((await (await home.api('/v1/health')).json()) as { edge: never }).edge
+}
+
+/** Reads an SSE response until `count` message events arrived; returns their envelopes. */
+async function sseMessages(res: Response, count: number, timeoutMs = 15_000): Promise<{ topic: string; payload: string; retain: boolean }[]> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  const out: { topic: string; payload: string; retain: boolean }[] = []
+  let buffer = ''
+  const deadline = Date.now() + timeoutMs
+  try {
+    while (out.length < count) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`SSE: ${out.length} of ${count} messages within ${timeoutMs} ms`)
+      const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: ${out.length} of ${count} messages`)), left))])
+      if (chunk.done) break
+      buffer += chunk.value
+      let end
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const event = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        if (!/^event: message$/m.test(event)) continue
+        out.push(JSON.parse(/^data: (.*)$/m.exec(event)![1]!))
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+  return out
+}
+
+/** mosquitto_pub -l: one message per stdin line, over one connection, in order. */
+function mosquittoPubLines(port: number, topic: string, lines: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-q', '1', '-V', 'mqttv5', '-l'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    child.on('exit', (code) => resolve(code))
+    child.stdin!.end(`${lines.join('\n')}\n`)
+  })
+}
+
+/** Opens GET /v1/subscribe at the edge and waits for its ready event, so nothing published after is missed. */
+async function subscribeAtEdge(filter: string): Promise<Response> {
+  const res = await fetch(`${edge.url}/v1/subscribe?filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` } })
+  expect(res.status).toBe(200)
+  const [a, b] = res.body!.tee()
+  const reader = a.pipeThrough(new TextDecoderStream()).getReader()
+  let seen = ''
+  while (!seen.includes('event: ready')) seen += (await reader.read()).value ?? ''
+  void reader.cancel()
+  return new Response(b)
+}
+
+describe('the edge linked to a home node', () => {
+  it('delivers a publish made at the edge to mosquitto_sub at home, and answers 200 once home acknowledged it', async () => {
+    const home = await linkedHome()
+    const sub = await mosquittoSub(home.mqttPort, 'e2e/down/#', ['-V', 'mqttv5', '-q', '1'])
+    subs.push(sub)
+    const res = await atEdge('/v1/publish/e2e/down/lamp', { method: 'POST', body: 'ON' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).not.toHaveProperty('queued')
+    expect(await sub.waitForLines(1, 10_000)).toEqual(['e2e/down/lamp ON'])
+  })
+
+  it('streams what mosquitto_pub publishes at home to the edge SSE, and keeps it as the edge retained state', async () => {
+    const home = await linkedHome()
+    const stream = await subscribeAtEdge('e2e/up/#')
+    expect((await mosquittoPub(home.mqttPort, 'e2e/up/door', 'open', ['-r', '-q', '1', '-V', 'mqttv5'])).code).toBe(0)
+    const [seen] = await sseMessages(stream, 1)
+    expect(seen).toMatchObject({ topic: 'e2e/up/door', payload: 'open' })
+    const retained = await waitFor(async () => {
+      const r = await atEdge('/v1/retained/e2e/up/door')
+      return r.status === 200 ? r.text() : undefined
+    }, 10_000, 'retained at the edge')
+    expect(retained).toBe('open')
+  })
+
+  it('keeps the order of a burst published at home on its way up (mosquitto_pub -l)', async () => {
+    const home = await linkedHome()
+    const stream = await subscribeAtEdge('e2e/burst')
+    const lines = Array.from({ length: 30 }, (_, i) => `m${i}`)
+    expect(await mosquittoPubLines(home.mqttPort, 'e2e/burst', lines)).toBe(0)
+    expect((await sseMessages(stream, lines.length)).map((m) => m.payload)).toEqual(lines)
+  })
+
+  it('sends up the retained state home holds when the link comes up', async () => {
+    const dataDir = tempDataDir()
+    const offline = await startTestHome({ mqtt: { port: 0, allowAnonymous: true } }, { dataDir })
+    expect((await mosquittoPub(offline.mqttPort, 'e2e/sync/thermostat', '19.5', ['-r', '-q', '1'])).code).toBe(0)
+    await offline.stop({ keepData: true })
+    await linkedHome({ dataDir })
+    const text = await waitFor(async () => {
+      const r = await atEdge('/v1/retained/e2e/sync/thermostat')
+      return r.status === 200 ? r.text() : undefined
+    }, 10_000, 'synced retained state')
+    expect(text).toBe('19.5')
+  })
+
+  it('answers POST /v1/request at the edge with the reply of an MQTT 5 device at home', async () => {
+    const home = await linkedHome()
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 })
+    clients.push(device)
+    await device.subscribeAsync('e2e/thermostat/get', { qos: 1 })
+    device.on('message', (_topic, _payload, packet) => {
+      const { responseTopic, correlationData } = packet.properties ?? {}
+      if (responseTopic) void device.publishAsync(responseTopic, '21.5', { qos: 1, properties: { correlationData } })
+    })
+    const res = await atEdge('/v1/request/e2e/thermostat/get?timeout=10000', { method: 'POST', body: 'now?' })
+    expect([res.status, await res.text()]).toEqual([200, '21.5'])
+  })
+
+  it('answers 202 while home is stopped, and delivers the queued messages in order when home comes back', async () => {
+    const dataDir = tempDataDir()
+    const first = await linkedHome({ dataDir })
+    const mqttPort = first.mqttPort
+    // A device with a persistent session: home's broker keeps its messages until it is back.
+    const session = ['-V', 'mqttv5', '-q', '1', '-c', '-i', 'e2e-queued-sub', '-x', '3600']
+    const before = await mosquittoSub(mqttPort, 'e2e/queued', session)
+    before.stop()
+    await first.stop({ keepData: true })
+    homes.splice(homes.indexOf(first), 1)
+    await waitFor(async () => (await edgeLink()).home === 'offline', 10_000, 'edge sees home offline')
+
+    const sent = ['one', 'two', 'three', 'four', 'five']
+    for (const body of sent) {
+      const res = await atEdge('/v1/publish/e2e/queued', { method: 'POST', body })
+      expect(res.status).toBe(202)
+      expect(await res.json()).toMatchObject({ queued: true })
+    }
+    expect((await edgeLink()).queued).toBe(sent.length)
+
+    await linkedHome({ dataDir, mqttPort })
+    const sub = await mosquittoSub(mqttPort, 'e2e/queued', session)
+    subs.push(sub)
+    expect(await sub.waitForLines(sent.length, 20_000)).toEqual(sent.map((s) => `e2e/queued ${s}`))
+    await waitFor(async () => (await edgeLink()).queued === 0, 10_000, 'edge queue drained')
+  })
+
+  it('refuses a home with the wrong link secret, and both sides say so', async () => {
+    const before = (await edgeLink()).linkRefused
+    const home = await linkedHome({ secret: 'not-the-edge-secret-0123456789', waitOnline: false })
+    await waitFor(async () => (await homeEdge(home)).state === 'refused', 15_000, 'home link refused')
+    await waitFor(async () => (await edgeLink()).linkRefused > before, 10_000, 'edge counted the refusal')
+    await waitFor(() => edge.output().includes('link refused: wrong edge secret'), 10_000, 'the edge log line')
+    expect(home.log.text()).toContain('refused by the edge')
+    expect(home.log.text()).not.toContain('not-the-edge-secret')
+  })
+
+  it('reconnects with backoff after the edge restarts, keeping the edge state', async () => {
+    const home = await linkedHome()
+    expect((await atEdge('/v1/publish/e2e/restart/mode?retain=true', { method: 'POST', body: 'away' })).status).toBe(200)
+    const port = edge.port
+    await edge.stop()
+    await waitFor(async () => (await homeEdge(home)).attempts >= 2, 15_000, 'home retrying')
+    expect((await homeEdge(home)).state).not.toBe('online')
+    edge = await startWranglerDev({ bundleDir, persistTo: state.dir, port })
+    await waitFor(async () => (await homeEdge(home)).state === 'online', 15_000, 'home link back online')
+    // Durable Object storage survived the restart.
+    expect(await (await atEdge('/v1/retained/e2e/restart/mode')).text()).toBe('away')
+  })
+})
