@@ -49,13 +49,6 @@ export interface DeliveryWindowOptions {
   onOverflow?(client: ClientInternals): void
 }
 
-export interface DeliveryWindow {
-  /** Messages handed to the socket and not yet written out. */
-  readonly queued: number
-  /** QoS 1/2 messages waiting for room in the window. */
-  readonly waiting: number
-}
-
 /** Highest QoS granted by the client's subscriptions that match the topic, or undefined when none does. */
 export function grantedQos(client: Pick<ClientInternals, 'subscriptions'>, topicName: string): number | undefined {
   let best: number | undefined
@@ -75,7 +68,7 @@ function withQos(packet: BrokerPacket, qos: 0 | 1 | 2): BrokerPacket {
  * Replaces the client's deliver functions. Call it before the client subscribes (aedes' preConnect
  * hook), because each subscription captures `client.deliver0` / `client.deliverQoS` when it is made.
  */
-export function installDeliveryWindow(client: ClientInternals, options: DeliveryWindowOptions): DeliveryWindow {
+export function installDeliveryWindow(client: ClientInternals, options: DeliveryWindowOptions): void {
   const { maxQueued, counters } = options
   const originalQoS = client.deliverQoS
   const original0 = client.deliver0
@@ -142,13 +135,4 @@ export function installDeliveryWindow(client: ClientInternals, options: Delivery
   // computed there is 0, so it goes straight to original0.
   client.deliver0 = deliver
   client.deliverQoS = deliver
-
-  return {
-    get queued() {
-      return queued
-    },
-    get waiting() {
-      return waiting.length
-    },
-  }
 }
