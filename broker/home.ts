@@ -16,6 +16,7 @@ import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
+import { startExternalBroker } from './external/external-broker.js'
 
 export interface Home {
   httpUrl: string
@@ -74,7 +75,9 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const users = new SqliteUserStore(db, config.mqtt.users)
     const admin = await bootstrapAdminToken(tokens, config.adminToken, Date.now())
 
-    const broker: MqttBroker = await startMqttBroker({
+    // broker.external (issue 5): a client of a broker that already runs instead of the embedded aedes.
+    const external = config.broker.external
+    const broker: MqttBroker = external ? await startExternalBroker({ ...config.broker, external }, log) : await startMqttBroker({
       dataDir: config.dataDir,
       host: config.host,
       port: config.mqtt.port,
