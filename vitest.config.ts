@@ -4,7 +4,8 @@ import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'core', environment: 'node', include: ['src/**/*.test.ts'] } },
+      // groupOrder runs the projects one after another: they differ in workers, and 2 cores are enough for one at a time.
+      { test: { name: 'core', environment: 'node', include: ['src/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'broker',
@@ -15,6 +16,7 @@ export default defineConfig({
           hookTimeout: 30_000,
           fileParallelism: true,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -34,6 +36,7 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
+          sequence: { groupOrder: 2 },
           include: ['worker/**/*.test.ts'],
           // without this, importing mqtt-packet under vitest fails with
           // "Cannot redefine property: Symbol(nodejs.util.promisify.custom)"
