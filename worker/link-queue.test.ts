@@ -186,6 +186,21 @@ describe('expiry of held messages', () => {
     home.close()
   })
 
+  it('never delivers a /v1/request made while home was offline after the caller gave up', async () => {
+    const hub = freshHub()
+    const res = await api(hub, '/v1/request/garage/door/toggle?timeout=1000', { method: 'POST', body: 'go' })
+    expect(res.status).toBe(504)
+    await inHub(hub, (h) => {
+      h.now = () => Date.now() + 2000
+    })
+    const home = await linkHome(hub)
+    home.send({ cmd: 'pingreq' })
+    await home.next('pingresp')
+    expect(home.received.filter((p) => p.cmd === 'publish')).toHaveLength(0)
+    expect((await linkState(hub)).expired).toBe(1)
+    home.close()
+  })
+
   it('expires a message sooner when its MQTT 5 messageExpiryInterval says so, and forwards the time left [MQTT-3.3.2-6]', async () => {
     const hub = freshHub()
     const envelope = { topic: 'a', payload: 'x', encoding: 'utf8', qos: 1, retain: false, properties: { messageExpiryInterval: 60 } }

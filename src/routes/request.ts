@@ -76,6 +76,9 @@ export function requestRoutes() {
       properties: {
         responseTopic,
         correlationData: correlation,
+        // Nobody waits for the answer after the timeout, so the request expires with it [MQTT-3.3.2-5]: a device
+        // (or the edge queue, while home is offline) must not act on it later.
+        messageExpiryInterval: Math.ceil(timeoutMs / 1000),
         ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { contentType } : {}),
       },
     }
