@@ -58,7 +58,7 @@ describe('device -> HTTP', () => {
       const r = await home.api('/v1/retained/home/relay/1/state')
       return r.status === 200 ? r : undefined
     })
-    expect(await res.text()).toBe('OFF')
+    expect(await res!.text()).toBe('OFF')
     const list = (await (await home.api('/v1/retained?filter=home/%23')).json()) as { messages: { topic: string }[] }
     expect(list.messages.map((m) => m.topic)).toEqual(['home/relay/1/state'])
   })
