@@ -8,7 +8,8 @@ import { SqliteWebhookStore } from './webhooks-sqlite.js'
 
 const dirs: string[] = []
 const dbs: Db[] = []
-afterEach(() => {
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close()
   for (const db of dbs.splice(0)) db.close()
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
@@ -19,13 +20,18 @@ function freshDir(): string {
   return dir
 }
 
-function open(dir: string): SqliteWebhookStore {
+const stores: SqliteWebhookStore[] = []
+
+function open(dir: string, options: ConstructorParameters<typeof SqliteWebhookStore>[1] = {}): SqliteWebhookStore {
   const db = openDatabase(dir)
   dbs.push(db)
-  return new SqliteWebhookStore(db)
+  const store = new SqliteWebhookStore(db, options)
+  stores.push(store)
+  return store
 }
 
 describeWebhookStore('sqlite', () => open(freshDir()))
+describeWebhookStore('sqlite, fsync on every commit', () => open(freshDir(), { syncIntervalMs: 0 }))
 
 describe('SqliteWebhookStore durability', () => {
   it('has the outbox row committed when enqueue returns, before its promise is awaited', async () => {
@@ -46,5 +52,25 @@ describe('SqliteWebhookStore durability', () => {
     await store.settle([{ attempt: { webhookId: 'a', messageId: 'msg_1', topicName: 't', attempt: 1, at: 1, durationMs: 1, outcome: 'delivered' }, row: { seq: first!.seq, kind: 'delivered' } }])
     const [second] = await store.enqueue([entry('a', 2)])
     expect(second!.seq).toBeGreaterThan(first!.seq)
+  })
+
+  it('fsyncs the WAL in the background after writes, and not when nothing was written', async () => {
+    const synced: number[] = []
+    const store = open(freshDir(), { syncIntervalMs: 60_000, fsync: (fd, done) => (synced.push(fd), done(null)) })
+    await store.sync()
+    expect(synced).toEqual([])
+    await store.putWebhook(hookRecord('a'))
+    await store.enqueue([entry('a', 1)])
+    await store.sync()
+    expect(synced).toHaveLength(1)
+    await store.sync()
+    expect(synced).toHaveLength(1)
+  })
+
+  it('keeps the shared connection at synchronous=FULL for the other stores', async () => {
+    const db = openDatabase(freshDir())
+    dbs.push(db)
+    stores.push(new SqliteWebhookStore(db))
+    expect(db.pragma('synchronous', { simple: true })).toBe(2) // FULL
   })
 })

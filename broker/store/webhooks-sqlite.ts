@@ -1,8 +1,15 @@
 /**
  * WebhookStore over SQLite. Writes run synchronously inside the call (better-sqlite3), so an outbox row is committed
- * (synchronous=FULL, see db.ts) before enqueue() even returns its promise.
+ * before enqueue() even returns its promise, and so before the broker acknowledges the message.
+ *
+ * Durability: an fsync per message (synchronous=FULL) caps the outbox at a few hundred messages a second on an SD
+ * card and wears it. By default the store has its own connection with synchronous=NORMAL: a commit is in the OS
+ * before the acknowledgement (a killed process loses nothing), and the WAL is fsynced off the event loop every
+ * syncIntervalMs (a power cut loses at most that window). The broker's LevelDB store never fsyncs at all.
+ * syncIntervalMs: 0 uses the shared connection as opened (synchronous=FULL: every commit waits for the disk).
  */
-import type { Statement } from 'better-sqlite3'
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs'
+import Database, { type Statement } from 'better-sqlite3'
 import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../src/webhooks/ports.js'
 import type { Db } from './db.js'
 
@@ -86,7 +93,24 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
 CREATE INDEX IF NOT EXISTS webhook_attempts_by_hook ON webhook_attempts (webhook_id, id);
 `
 
+export interface SqliteWebhookStoreOptions {
+  /** How often the WAL is fsynced (ms); 0: every commit waits for its fsync. */
+  syncIntervalMs?: number
+  /** Injected for tests. */
+  fsync?: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void
+}
+
+export const DEFAULT_SYNC_INTERVAL_MS = 100
+
 export class SqliteWebhookStore implements WebhookStore {
+  private readonly db: Db
+  private readonly ownConnection: boolean
+  private readonly syncTimer: ReturnType<typeof setInterval> | undefined
+  private readonly fsync: NonNullable<SqliteWebhookStoreOptions['fsync']>
+  /** Writes since the last fsync started. */
+  private dirty = false
+  private syncing: Promise<void> | undefined
+  private walFd: number | undefined
   private readonly insertRow: Statement
   private readonly insertAttempt: Statement
   private readonly deleteRow: Statement
@@ -95,7 +119,21 @@ export class SqliteWebhookStore implements WebhookStore {
   private readonly enqueueTx: (entries: NewOutboxEntry[]) => OutboxEntry[]
   private readonly settleTx: (settlements: Settlement[]) => void
 
-  constructor(private readonly db: Db) {
+  constructor(shared: Db, options: SqliteWebhookStoreOptions = {}) {
+    const interval = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS
+    this.ownConnection = interval > 0 && !shared.memory
+    this.fsync = options.fsync ?? fsync
+    if (this.ownConnection) {
+      // synchronous is per connection: the shared one keeps FULL for tokens and users.
+      this.db = new Database(shared.name)
+      this.db.pragma('busy_timeout = 5000')
+      this.db.pragma('synchronous = NORMAL')
+      this.syncTimer = setInterval(() => void this.sync(), interval)
+      this.syncTimer.unref()
+    } else {
+      this.db = shared
+    }
+    const db = this.db
     db.exec(SCHEMA)
     // Rows of a hook deleted meanwhile are dropped here rather than orphaned.
     this.insertRow = db.prepare(
@@ -141,6 +179,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async putWebhook(r: WebhookRecord): Promise<void> {
+    this.dirty = true
     this.db
       .prepare(
         `INSERT OR REPLACE INTO webhooks (id, topic_filter, url, secret, headers, enabled, disabled_reason, source, created_by, created_at, updated_at)
@@ -150,6 +189,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async deleteWebhook(id: string): Promise<boolean> {
+    this.dirty = true
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
       this.db.prepare('DELETE FROM webhook_attempts WHERE webhook_id = ?').run(id)
@@ -158,6 +198,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
+    this.dirty = true
     return this.enqueueTx(entries)
   }
 
@@ -169,7 +210,50 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async settle(settlements: Settlement[]): Promise<void> {
+    this.dirty = true
     this.settleTx(settlements)
+  }
+
+  /** Makes every commit so far survive a power cut (a no-op with syncIntervalMs 0, where each commit already does). */
+  sync(): Promise<void> {
+    if (!this.ownConnection || !this.dirty) return this.syncing ?? Promise.resolve()
+    if (this.syncing) return this.syncing.then(() => this.sync())
+    this.dirty = false
+    const fd = this.openWal()
+    if (fd === undefined) return Promise.resolve()
+    this.syncing = new Promise<void>((resolve) => {
+      // In the libuv threadpool: the event loop (and the broker) go on while the disk works.
+      this.fsync(fd, (err) => {
+        if (err) this.dirty = true // try again next time
+        this.syncing = undefined
+        resolve()
+      })
+    })
+    return this.syncing
+  }
+
+  /** Syncs, then closes the store's own connection (the shared one belongs to its opener). */
+  async close(): Promise<void> {
+    if (this.syncTimer) clearInterval(this.syncTimer)
+    await this.syncing
+    if (!this.ownConnection) return
+    if (this.walFd !== undefined) {
+      if (this.dirty) fsyncSync(this.walFd)
+      closeSync(this.walFd)
+      this.walFd = undefined
+    }
+    this.db.close()
+  }
+
+  private openWal(): number | undefined {
+    if (this.walFd !== undefined) return this.walFd
+    try {
+      // One fd for the life of the store: SQLite reuses the -wal file (same inode) while a connection is open.
+      this.walFd = openSync(`${this.db.name}-wal`, 'r+')
+    } catch {
+      return undefined
+    }
+    return this.walFd
   }
 
   async attempts(webhookId: string, query: { limit: number; outcome?: AttemptOutcome }): Promise<AttemptRecord[]> {
@@ -182,6 +266,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async requeue(webhookId: string, now: number): Promise<number> {
+    this.dirty = true
     return this.db.transaction(() => {
       const revived = this.db
         .prepare(`UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE webhook_id = ? AND state = 'dead'`)

@@ -24,10 +24,11 @@ export interface HomeWebhooksOptions {
 
 export async function startHomeWebhooks(options: HomeWebhooksOptions): Promise<WebhookDispatcher> {
   const http = options.fetch ? undefined : createNodeFetch()
+  const store = new SqliteWebhookStore(options.db)
   try {
     const dispatcher = await startWebhookDispatcher({
       bus: options.bus,
-      store: new SqliteWebhookStore(options.db),
+      store,
       fetch: options.fetch ?? http!.fetch,
       now: Date.now,
       log: options.log,
@@ -39,10 +40,12 @@ export async function startHomeWebhooks(options: HomeWebhooksOptions): Promise<W
       ...dispatcher,
       close: async () => {
         await dispatcher.close()
+        await store.close()
         http?.close()
       },
     }
   } catch (err) {
+    await store.close()
     http?.close()
     throw err
   }
