@@ -348,4 +348,43 @@ describe('webhook dispatcher', () => {
     expect(h.log.lines.some((l) => l.level === 'error' && l.msg === 'cannot append to the webhook outbox')).toBe(true)
     expect(h.dispatcher.metricLines().find((m) => m.name === 'postbridge_webhook_enqueue_errors_total')?.value).toBe(1)
   })
+
+  it('pauses a lane after a store error and carries on once the store works again', async () => {
+    const store = new MemoryWebhookStore()
+    const h = await harness({ store, extra: { laneBuffer: 1 } })
+    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    const pending = store.pending.bind(store)
+    let broken = true
+    store.pending = async (...args) => {
+      if (broken) throw new Error('database is locked')
+      return pending(...args)
+    }
+    await h.publish('a', '1')
+    await h.publish('a', '2') // beyond the lane's buffer: it must read the store
+    await vi.waitFor(() => expect(h.log.lines.some((l) => l.msg === 'webhook lane error')).toBe(true))
+    broken = false
+    h.scheduler.advance(1000)
+    await vi.waitFor(() => expect(sent(h.fetch)).toEqual(['1', '2']))
+  })
+
+  it('prunes the attempts log at start and every ten minutes', async () => {
+    const store = new MemoryWebhookStore()
+    const calls: number[] = []
+    store.prune = async (keep) => void calls.push(keep)
+    const h = await harness({ store })
+    expect(calls).toEqual([1000])
+    h.scheduler.advance(10 * 60_000)
+    expect(calls).toEqual([1000, 1000])
+  })
+
+  it('unsubscribes from the bus on close and counts what it delivered', async () => {
+    const h = await harness()
+    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    await h.publish('a')
+    await vi.waitFor(() => expect(h.dispatcher.metricLines().find((m) => m.labels?.outcome === 'delivered')?.value).toBe(1))
+    expect(h.dispatcher.metricLines().find((m) => m.name === 'postbridge_webhook_messages_matched_total')?.value).toBe(1)
+    await h.dispatcher.close()
+    expect(h.bus.subscriberCount).toBe(0)
+  })
 })
+
