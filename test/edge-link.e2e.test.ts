@@ -7,8 +7,11 @@ import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestHome, tempDataDir, waitFor, type TestHome } from './fixtures/home.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from './fixtures/mosquitto.js'
+import { startReceiver } from './fixtures/receiver.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
 
+// The webhook receiver of these tests listens on loopback, which a deployed Worker could never reach.
+const EDGE_VARS = { POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: 'true' }
 let bundleDir: string
 let state: ReturnType<typeof tempPersistDir>
 let edge: WranglerDev
@@ -19,7 +22,7 @@ const clients: mqtt.MqttClient[] = []
 beforeAll(async () => {
   bundleDir = await buildWorker()
   state = tempPersistDir()
-  edge = await startWranglerDev({ bundleDir, persistTo: state.dir })
+  edge = await startWranglerDev({ bundleDir, persistTo: state.dir, vars: EDGE_VARS })
 }, 120_000)
 
 afterEach(async () => {
@@ -157,6 +160,26 @@ describe('the edge linked to a home node', () => {
     expect(text).toBe('19.5')
   })
 
+  it('fires a webhook from the edge for what mosquitto_pub publishes at home, signed per Standard Webhooks', async () => {
+    const receiver = await startReceiver()
+    try {
+      const created = await atEdge('/v1/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filter: 'e2e/hook/#', url: `${receiver.url}/hook` }),
+      })
+      expect(created.status).toBe(201)
+      const { secret } = (await created.json()) as { secret: string }
+      const home = await linkedHome()
+      expect((await mosquittoPub(home.mqttPort, 'e2e/hook/door', 'open', ['-q', '1', '-V', 'mqttv5'])).code).toBe(0)
+      await waitFor(() => receiver.requests.length >= 1, 15_000, 'the webhook POST')
+      expect(receiver.bodies()[0]).toMatchObject({ topic: 'e2e/hook/door', payload: 'open' })
+      receiver.verifyAll(secret)
+    } finally {
+      await receiver.close()
+    }
+  })
+
   it('answers POST /v1/request at the edge with the reply of an MQTT 5 device at home', async () => {
     const home = await linkedHome()
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 })
@@ -214,7 +237,7 @@ describe('the edge linked to a home node', () => {
     await edge.stop()
     await waitFor(async () => (await homeEdge(home)).attempts >= 2, 15_000, 'home retrying')
     expect((await homeEdge(home)).state).not.toBe('online')
-    edge = await startWranglerDev({ bundleDir, persistTo: state.dir, port })
+    edge = await startWranglerDev({ bundleDir, persistTo: state.dir, port, vars: EDGE_VARS })
     await waitFor(async () => (await homeEdge(home)).state === 'online', 15_000, 'home link back online')
     // Durable Object storage survived the restart.
     expect(await (await atEdge('/v1/retained/e2e/restart/mode')).text()).toBe('away')

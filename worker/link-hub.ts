@@ -18,9 +18,15 @@ import { LinkServer } from './link-server.js'
 import { consoleLogger } from './log.js'
 import { RetainedStore } from './retained-store.js'
 import { DurableTokenStore } from './token-store.js'
+import { startEdgeWebhooks, type EdgeWebhooks } from './edge-webhooks.js'
 
 /** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
 const MAX_REQUEST_TIMEOUT_MS = 30_000
+/**
+ * Webhook retries run on timers while the object is in memory; the alarm is only the safety net that brings an
+ * evicted object back for them, so it never fires sooner than this after it is set.
+ */
+const WEBHOOK_WAKE_MIN_MS = 30_000
 
 export class LinkHub extends DurableObject<Env> {
   readonly queue: EdgeQueue
@@ -30,6 +36,8 @@ export class LinkHub extends DurableObject<Env> {
   readonly bus: HubBus
   private readonly settings: EdgeSettings | ConfigError
   private app: ReturnType<typeof createApp> | undefined
+  private webhooks: EdgeWebhooks | undefined
+  private armPending = false
   /** Lets tests move the clock for expiry without waiting a day. */
   now: () => number = () => Date.now()
 
@@ -49,7 +57,10 @@ export class LinkHub extends DurableObject<Env> {
       edgeSecret: settings?.edgeSecret,
       log: consoleLogger,
       now: () => this.now(),
-      onUp: (message) => this.bus.fanOut(message),
+      onUp: (message) => {
+        this.bus.fanOut(message)
+        if (this.webhooks) this.armSoon()
+      },
     })
     this.bus = new HubBus({
       link: this.link,
@@ -61,6 +72,12 @@ export class LinkHub extends DurableObject<Env> {
       newId: () => crypto.randomUUID(),
       scheduleAlarm: () => this.scheduleAlarm(),
     })
+    if (settings) {
+      // Before any event: the dispatcher must be subscribed when the first message comes up after a wake.
+      void ctx.blockConcurrencyWhile(async () => {
+        this.webhooks = await startEdgeWebhooks({ storage: ctx.storage, bus: this.bus, settings, log: consoleLogger, now: () => this.now() })
+      })
+    }
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -95,12 +112,31 @@ export class LinkHub extends DurableObject<Env> {
     await this.scheduleAlarm()
   }
 
-  /** The alarm fires when the oldest queued message expires, so expiry happens even with nobody asking. */
+  /**
+   * The alarm fires when the oldest queued message expires, so expiry happens even with nobody asking, and brings
+   * the object back for webhook deliveries that wait in the outbox.
+   */
   async scheduleAlarm(): Promise<void> {
-    const next = this.queue.nextExpiry()
-    if (next === undefined) return
+    const candidates = [this.queue.nextExpiry()]
+    const webhookDue = this.webhooks?.store.nextDue()
+    if (webhookDue !== undefined) candidates.push(Math.max(webhookDue, this.now() + WEBHOOK_WAKE_MIN_MS))
+    const times = candidates.filter((t): t is number => t !== undefined)
+    if (times.length === 0) return
+    const next = Math.min(...times)
     const current = await this.ctx.storage.getAlarm()
     if (current === null || current > next) await this.ctx.storage.setAlarm(next)
+  }
+
+  /** Sets the alarm a moment after messages came up, once the dispatcher has written their outbox rows. */
+  private armSoon(): void {
+    if (this.armPending) return
+    this.armPending = true
+    this.ctx.waitUntil(
+      new Promise<void>((resolve) => setTimeout(resolve, 1000)).then(async () => {
+        this.armPending = false
+        await this.scheduleAlarm()
+      }),
+    )
   }
 
   /** The link's state for /v1/health. */
@@ -131,6 +167,7 @@ export class LinkHub extends DurableObject<Env> {
       defer: (task) => this.ctx.waitUntil(task),
       log: consoleLogger,
       metrics: createMetrics(),
+      ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
       limits: {
         maxPayloadBytes: settings.maxPayloadBytes,
         maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,

@@ -12,6 +12,8 @@ export interface EdgeSettings {
   queueMaxAgeMs: number
   /** How long a publish waits for home's acknowledgement before it is answered 202 (it stays queued). */
   ackTimeoutMs: number
+  /** Webhooks at the edge may target loopback and link-local addresses (only useful under `wrangler dev`). */
+  webhooksAllowPrivate: boolean
 }
 
 export const EDGE_DEFAULTS = {
@@ -22,6 +24,7 @@ export const EDGE_DEFAULTS = {
   queueMaxAgeMs: 24 * 3_600_000,
   // Home acks within a round trip; 10 s covers a slow mobile uplink without holding the caller long.
   ackTimeoutMs: 10_000,
+  webhooksAllowPrivate: false,
 } as const
 
 /** The Worker's vars: every name the edge reads. */
@@ -32,6 +35,7 @@ export interface EdgeVars {
   POSTBRIDGE_EDGE_QUEUE_MAX?: string
   POSTBRIDGE_EDGE_QUEUE_MAX_AGE?: string
   POSTBRIDGE_EDGE_ACK_TIMEOUT?: string
+  POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE?: string
 }
 
 export function parseEdgeSettings(vars: EdgeVars): EdgeSettings {
@@ -61,6 +65,11 @@ export function parseEdgeSettings(vars: EdgeVars): EdgeSettings {
     queueMax: count('POSTBRIDGE_EDGE_QUEUE_MAX', EDGE_DEFAULTS.queueMax, 65_000),
     queueMaxAgeMs: duration('POSTBRIDGE_EDGE_QUEUE_MAX_AGE', EDGE_DEFAULTS.queueMaxAgeMs),
     ackTimeoutMs: duration('POSTBRIDGE_EDGE_ACK_TIMEOUT', EDGE_DEFAULTS.ackTimeoutMs),
+    webhooksAllowPrivate: vars.POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE === 'true',
+  }
+  const allowPrivate = vars.POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE
+  if (allowPrivate !== undefined && allowPrivate !== '' && allowPrivate !== 'true' && allowPrivate !== 'false') {
+    problems.push(`POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: "${allowPrivate}" is not true or false`)
   }
   for (const name of ['POSTBRIDGE_ADMIN_TOKEN', 'POSTBRIDGE_EDGE_SECRET'] as const) {
     const value = vars[name]
