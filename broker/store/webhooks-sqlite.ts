@@ -8,10 +8,10 @@
  * syncIntervalMs (a power cut loses at most that window). The broker's LevelDB store never fsyncs at all.
  * syncIntervalMs: 0 uses the shared connection as opened (synchronous=FULL: every commit waits for the disk).
  */
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs'
 import Database, { type Statement } from 'better-sqlite3'
 import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../src/webhooks/ports.js'
 import type { Db } from './db.js'
+import { WalSync, type FsyncFn } from './wal-sync.js'
 
 interface HookRow {
   id: string
@@ -97,20 +97,16 @@ export interface SqliteWebhookStoreOptions {
   /** How often the WAL is fsynced (ms); 0: every commit waits for its fsync. */
   syncIntervalMs?: number
   /** Injected for tests. */
-  fsync?: (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void
+  fsync?: FsyncFn
 }
 
 export const DEFAULT_SYNC_INTERVAL_MS = 100
 
 export class SqliteWebhookStore implements WebhookStore {
   private readonly db: Db
-  private readonly ownConnection: boolean
+  /** Set when the store has its own synchronous=NORMAL connection and syncs the WAL itself. */
+  private readonly wal: WalSync | undefined
   private readonly syncTimer: ReturnType<typeof setInterval> | undefined
-  private readonly fsync: NonNullable<SqliteWebhookStoreOptions['fsync']>
-  /** Writes since the last fsync started. */
-  private dirty = false
-  private syncing: Promise<void> | undefined
-  private walFd: number | undefined
   private readonly insertRow: Statement
   private readonly insertAttempt: Statement
   private readonly deleteRow: Statement
@@ -121,14 +117,13 @@ export class SqliteWebhookStore implements WebhookStore {
 
   constructor(shared: Db, options: SqliteWebhookStoreOptions = {}) {
     const interval = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS
-    this.ownConnection = interval > 0 && !shared.memory
-    this.fsync = options.fsync ?? fsync
-    if (this.ownConnection) {
+    if (interval > 0 && !shared.memory) {
       // synchronous is per connection: the shared one keeps FULL for tokens and users.
       this.db = new Database(shared.name)
       this.db.pragma('busy_timeout = 5000')
       this.db.pragma('synchronous = NORMAL')
-      this.syncTimer = setInterval(() => void this.sync(), interval)
+      this.wal = new WalSync(`${shared.name}-wal`, options.fsync)
+      this.syncTimer = setInterval(() => void this.wal?.sync(), interval)
       this.syncTimer.unref()
     } else {
       this.db = shared
@@ -179,7 +174,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async putWebhook(r: WebhookRecord): Promise<void> {
-    this.dirty = true
+    this.wal?.touched()
     this.db
       .prepare(
         `INSERT OR REPLACE INTO webhooks (id, topic_filter, url, secret, headers, enabled, disabled_reason, source, created_by, created_at, updated_at)
@@ -189,7 +184,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async deleteWebhook(id: string): Promise<boolean> {
-    this.dirty = true
+    this.wal?.touched()
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
       this.db.prepare('DELETE FROM webhook_attempts WHERE webhook_id = ?').run(id)
@@ -198,7 +193,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
-    this.dirty = true
+    this.wal?.touched()
     return this.enqueueTx(entries)
   }
 
@@ -210,50 +205,21 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async settle(settlements: Settlement[]): Promise<void> {
-    this.dirty = true
+    this.wal?.touched()
     this.settleTx(settlements)
   }
 
-  /** Makes every commit so far survive a power cut (a no-op with syncIntervalMs 0, where each commit already does). */
+  /** Makes every commit so far survive a power cut (each commit already does with syncIntervalMs 0). */
   sync(): Promise<void> {
-    if (!this.ownConnection || !this.dirty) return this.syncing ?? Promise.resolve()
-    if (this.syncing) return this.syncing.then(() => this.sync())
-    this.dirty = false
-    const fd = this.openWal()
-    if (fd === undefined) return Promise.resolve()
-    this.syncing = new Promise<void>((resolve) => {
-      // In the libuv threadpool: the event loop (and the broker) go on while the disk works.
-      this.fsync(fd, (err) => {
-        if (err) this.dirty = true // try again next time
-        this.syncing = undefined
-        resolve()
-      })
-    })
-    return this.syncing
+    return this.wal?.sync() ?? Promise.resolve()
   }
 
-  /** Syncs, then closes the store's own connection (the shared one belongs to its opener). */
+  /** Syncs, then closes the store's own connection (the shared one belongs to whoever opened it). */
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer)
-    await this.syncing
-    if (!this.ownConnection) return
-    if (this.walFd !== undefined) {
-      if (this.dirty) fsyncSync(this.walFd)
-      closeSync(this.walFd)
-      this.walFd = undefined
-    }
+    if (!this.wal) return
+    await this.wal.close()
     this.db.close()
-  }
-
-  private openWal(): number | undefined {
-    if (this.walFd !== undefined) return this.walFd
-    try {
-      // One fd for the life of the store: SQLite reuses the -wal file (same inode) while a connection is open.
-      this.walFd = openSync(`${this.db.name}-wal`, 'r+')
-    } catch {
-      return undefined
-    }
-    return this.walFd
   }
 
   async attempts(webhookId: string, query: { limit: number; outcome?: AttemptOutcome }): Promise<AttemptRecord[]> {
@@ -266,7 +232,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async requeue(webhookId: string, now: number): Promise<number> {
-    this.dirty = true
+    this.wal?.touched()
     return this.db.transaction(() => {
       const revived = this.db
         .prepare(`UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE webhook_id = ? AND state = 'dead'`)

@@ -3,20 +3,19 @@
  * appends each matching message to the outbox (a message is accepted for a hook once its row is committed), and
  * runs one DeliveryLane per webhook. On start the lanes pick up what the outbox still holds.
  */
-import type { Bus, Logger, Message, MetricLine, Unsubscribe } from '../ports.js'
-import { matchTopic } from '../topic/match.js'
+import type { Bus, Logger, Message, MetricLine } from '../ports.js'
 import { DEFAULT_BACKOFF } from './backoff.js'
 import { newMessageId, renderWebhookBody } from './body.js'
 import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
-import { deliverOnce } from './deliver.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
 import type { AttemptOutcome, OutboxEntry, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
 import type { RetryPolicy } from './retry.js'
 import { timerScheduler } from './scheduler.js'
 import { createWebhookService } from './service.js'
 import { SettleWriter } from './settle-writer.js'
-import { importSigningKey, signatureHeaders } from './sign.js'
+import { FilterSubscriptions } from './subscriptions.js'
+import { sendTestMessage } from './test-message.js'
 import { checkWebhookUrl, type UrlPolicy } from './url-policy.js'
 
 export interface DispatcherOptions {
@@ -56,8 +55,7 @@ export class Dispatcher {
   private readonly lanes = new Map<string, DeliveryLane>()
   /** Enabled hooks by topic filter: one Bus subscription per distinct filter. */
   private byFilter = new Map<string, WebhookRecord[]>()
-  private readonly subscriptions = new Map<string, Promise<Unsubscribe>>()
-  private subscriptionChange: Promise<void> = Promise.resolve()
+  private readonly subscriptions: FilterSubscriptions
   private readonly writer: SettleWriter
   private readonly laneContext: LaneContext
   private readonly urlChecks = new Map<string, { reason: string | undefined; until: number }>()
@@ -70,6 +68,7 @@ export class Dispatcher {
     const { config } = options
     this.urlPolicy = { allowPrivate: config.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) }
     this.writer = new SettleWriter(options.store, options.log)
+    this.subscriptions = new FilterSubscriptions(options.bus, options.log, (filter, m) => this.onMessage(filter, m))
     const policy: RetryPolicy = {
       maxAttempts: config.maxAttempts,
       maxAgeMs: config.maxAge,
@@ -96,8 +95,7 @@ export class Dispatcher {
   async start(): Promise<void> {
     const { store, config, now, env } = this.options
     await syncDeclaredHooks(store, config.hooks, { env: env ?? {}, now: now(), urlPolicy: this.urlPolicy })
-    for (const hook of await store.listWebhooks()) this.apply(hook)
-    await this.subscriptionChange
+    await Promise.all((await store.listWebhooks()).map((hook) => this.apply(hook)))
     this.schedulePrune()
   }
 
@@ -128,37 +126,9 @@ export class Dispatcher {
 
   /** Sends a test message now, outside the outbox and its order, and logs the attempt. */
   async test(hook: WebhookRecord): Promise<TestResult> {
-    const { now } = this.options
-    const at = now()
-    const messageId = newMessageId(at)
-    const topicName = '$postbridge/webhooks/test'
-    const body = renderWebhookBody(
-      { topic: topicName, payload: new TextEncoder().encode(JSON.stringify({ test: true, webhookId: hook.id })), qos: 0, retain: false },
-      messageId,
-      at,
-    )
-    const refused = await checkWebhookUrl(hook.url, this.urlPolicy)
-    const result = refused
-      ? { ok: false, error: `refused: ${refused}`, durationMs: 0 }
-      : await deliverOnce(
-          this.options.fetch,
-          { url: hook.url, headers: { ...hook.headers, ...(await signatureHeaders(await importSigningKey(hook.secret), messageId, now(), body)) }, body, timeoutMs: this.options.config.timeout },
-          now,
-        )
+    const { result, attempt } = await sendTestMessage(hook, { fetch: this.options.fetch, now: this.options.now, urlPolicy: this.urlPolicy, timeoutMs: this.options.config.timeout })
     this.counters.test++
-    this.writer.push({
-      attempt: {
-        webhookId: hook.id,
-        messageId,
-        topicName,
-        attempt: 1,
-        at,
-        durationMs: result.durationMs,
-        ...(result.status !== undefined ? { status: result.status } : {}),
-        ...(result.error !== undefined ? { error: result.error } : {}),
-        outcome: 'test',
-      },
-    })
+    this.writer.push({ attempt })
     await this.writer.flush()
     return { ok: result.ok, durationMs: result.durationMs, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error !== undefined ? { error: result.error } : {}) }
   }
@@ -192,8 +162,7 @@ export class Dispatcher {
     this.closed = true
     this.cancelPrune?.()
     this.byFilter = new Map()
-    this.subscriptionChange = this.subscriptionChange.then(() => this.unsubscribeAll())
-    await this.subscriptionChange
+    await this.subscriptions.close()
     await Promise.all([...this.lanes.values()].map((lane) => lane.stop()))
     await this.writer.flush()
   }
@@ -251,8 +220,9 @@ export class Dispatcher {
     return reason
   }
 
-  /** Rebuilds the filter index now, and the Bus subscriptions in the background (serialized). */
+  /** Rebuilds the filter index now; resolves once the Bus subscriptions follow it. */
   private reindex(): Promise<void> {
+    if (this.closed) return Promise.resolve()
     const byFilter = new Map<string, WebhookRecord[]>()
     for (const hook of this.hooks.values()) {
       if (!hook.enabled) continue
@@ -260,46 +230,8 @@ export class Dispatcher {
       if (list) list.push(hook)
       else byFilter.set(hook.topicFilter, [hook])
     }
-    if (this.closed) return this.subscriptionChange
     this.byFilter = byFilter
-    this.subscriptionChange = this.subscriptionChange.then(() => this.syncSubscriptions()).catch((err: unknown) => {
-      this.options.log.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot subscribe webhook filters')
-    })
-    return this.subscriptionChange
-  }
-
-  private async syncSubscriptions(): Promise<void> {
-    if (this.closed) return
-    for (const [filter, unsubscribe] of this.subscriptions) {
-      if (this.byFilter.has(filter)) continue
-      this.subscriptions.delete(filter)
-      await (await unsubscribe)()
-    }
-    for (const filter of this.byFilter.keys()) {
-      if (this.subscriptions.has(filter)) continue
-      // One subscription per filter: a message matching two filters reaches each filter's hooks once, whatever the
-      // Bus does with overlapping filters of one subscriber.
-      const pending = this.options.bus.subscribe([filter], (m) => this.onMessage(filter, m))
-      this.subscriptions.set(filter, pending)
-      try {
-        await pending
-      } catch (err) {
-        this.subscriptions.delete(filter)
-        throw err
-      }
-    }
-  }
-
-  private async unsubscribeAll(): Promise<void> {
-    const all = [...this.subscriptions.values()]
-    this.subscriptions.clear()
-    for (const pending of all) {
-      try {
-        await (await pending)()
-      } catch (err) {
-        this.options.log.warn({ err: String(err) }, 'webhook unsubscribe failed')
-      }
-    }
+    return this.subscriptions.follow(byFilter.keys())
   }
 
   private schedulePrune(): void {
