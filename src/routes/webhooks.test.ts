@@ -88,6 +88,8 @@ describe('/v1/webhooks', () => {
     expect(await res.json()).toMatchObject({ id, filter: 'home/a', url: 'http://192.168.1.21/x', enabled: false })
     expect((await t.json(`/v1/webhooks/${id}`, 'PATCH', { filter: 'garage/#' }, reader)).status).toBe(403)
     expect((await t.json(`/v1/webhooks/${id}`, 'PATCH', { url: 'gopher://x' }, reader)).status).toBe(400)
+    expect((await t.json(`/v1/webhooks/${id}`, 'PATCH', { colour: 'red' }, reader)).status).toBe(400)
+    expect((await t.json(`/v1/webhooks/${id}`, 'PATCH', { filter: 'home/#/x' }, reader)).status).toBe(400)
     expect((await t.store.getWebhook(id))?.url).toBe('http://192.168.1.21/x')
   })
 
