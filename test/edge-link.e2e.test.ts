@@ -47,10 +47,10 @@ async function edgeLink(): Promise<{ home: string; linkRefused: number; queued: 
 }
 
 /** A home node linked to the edge; resolves once both sides report the link online. */
-async function linkedHome(opts: { dataDir?: string; mqttPort?: number; secret?: string; waitOnline?: boolean } = {}): Promise<TestHome> {
+async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean } = {}): Promise<TestHome> {
   const home = await startTestHome(
     {
-      mqtt: { port: opts.mqttPort ?? 0, allowAnonymous: true },
+      mqtt: { port: 0, allowAnonymous: true },
       edge: { url: edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s' },
     },
     { env: { POSTBRIDGE_EDGE_SECRET: opts.secret ?? EDGE_SECRET }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
@@ -196,10 +196,9 @@ describe('the edge linked to a home node', () => {
   it('answers 202 while home is stopped, and delivers the queued messages in order when home comes back', async () => {
     const dataDir = tempDataDir()
     const first = await linkedHome({ dataDir })
-    const mqttPort = first.mqttPort
     // A device with a persistent session: home's broker keeps its messages until it is back.
     const session = ['-V', 'mqttv5', '-q', '1', '-c', '-i', 'e2e-queued-sub', '-x', '3600']
-    const before = await mosquittoSub(mqttPort, 'e2e/queued', session)
+    const before = await mosquittoSub(first.mqttPort, 'e2e/queued', session)
     before.stop()
     await first.stop({ keepData: true })
     homes.splice(homes.indexOf(first), 1)
@@ -213,8 +212,9 @@ describe('the edge linked to a home node', () => {
     }
     expect((await edgeLink()).queued).toBe(sent.length)
 
-    await linkedHome({ dataDir, mqttPort })
-    const sub = await mosquittoSub(mqttPort, 'e2e/queued', session)
+    // A fresh port: the old one may have been taken meanwhile; the session lives in the data directory.
+    const second = await linkedHome({ dataDir })
+    const sub = await mosquittoSub(second.mqttPort, 'e2e/queued', session)
     subs.push(sub)
     expect(await sub.waitForLines(sent.length, 20_000)).toEqual(sent.map((s) => `e2e/queued ${s}`))
     await waitFor(async () => (await edgeLink()).queued === 0, 10_000, 'edge queue drained')
