@@ -3,6 +3,7 @@
  * WebSocket, and Debian's mosquitto clients at home.
  */
 import { spawn } from 'node:child_process'
+import { connect, createServer, type Socket } from 'node:net'
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestHome, tempDataDir, waitFor, type TestHome } from './fixtures/home.js'
@@ -47,11 +48,11 @@ async function edgeLink(): Promise<{ home: string; linkRefused: number; queued: 
 }
 
 /** A home node linked to the edge; resolves once both sides report the link online. */
-async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean } = {}): Promise<TestHome> {
+async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean; url?: string } = {}): Promise<TestHome> {
   const home = await startTestHome(
     {
       mqtt: { port: 0, allowAnonymous: true },
-      edge: { url: edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s' },
+      edge: { url: opts.url ?? edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s' },
     },
     { env: { POSTBRIDGE_EDGE_SECRET: opts.secret ?? EDGE_SECRET }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
   )
@@ -92,6 +93,44 @@ async function sseMessages(res: Response, count: number, timeoutMs = 15_000): Pr
     await reader.cancel().catch(() => {})
   }
   return out
+}
+
+/** A TCP relay to the edge that holds connections until open() is called. */
+async function startGate(targetPort: number): Promise<{ url: string; open(): void; close(): void }> {
+  let opened = false
+  const held: Socket[] = []
+  const all = new Set<Socket>()
+  const relay = (client: Socket) => {
+    const upstream = connect({ host: '127.0.0.1', port: targetPort })
+    all.add(upstream)
+    client.pipe(upstream).pipe(client)
+    client.resume()
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.once('error', end).once('close', end)
+    upstream.once('error', end).once('close', end)
+  }
+  const server = createServer((client) => {
+    all.add(client)
+    client.pause()
+    if (opened) relay(client)
+    else held.push(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    open() {
+      opened = true
+      for (const c of held.splice(0)) relay(c)
+    },
+    close() {
+      server.close()
+      for (const s of all) s.destroy()
+    },
+  }
 }
 
 /** mosquitto_pub -l: one message per stdin line, over one connection, in order. */
@@ -194,13 +233,8 @@ describe('the edge linked to a home node', () => {
   })
 
   it('answers 202 while home is stopped, and delivers the queued messages in order when home comes back', async () => {
-    const dataDir = tempDataDir()
-    const first = await linkedHome({ dataDir })
-    // A device with a persistent session: home's broker keeps its messages until it is back.
-    const session = ['-V', 'mqttv5', '-q', '1', '-c', '-i', 'e2e-queued-sub', '-x', '3600']
-    const before = await mosquittoSub(first.mqttPort, 'e2e/queued', session)
-    before.stop()
-    await first.stop({ keepData: true })
+    const first = await linkedHome()
+    await first.stop()
     homes.splice(homes.indexOf(first), 1)
     await waitFor(async () => (await edgeLink()).home === 'offline', 10_000, 'edge sees home offline')
 
@@ -212,12 +246,19 @@ describe('the edge linked to a home node', () => {
     }
     expect((await edgeLink()).queued).toBe(sent.length)
 
-    // A fresh port: the old one may have been taken meanwhile; the session lives in the data directory.
-    const second = await linkedHome({ dataDir })
-    const sub = await mosquittoSub(second.mqttPort, 'e2e/queued', session)
-    subs.push(sub)
-    expect(await sub.waitForLines(sent.length, 20_000)).toEqual(sent.map((s) => `e2e/queued ${s}`))
-    await waitFor(async () => (await edgeLink()).queued === 0, 10_000, 'edge queue drained')
+    // Home comes back through a gate held shut until its device has subscribed, so the device sees exactly what the
+    // link delivers, in the link's order.
+    const gate = await startGate(edge.port)
+    try {
+      const second = await linkedHome({ url: gate.url, waitOnline: false })
+      const sub = await mosquittoSub(second.mqttPort, 'e2e/queued', ['-V', 'mqttv5', '-q', '1'])
+      subs.push(sub)
+      gate.open()
+      expect(await sub.waitForLines(sent.length, 20_000)).toEqual(sent.map((s) => `e2e/queued ${s}`))
+      await waitFor(async () => (await edgeLink()).queued === 0, 10_000, 'edge queue drained')
+    } finally {
+      gate.close()
+    }
   })
 
   it('refuses a home with the wrong link secret, and both sides say so', async () => {

@@ -75,7 +75,12 @@ export class LinkHub extends DurableObject<Env> {
     if (settings) {
       // Before any event: the dispatcher must be subscribed when the first message comes up after a wake.
       void ctx.blockConcurrencyWhile(async () => {
-        this.webhooks = await startEdgeWebhooks({ storage: ctx.storage, bus: this.bus, settings, log: consoleLogger, now: () => this.now() })
+        try {
+          this.webhooks = await startEdgeWebhooks({ storage: ctx.storage, bus: this.bus, settings, log: consoleLogger, now: () => this.now() })
+        } catch (err) {
+          // A throw here would reset the object on every event; the link and the API go on, /v1/webhooks answers 501.
+          consoleLogger.error({ err: err instanceof Error ? err.stack : String(err) }, 'edge: webhooks did not start')
+        }
       })
     }
   }

@@ -5,7 +5,7 @@
  * so subscribers such as webhooks never see old retained messages again as new ones).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
 import { matchTopic } from '../../src/topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
@@ -89,11 +89,8 @@ export class ExternalBus implements Bus {
     // mqtt.js would hold the message until it reconnects; the caller should hear 503 and decide instead.
     if (!this.live.connected) throw new Error(`the external broker at ${this.shownUrl} is not connected`)
     const properties = toWireProperties(message.properties)
-    await this.live.publishAsync(message.topic, Buffer.from(message.payload), {
-      qos: message.qos,
-      retain: message.retain,
-      ...(properties ? { properties } : {}),
-    } as IPublishPacket)
+    const publishOptions: IClientPublishOptions = { qos: message.qos, retain: message.retain, ...(properties ? { properties } : {}) }
+    await this.live.publishAsync(message.topic, Buffer.from(message.payload), publishOptions)
     this.messagesOut++
     return { id: randomUUID() }
   }

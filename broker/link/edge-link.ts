@@ -4,7 +4,7 @@
  * broker, and only then acknowledged, so the edge forgets a message only once the home broker has it.
  */
 import { randomBytes } from 'node:crypto'
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
 import { RESPONSE_TOPIC_PREFIX } from '../../src/routes/request.js'
 import { LINK_BACKOFF, reconnectDelayMs, type BackoffPolicy } from '../../src/link/backoff.js'
 import { fromLinkPublish, toLinkPublish } from '../../src/link/packet.js'
@@ -157,11 +157,11 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
       return
     }
     const p = toLinkPublish(message)
-    const properties = p.properties && {
-      ...p.properties,
-      ...(p.properties.correlationData ? { correlationData: Buffer.from(p.properties.correlationData) } : {}),
-    }
-    client.publish(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...(properties ? { properties } : {}) } as IPublishPacket, (err) => {
+    // mqtt.js wants correlation data as a Buffer.
+    const { correlationData, ...rest } = p.properties ?? {}
+    const properties = p.properties ? { ...rest, ...(correlationData ? { correlationData: Buffer.from(correlationData) } : {}) } : undefined
+    const publishOptions: IClientPublishOptions = { qos: p.qos, retain: p.retain, ...(properties ? { properties } : {}) }
+    client.publish(p.topic, Buffer.from(p.payload), publishOptions, (err) => {
       if (err) log.debug({ err: err.message, topic: p.topic }, 'edge link: message up not acknowledged')
     })
     counts.up++
