@@ -121,6 +121,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const webhooks = await startHomeWebhooks({ db, bus: broker.bus, config: config.webhooks, log, env: process.env })
     features.push({ name: 'webhooks', close: () => webhooks.close() })
     deps.webhooks = webhooks.service
+    deps.metricLines = () => webhooks.metricLines()
     // --- end of webhooks ---
 
     // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---

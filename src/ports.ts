@@ -119,6 +119,8 @@ export interface Deps {
   limits: ApiLimits
   /** Generates ids; crypto.randomUUID by default. */
   newId?(): string
+  /** Optional: metric lines of features (webhook deliveries, link state) for /metrics. */
+  metricLines?(): MetricLine[]
   /** Optional: extra facts for /v1/health (link state, store). */
   health?(): Promise<Record<string, unknown>> | Record<string, unknown>
   /** Optional: door sensors and phone alerts (src/notify/); /v1/sensors and /v1/notifiers answer 501 without it. */

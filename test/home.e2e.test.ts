@@ -167,3 +167,11 @@ describe('/metrics', () => {
     expect(text).toContain('postbridge_http_requests_total{route="/v1/publish/:topic{.+}",method="POST",status="200"} 1')
   })
 })
+
+describe('/metrics with webhooks', () => {
+  it('includes the webhook dispatcher counters', async () => {
+    home = await startTestHome()
+    const text = await (await home.api('/metrics')).text()
+    expect(text).toMatch(/^postbridge_webhook\w* /m)
+  })
+})
