@@ -30,6 +30,8 @@ export default defineConfig({
                 // Small bounds so the edge's queue tests reach them quickly.
                 POSTBRIDGE_EDGE_QUEUE_MAX: '8',
                 POSTBRIDGE_EDGE_ACK_TIMEOUT: '1s',
+                // What an `env:EDGE_TEST_NTFY_TOKEN` notifier secret reads at the edge.
+                EDGE_TEST_NTFY_TOKEN: 'tk_edge_test_token',
               },
             },
           }),
@@ -40,7 +42,8 @@ export default defineConfig({
           include: ['worker/**/*.test.ts'],
           // without this, importing mqtt-packet under vitest fails with
           // "Cannot redefine property: Symbol(nodejs.util.promisify.custom)"
-          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet'] } } },
+          // (mqtt/lib/client too: the BROKER_URL mode's client requires mqtt-packet the same way)
+          deps: { optimizer: { ssr: { enabled: true, include: ['mqtt-packet', 'mqtt/lib/client'] } } },
         },
       },
     ],

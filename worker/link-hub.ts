@@ -19,6 +19,9 @@ import { consoleLogger } from './log.js'
 import { RetainedStore } from './retained-store.js'
 import { DurableTokenStore } from './token-store.js'
 import { startEdgeWebhooks, type EdgeWebhooks } from './edge-webhooks.js'
+import { AlarmScheduler } from './alarm-scheduler.js'
+import { startEdgeNotify } from './edge-notify.js'
+import type { RunningNotifyService } from '../src/notify/notify-service.js'
 
 /** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
 const MAX_REQUEST_TIMEOUT_MS = 30_000
@@ -37,9 +40,14 @@ export class LinkHub extends DurableObject<Env> {
   private readonly settings: EdgeSettings | ConfigError
   private app: ReturnType<typeof createApp> | undefined
   private webhooks: EdgeWebhooks | undefined
+  private notify: RunningNotifyService | undefined
+  /** The notifier's timers (debounce, dead-man, retries); the hub's one alarm wakes the object for them. */
+  readonly scheduler: AlarmScheduler
   private armPending = false
   /** Lets tests move the clock for expiry without waiting a day. */
   now: () => number = () => Date.now()
+  /** Where alerts go out; tests put a recording fetch here (the channel boundary). */
+  outboundFetch: typeof fetch = (input, init) => fetch(input, init)
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -48,6 +56,10 @@ export class LinkHub extends DurableObject<Env> {
     this.retainedStore = new RetainedStore(sql)
     this.stats = new EdgeStats(sql)
     this.settings = settingsOrError(env)
+    this.scheduler = new AlarmScheduler({
+      now: () => this.now(),
+      onArmed: () => void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set')),
+    })
     const settings = this.settings instanceof ConfigError ? undefined : this.settings
     this.link = new LinkServer({
       ctx,
@@ -81,6 +93,22 @@ export class LinkHub extends DurableObject<Env> {
           // A throw here would reset the object on every event; the link and the API go on, /v1/webhooks answers 501.
           consoleLogger.error({ err: err instanceof Error ? err.stack : String(err) }, 'edge: webhooks did not start')
         }
+        try {
+          // Also before any event, and it ticks every sensor first: a heartbeat that ran out while the object was
+          // away fires `silent` now.
+          this.notify = await startEdgeNotify({
+            storage: ctx.storage,
+            bus: this.bus,
+            scheduler: this.scheduler,
+            env,
+            fetch: (input, init) => this.outboundFetch(input, init),
+            log: consoleLogger,
+            now: () => this.now(),
+          })
+        } catch (err) {
+          // As for webhooks: the link and the rest of the API go on, /v1/sensors and /v1/notifiers answer 501.
+          consoleLogger.error({ err: err instanceof Error ? err.stack : String(err) }, 'edge: door-sensor alerts did not start')
+        }
       })
     }
   }
@@ -110,19 +138,24 @@ export class LinkHub extends DurableObject<Env> {
     this.link.onClose(ws)
   }
 
-  /** Drops what expired, sends what can go, and sets the next alarm. */
+  /**
+   * The one alarm handler for all due work: drops what expired, sends what can go, runs the notifier's due timers
+   * (and waits for the alerts they send, so an evicted object does not drop them), then sets the next alarm.
+   */
   override async alarm(): Promise<void> {
     this.link.dropExpired()
     this.link.pump()
+    if (this.scheduler.runDue(this.now()) > 0) await this.notify?.settled()
     await this.scheduleAlarm()
   }
 
   /**
-   * The alarm fires when the oldest queued message expires, so expiry happens even with nobody asking, and brings
-   * the object back for webhook deliveries that wait in the outbox.
+   * The alarm fires when the oldest queued message expires, so expiry happens even with nobody asking; it brings
+   * the object back for webhook deliveries that wait in the outbox, and for the notifier's next timer (a dead-man
+   * deadline must fire with no request arriving).
    */
   async scheduleAlarm(): Promise<void> {
-    const candidates = [this.queue.nextExpiry()]
+    const candidates = [this.queue.nextExpiry(), this.scheduler.nextDue()]
     const webhookDue = this.webhooks?.store.nextDue()
     if (webhookDue !== undefined) candidates.push(Math.max(webhookDue, this.now() + WEBHOOK_WAKE_MIN_MS))
     const times = candidates.filter((t): t is number => t !== undefined)
@@ -173,6 +206,7 @@ export class LinkHub extends DurableObject<Env> {
       log: consoleLogger,
       metrics: createMetrics(),
       ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
+      ...(this.notify ? { notify: this.notify } : {}),
       limits: {
         maxPayloadBytes: settings.maxPayloadBytes,
         maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
