@@ -208,4 +208,13 @@ describe('notify service configuration', () => {
     expect(await again.service.listSensors()).toEqual([])
     expect((await again.service.listNotifiers()).map((n) => n.id)).toEqual(['phone'])
   })
+
+  it('sends an alert no sensor raised through the named notifiers, skipping unknown ones', async () => {
+    const h = await withWorkshop()
+    const alert = { id: 'a1', title: 'Postbridge home link is down since 12:00', body: 'no link', priority: 4 as const, tags: ['warning'], at: h.clock.now() }
+    h.service.sendAlert(['phone', 'nobody'], alert)
+    await h.service.settled()
+    expect(h.http.bodies.map((b) => b.title)).toEqual(['Postbridge home link is down since 12:00'])
+    expect((await h.service.deliveries('phone', { limit: 10 })).map((d) => d.outcome)).toEqual(['sent'])
+  })
 })

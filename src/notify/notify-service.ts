@@ -8,7 +8,7 @@ import type { Bus, Logger } from '../ports.js'
 import type { RetryPolicy } from './backoff.js'
 import type { NotifierSpec, SensorSpec } from './config.js'
 import { alertFor, testAlert } from './format.js'
-import type { SensorEvent } from './model.js'
+import type { Alert, SensorEvent } from './model.js'
 import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore } from './ports.js'
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
 import { resolveSecrets, secretProblems, type Env } from './secrets.js'
@@ -36,6 +36,11 @@ export interface NotifyServiceOptions {
 }
 
 export interface RunningNotifyService extends NotifyService {
+  /**
+   * Sends an alert that no sensor raised (the edge's "home link is down") through these notifiers, with their rate
+   * limits and retries like any other; unknown ids are logged and skipped, since they may be created later.
+   */
+  sendAlert(notifierIds: string[], alert: Alert): void
   /** Waits until queued sensor updates and alert deliveries under way are done (not scheduled retries). For tests. */
   settled(): Promise<void>
   close(): Promise<void>
@@ -239,6 +244,12 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     async deliveries(id, query) {
       notifierOf(id)
       return (await o.notifiers.deliveries(id, query)).map(deliveryView)
+    },
+    sendAlert(notifierIds, alert) {
+      for (const notifierId of notifierIds) {
+        if (notifiers.has(notifierId)) sender.send(notifierId, alert)
+        else o.log.warn({ notifierId, alertId: alert.id }, 'alert names a notifier that does not exist')
+      }
     },
     async settled() {
       await monitor.idle()
