@@ -143,4 +143,21 @@ describe('the Worker with BROKER_URL, against mosquitto', () => {
     expect((await atEdge('/v1/retained/e2e/state/porch', { method: 'DELETE' })).status).toBeLessThan(300)
     await waitFor(async () => (await atEdge('/v1/retained/e2e/state/porch')).status === 404, 5000, 'the cleared retained message')
   })
+
+  // Last: it restarts the broker the other tests share.
+  it('answers 503 while the broker is down and reconnects by itself when it is back', async () => {
+    const port = broker.port
+    await broker.stop()
+    await waitFor(async () => (await fetch(`${edge.url}/v1/health`)).status === 503, 10_000, 'health to say down')
+    const refused = await atEdge('/v1/publish/e2e/lamp/set', { method: 'POST', body: 'off' })
+    expect(refused.status).toBe(503)
+    expect(((await refused.json()) as { detail: string }).detail).toContain(`the broker at mqtt://127.0.0.1:${port} is not connected`)
+
+    broker = await startMosquitto({ port })
+    await waitFor(async () => (await fetch(`${edge.url}/v1/health`)).status === 200, 15_000, 'health to say ok again')
+    const sub = await mosquittoSub(broker.port, 'e2e/lamp/#', ['-V', 'mqttv5'])
+    subs.push(sub)
+    expect((await atEdge('/v1/publish/e2e/lamp/set', { method: 'POST', body: 'back' })).status).toBe(200)
+    expect(await sub.waitForLines(1, 10_000)).toEqual(['e2e/lamp/set back'])
+  })
 })
