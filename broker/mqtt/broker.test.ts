@@ -310,6 +310,19 @@ describe('Bus over aedes', () => {
     expect(h.log.lines.filter((l) => l.level === 'error')).toEqual([])
   })
 
+  it('forwards QoS 1 messages one client sent back to back in order to a persistent session [MQTT-4.6.0-6]', async () => {
+    const broker = await h.broker()
+    const device = await h.client(broker.tcpPort, { protocolVersion: 4, clientId: 'in-order', clean: false })
+    await device.subscribeAsync('ord/#', { qos: 1 })
+    const got = collect(device)
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 4 })
+    // Not waiting for PUBACKs: many PUBLISH packets reach the broker in one read.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publishAsync('ord/t', String(i), { qos: 1 })))
+    await waitFor(() => got.length >= 200, 5000, '200 messages')
+    await sleep(200)
+    expect(got.map((m) => m.payload)).toEqual(Array.from({ length: 200 }, (_, i) => String(i)))
+  })
+
   it('resolves a QoS 1 publish only after it is in the offline session queue', async () => {
     const dataDir = await h.tempDir()
     let broker = await h.broker({ dataDir })

@@ -20,6 +20,14 @@
  *    they stayed and were delivered to the next session of that client id (sessionPresent 0).
  *    [MQTT-3.1.2-4] / [MQTT-4.1.0-2]: the session state is discarded. cleanSubscriptions() now
  *    also clears the client's whole queue and its half-received QoS 2 messages.
+ * 5. Queue writes complete in the order they were asked for. aedes handles the packets of one read
+ *    from a socket concurrently, and LevelDB runs writes on the libuv thread pool, which finishes
+ *    them in any order. aedes emits a QoS 1/2 message once it is queued (outgoingEnqueueCombi) and
+ *    writes it to a persistent subscriber once its packet id is stored (outgoingUpdate), so messages
+ *    one client published back to back reached subscribers out of order, and aedes' duplicate check
+ *    (a per-broker counter that only goes up) then dropped the ones that came late. [MQTT-4.6.0-6]:
+ *    the server forwards a topic's messages in the order it received them. The writes still run
+ *    concurrently; only their completions are put back in order.
  *
  * LevelDB writes are not fsync'ed: they survive the process being killed (the OS holds them), not a
  * power cut.
@@ -77,6 +85,16 @@ export function queuedFor(packet: StoredPacket, sub: QueuedSubscription): Stored
   return { ...packet, qos, retain }
 }
 
+function noop(): void {}
+
+/** Settles like `write` (or resolves when there is none), but not before `previous` has settled. */
+function inOrder(previous: Promise<unknown> | undefined, write: Promise<unknown> | undefined): Promise<void> {
+  const settled = write ?? Promise.resolve()
+  // Handled: the caller gets the outcome below, once `previous` settled (no unhandled rejection meanwhile).
+  settled.catch(noop)
+  return (previous ?? Promise.resolve()).then(() => settled).then(noop)
+}
+
 /** The store operations that write; close() waits for those in progress. */
 const WRITES = [
   'storeRetained', 'addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions', 'outgoingEnqueue',
@@ -90,6 +108,9 @@ const CLOSE_FLUSH_MS = 5000
 export class BrokerStore extends AsyncLevelPersistence {
   private writing = 0
   private flushed: (() => void)[] = []
+  /** The last enqueue to complete, and per client id the last outgoingUpdate: see 5. above. */
+  private lastEnqueue: Promise<unknown> = Promise.resolve()
+  private readonly lastUpdate = new Map<string, Promise<unknown>>()
 
   constructor(
     private readonly db: Level<string, string>,
@@ -122,9 +143,21 @@ export class BrokerStore extends AsyncLevelPersistence {
     await super.outgoingEnqueue(sub, packet)
   }
 
-  override async outgoingEnqueueCombi(subs: QueuedSubscription[] | undefined, packet: StoredPacket): Promise<void> {
-    if (!subs || subs.length === 0) return
-    await Promise.all(subs.map((sub) => this.outgoingEnqueue(sub, queuedFor(packet, sub))))
+  override outgoingEnqueueCombi(subs: QueuedSubscription[] | undefined, packet: StoredPacket): Promise<void> {
+    const writes = subs && subs.length > 0 ? Promise.all(subs.map((sub) => this.outgoingEnqueue(sub, queuedFor(packet, sub)))) : undefined
+    const done = inOrder(this.lastEnqueue, writes)
+    this.lastEnqueue = done.catch(noop)
+    return done
+  }
+
+  override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
+    const done = inOrder(this.lastUpdate.get(client.id), super.outgoingUpdate(client, packet))
+    const last = done.catch(noop)
+    this.lastUpdate.set(client.id, last)
+    void last.then(() => {
+      if (this.lastUpdate.get(client.id) === last) this.lastUpdate.delete(client.id)
+    })
+    return done
   }
 
   override outgoingStream(client: { id: string }): Readable {

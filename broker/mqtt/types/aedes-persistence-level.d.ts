@@ -14,6 +14,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     subscriptionsByTopic(topicName: string): Promise<{ clientId: string; topic: string; qos: number; rap?: boolean }[]>
     outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void>
     outgoingEnqueueCombi(subs: { clientId: string; qos: number; rap?: boolean }[], packet: StoredPacket): Promise<unknown>
+    outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void>
     outgoingStream(client: { id: string }): Readable
     outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined>
     cleanSubscriptions(client: { id: string }): Promise<void>
