@@ -16,6 +16,7 @@ import { startListeners } from './listeners.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
+import { SessionResume } from './session-resume.js'
 
 export interface MqttUser {
   username: string
@@ -95,6 +96,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const internals = aedes as unknown as AedesInternals
   const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
   internals.mq = gate
+  const resume = new SessionResume(store)
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     // Before CONNECT is processed: restored subscriptions capture the deliver functions.
@@ -105,6 +107,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       detach: (held) => gate.detach(held),
       onOverflow: (slow) => log.warn({ clientId: slow.id, maxQueued: opts.maxQueuedPerClient }, 'mqtt subscriber too slow, disconnecting'),
     })
+    // In front of the window: a resumed session's queued messages go out before live ones.
+    resume.hold(clientInternals(client), packet, (held) => gate.detach(held))
     auth.noteConnect(client, packet)
     callback(null, true)
   }
