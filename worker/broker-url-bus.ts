@@ -57,6 +57,8 @@ export class BrokerUrlBus implements Bus {
   private started: Promise<void> | undefined
   private retainedSettled: Promise<void> | undefined
   private lastError: string | undefined
+  /** When the state connection last received a retained message (the replay is taken as done once it goes quiet). */
+  private lastRetainedAt = 0
   private messagesIn = 0
   private messagesOut = 0
 
@@ -82,6 +84,7 @@ export class BrokerUrlBus implements Bus {
       keepalive: 30,
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectPeriod: 2000,
+      // The live connection's '#' comes back by itself; the state connection subscribes anew on every connect.
       resubscribe: true,
       // mqtt.js takes workerd for a web worker and would reach for worker-timers; workerd's own timers are right here.
       timerVariant: 'native',
@@ -89,12 +92,25 @@ export class BrokerUrlBus implements Bus {
       ...(target.password !== undefined ? { password: target.password } : {}),
     }
     const live = new MqttClientClass(() => openStream(target), { ...base, clientId: `postbridge-edge-${id}` })
-    const state = new MqttClientClass(() => openStream(target), { ...base, clientId: `postbridge-edge-${id}-state` })
+    const state = new MqttClientClass(() => openStream(target), { ...base, clientId: `postbridge-edge-${id}-state`, resubscribe: false })
     this.live = live
     this.state = state
     live.on('message', (_topic, _payload, packet) => this.onLive(packet))
+    state.on('message', (_topic, _payload, packet) => {
+      if (!packet.retain) return
+      this.lastRetainedAt = Date.now()
+      this.applyRetained(toMessage(packet))
+    })
+    // After an outage the broker's retained state may have lost topics: start over from its replay.
+    state.on('connect', () => {
+      this.retainedByTopic.clear()
+      this.retainedSettled = this.followRetained(state)
+    })
     for (const [client, role] of [[live, 'live'], [state, 'state']] as const) {
-      client.on('connect', () => log.info({ url: target.shownUrl, role }, 'broker: connected'))
+      client.on('connect', () => {
+        this.lastError = undefined
+        log.info({ url: target.shownUrl, role }, 'broker: connected')
+      })
       client.on('offline', () => log.warn({ url: target.shownUrl, role }, 'broker: connection lost, retrying'))
       client.on('error', (err) => {
         this.lastError = err.message
@@ -103,10 +119,7 @@ export class BrokerUrlBus implements Bus {
     }
     const subscribed = Promise.all([
       whenConnected(live).then(() => live.subscribeAsync(ALL, { qos: 2, rap: true, rh: NO_RETAINED_ON_SUBSCRIBE })),
-      whenConnected(state).then(() => {
-        this.retainedSettled = this.followRetained(state)
-        return this.retainedSettled
-      }),
+      whenConnected(state).then(() => this.retainedSettled),
     ]).then(() => undefined)
     this.started = Promise.race([subscribed, delay(CONNECT_TIMEOUT_MS)]).catch((err: unknown) => {
       this.lastError = err instanceof Error ? err.message : String(err)
@@ -141,13 +154,13 @@ export class BrokerUrlBus implements Bus {
   }
 
   /**
-   * What the state connection has seen: the broker's retained messages as of its (re)subscription to '#', kept
-   * current by every retained publish since. Waits once for the first replay to settle.
+   * What the state connection has seen: the broker's retained messages as of its last (re)subscription to '#', kept
+   * current by every retained publish since. Right after a (re)connect it waits for the replay to settle; while the
+   * broker is away it answers from the last view, as the link mode does.
    */
   async retained(topicFilter: string): Promise<Message[]> {
     const reason = validateTopicFilter(topicFilter)
     if (reason) throw new Error(reason)
-    this.connectedLive()
     await this.retainedSettled
     return [...this.retainedByTopic.values()].filter((m) => matchTopic(topicFilter, m.topic)).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
   }
@@ -161,7 +174,8 @@ export class BrokerUrlBus implements Bus {
     if (!target) return { kind: 'external', connected: false, detail: { error: problem } }
     return {
       kind: 'external',
-      connected: this.live?.connected === true,
+      // Both jobs up: publishes and live messages, and the retained view.
+      connected: this.live?.connected === true && this.state?.connected === true,
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       detail: {
@@ -187,18 +201,20 @@ export class BrokerUrlBus implements Bus {
     return this.live
   }
 
-  /** Subscribes the state connection to every topic and resolves once the retained replay went quiet. */
+  /**
+   * Subscribes the state connection to every topic and resolves once the retained replay went quiet. Never rejects:
+   * a subscription lost with the connection is made again on the next connect.
+   */
   private async followRetained(state: MqttClient): Promise<void> {
-    let lastSeen = Date.now()
-    state.on('message', (_topic, _payload, packet) => {
-      if (!packet.retain) return
-      lastSeen = Date.now()
-      this.applyRetained(toMessage(packet))
-    })
-    await state.subscribeAsync(ALL, { qos: 1, rap: true })
+    try {
+      await state.subscribeAsync(ALL, { qos: 1, rap: true })
+    } catch (err) {
+      this.options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'broker: state subscription failed')
+      return
+    }
     const subscribedAt = Date.now()
-    lastSeen = subscribedAt
-    while (Date.now() - lastSeen < RETAINED_QUIET_MS && Date.now() - subscribedAt < RETAINED_SETTLE_MAX_MS) await delay(RETAINED_QUIET_MS / 3)
+    this.lastRetainedAt = subscribedAt
+    while (Date.now() - this.lastRetainedAt < RETAINED_QUIET_MS && Date.now() - subscribedAt < RETAINED_SETTLE_MAX_MS) await delay(RETAINED_QUIET_MS / 3)
   }
 
   private applyRetained(message: Message): void {
