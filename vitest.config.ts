@@ -32,6 +32,9 @@ export default defineConfig({
                 POSTBRIDGE_EDGE_ACK_TIMEOUT: '1s',
                 // What an `env:EDGE_TEST_NTFY_TOKEN` notifier secret reads at the edge.
                 EDGE_TEST_NTFY_TOKEN: 'tk_edge_test_token',
+                // The link-quiet alert after 1 s, to the notifier the edge-notify tests create.
+                POSTBRIDGE_EDGE_LINK_QUIET: '1s',
+                POSTBRIDGE_EDGE_LINK_NOTIFY: 'phone',
               },
             },
           }),

@@ -2,10 +2,11 @@
 // A module with `declare global`: an `extends import(...)` in a global script is not allowed, and skipLibCheck would hide it.
 import type { EdgeVars } from '../src/link/edge-settings.js'
 import type { BrokerUrlVars } from './broker-url.js'
+import type { LinkQuietVars } from './link-quiet.js'
 
 declare global {
   namespace Cloudflare {
-    interface Env extends EdgeVars, BrokerUrlVars {
+    interface Env extends EdgeVars, BrokerUrlVars, LinkQuietVars {
       // Untyped on purpose: LinkHub extends DurableObject<Env>, and a typed namespace here would make Env refer to itself.
       LINK_HUB: DurableObjectNamespace
       /** The BROKER_URL mode's object (BrokerHub): it holds the MQTT connections to that broker. */

@@ -22,6 +22,7 @@ import { startEdgeWebhooks, type EdgeWebhooks } from './edge-webhooks.js'
 import { AlarmScheduler } from './alarm-scheduler.js'
 import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
+import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
 
 /** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
 const MAX_REQUEST_TIMEOUT_MS = 30_000
@@ -37,7 +38,9 @@ export class LinkHub extends DurableObject<Env> {
   readonly stats: EdgeStats
   readonly link: LinkServer
   readonly bus: HubBus
-  private readonly settings: EdgeSettings | ConfigError
+  private readonly settings: HubSettings | ConfigError
+  /** Alerts when home's link stays down (POSTBRIDGE_EDGE_LINK_QUIET); undefined when misconfigured. */
+  readonly linkQuiet: LinkQuietWatch | undefined
   private app: ReturnType<typeof createApp> | undefined
   private webhooks: EdgeWebhooks | undefined
   private notify: RunningNotifyService | undefined
@@ -61,6 +64,7 @@ export class LinkHub extends DurableObject<Env> {
       onArmed: () => void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set')),
     })
     const settings = this.settings instanceof ConfigError ? undefined : this.settings
+    const quietSettings = settings?.linkQuiet
     this.link = new LinkServer({
       ctx,
       queue: this.queue,
@@ -73,7 +77,27 @@ export class LinkHub extends DurableObject<Env> {
         this.bus.fanOut(message)
         if (this.webhooks) this.armSoon()
       },
+      onLinkChange: (online) => {
+        if (online) this.linkQuiet?.onLinked()
+        else void this.scheduleAlarm()
+      },
     })
+    if (quietSettings) {
+      this.linkQuiet = new LinkQuietWatch({
+        settings: quietSettings,
+        stats: this.stats,
+        isOnline: () => this.link.online() !== undefined,
+        now: () => this.now(),
+        newId: () => crypto.randomUUID(),
+        send: (ids, alert) => {
+          if (this.notify) this.notify.sendAlert(ids, alert)
+          else consoleLogger.warn({ title: alert.title }, 'edge: no notifier service for the link alert')
+        },
+      })
+      // A link lost while the object was away (a deploy or restart drops every socket unseen) is down from now.
+      const linkedAt = this.stats.get('linkedAt')
+      if (linkedAt !== undefined && linkedAt > (this.stats.get('unlinkedAt') ?? 0) && this.link.online() === undefined) this.stats.mark('unlinkedAt', this.now())
+    }
     this.bus = new HubBus({
       link: this.link,
       queue: this.queue,
@@ -145,7 +169,9 @@ export class LinkHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.link.dropExpired()
     this.link.pump()
-    if (this.scheduler.runDue(this.now()) > 0) await this.notify?.settled()
+    this.scheduler.runDue(this.now())
+    this.linkQuiet?.check()
+    await this.notify?.settled()
     await this.scheduleAlarm()
   }
 
@@ -155,7 +181,7 @@ export class LinkHub extends DurableObject<Env> {
    * deadline must fire with no request arriving).
    */
   async scheduleAlarm(): Promise<void> {
-    const candidates = [this.queue.nextExpiry(), this.scheduler.nextDue()]
+    const candidates = [this.queue.nextExpiry(), this.scheduler.nextDue(), this.linkQuiet?.nextDue()]
     const webhookDue = this.webhooks?.store.nextDue()
     if (webhookDue !== undefined) candidates.push(Math.max(webhookDue, this.now() + WEBHOOK_WAKE_MIN_MS))
     const times = candidates.filter((t): t is number => t !== undefined)
@@ -224,11 +250,21 @@ export class LinkHub extends DurableObject<Env> {
   }
 }
 
-function settingsOrError(env: Env): EdgeSettings | ConfigError {
-  try {
-    return parseEdgeSettings(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err
-    throw err
+type HubSettings = EdgeSettings & { linkQuiet: LinkQuietSettings }
+
+/** Every bad var of the edge in one error, whichever parser found it. */
+function settingsOrError(env: Env): HubSettings | ConfigError {
+  const problems: string[] = []
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse()
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      problems.push(...err.problems)
+      return undefined
+    }
   }
+  const edge = attempt(() => parseEdgeSettings(env))
+  const linkQuiet = attempt(() => parseLinkQuietSettings(env))
+  return edge && linkQuiet ? { ...edge, linkQuiet } : new ConfigError(problems)
 }

@@ -37,6 +37,8 @@ export interface LinkServerDeps {
   now(): number
   /** Called with every message that comes up from home. */
   onUp(message: Message): void
+  /** Called when home links (true) and when the last link drops (false), after linkedAt/unlinkedAt are marked. */
+  onLinkChange?(online: boolean): void
 }
 
 /** Messages sent down and not yet acknowledged; enough to fill a round trip, few enough to bound a socket's buffer. */
@@ -113,6 +115,7 @@ export class LinkServer {
       this.deps.log.info({ connection: attachment.connection, queued: this.deps.queue.count() }, 'link: home disconnected')
       // Whoever waits for an ack hears "queued": the message stays and goes on the next connection.
       this.settleAll({ kind: 'queued' })
+      this.deps.onLinkChange?.(false)
     }
     this.closeSocket(ws, 1000, 'bye')
   }
@@ -242,6 +245,7 @@ export class LinkServer {
     this.deps.stats.mark('linkedAt', now)
     ws.send(encodePacket(connackPacket(CONNACK.accepted, version), version))
     this.deps.log.info({ clientId: packet.clientId, protocolVersion: version, queued: this.deps.queue.count() }, 'link: home connected')
+    this.deps.onLinkChange?.(true)
   }
 
   private onUp(packet: Extract<Packet, { cmd: 'publish' }>, send: (p: Packet) => void): void {
