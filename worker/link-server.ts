@@ -16,7 +16,7 @@ import type { RetainedStore } from './retained-store.js'
 export interface LinkAttachment {
   /** A fresh id per socket: a message sent on an older socket is sent again on the next. */
   connection: string
-  stage: 'connecting' | 'online'
+  stage: 'connecting' | 'online' | 'closed'
   protocolVersion: number
   subscribed: boolean
   /** The upgrade carried the edge secret as a bearer token, so CONNECT needs no password. */
@@ -110,7 +110,16 @@ export class LinkServer {
     this.readers.delete(ws)
     this.chains.delete(ws)
     const attachment = attachmentOf(ws)
-    if (attachment?.stage === 'online' && !this.otherOnline(ws)) {
+    if (attachment?.stage !== 'online') return this.closeSocket(ws, 1000, 'bye')
+    // Closed first: online() stops counting this socket at once, and the close event that follows a DISCONNECT is
+    // not a second unlink.
+    attachment.stage = 'closed'
+    try {
+      ws.serializeAttachment(attachment)
+    } catch {
+      // The socket is already gone; nothing will read its attachment again.
+    }
+    if (!this.otherOnline(ws)) {
       this.deps.stats.mark('unlinkedAt', this.deps.now())
       this.deps.log.info({ connection: attachment.connection, queued: this.deps.queue.count() }, 'link: home disconnected')
       // Whoever waits for an ack hears "queued": the message stays and goes on the next connection.
@@ -210,7 +219,8 @@ export class LinkServer {
         send({ cmd: 'pingresp' })
         return
       case 'disconnect':
-        return this.closeSocket(ws, 1000, 'disconnect')
+        // Home left on purpose: the edge knows now, not only when the close handshake is done.
+        return this.onClose(ws)
       default:
         return
     }
