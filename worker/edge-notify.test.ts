@@ -64,4 +64,18 @@ describe('door-sensor alerts at the edge', () => {
     expect(JSON.parse(phone.requests[0]!.body)).toMatchObject({ title: 'Front door is silent' })
     expect(await eventKinds(hub)).toEqual(['silent'])
   })
+
+  it('fires the dead-man alarm after the object left memory, from the state it stored', async () => {
+    const { hub: before } = await hubWithPhone({ heartbeat: '1s' })
+    // Only this object: its memory (and the notifier's timers) is gone, its storage and its alarm stay.
+    await inHub(before, (_h, state) => state.abort('evicted')).catch(() => {})
+    await new Promise((r) => setTimeout(r, 2500))
+    // A stub of an aborted object stays broken; a new one reaches the same object, back from its alarm.
+    const hub = env.LINK_HUB.get(before.id)
+    const askedAt = Date.now()
+    const body = (await (await api(hub, '/v1/sensors/front/events')).json()) as { events: { kind: string; at: string }[] }
+    expect(body.events.map((e) => e.kind)).toEqual(['silent'])
+    // Recorded before anyone asked: the alarm brought the object back for it.
+    expect(Date.parse(body.events[0]!.at)).toBeLessThan(askedAt)
+  })
 })
