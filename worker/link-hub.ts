@@ -79,7 +79,7 @@ export class LinkHub extends DurableObject<Env> {
       },
       onLinkChange: (online) => {
         if (online) this.linkQuiet?.onLinked()
-        else void this.scheduleAlarm()
+        else void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set'))
       },
     })
     if (quietSettings) {
