@@ -16,7 +16,6 @@ import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
-import { startExternalBroker } from './external/external-broker.js'
 
 export interface Home {
   httpUrl: string
@@ -77,7 +76,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // broker.external (issue 5): a client of a broker that already runs instead of the embedded aedes.
     const external = config.broker.external
-    const broker: MqttBroker = external ? await startExternalBroker({ ...config.broker, external }, log) : await startMqttBroker({
+    // The external-broker client is loaded only when used: mqtt.js is memory an embedded broker does not need.
+    const broker: MqttBroker = external ? await (await import('./external/external-broker.js')).startExternalBroker({ ...config.broker, external }, log) : await startMqttBroker({
       dataDir: config.dataDir,
       host: config.host,
       port: config.mqtt.port,

@@ -1,7 +1,7 @@
 /** The edge link as a feature of the home node: started when edge.url is set, reported in /v1/health as `edge`. */
 import type { Config } from '../../src/config.js'
 import type { Bus, Deps, Logger } from '../../src/ports.js'
-import { startEdgeLink, type EdgeLink } from './edge-link.js'
+import type { EdgeLink } from './edge-link.js'
 
 export interface HomeEdgeLink {
   link: EdgeLink
@@ -11,6 +11,8 @@ export interface HomeEdgeLink {
 /** Starts the link when configured, and adds its state to /v1/health (keeping any facts already there). */
 export async function startHomeEdgeLink(edge: Config['edge'], bus: Bus, deps: Deps, log: Logger): Promise<HomeEdgeLink | undefined> {
   if (!edge.url || !edge.secret) return undefined
+  // Loaded only when configured: mqtt.js costs ~10 MB of memory that a home node without an edge never needs.
+  const { startEdgeLink } = await import('./edge-link.js')
   const link = await startEdgeLink({
     url: edge.url,
     secret: edge.secret,
