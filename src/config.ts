@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
   /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
   sensors: sensorsSection,
   notifiers: notifiersSection,
-  /** The link to the edge, a Cloudflare Worker (docs/edge.md); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
+  /** The link to the edge, a Cloudflare Worker (README.md, The edge); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
   edge: z.strictObject({
     /** The Worker's base URL, e.g. https://postbridge.example.workers.dev; the home node dials <url>/v1/link. */
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
