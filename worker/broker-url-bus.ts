@@ -5,6 +5,7 @@
  * (every topic, retain flags as published), `live` carries publishes and live messages (no retained replay on
  * subscribe or reconnect, so an SSE stream never sees old retained messages as new ones).
  */
+import { SubscriberSet } from '../src/bus/subscriber-set.js'
 import { connect } from 'cloudflare:sockets'
 import { Duplex } from 'node:stream'
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
@@ -36,12 +37,6 @@ const CONNECT_TIMEOUT_MS = 5000
 const RETAINED_QUIET_MS = 150
 const RETAINED_SETTLE_MAX_MS = 2000
 
-interface Subscriber {
-  filters: string[]
-  onMessage: (message: Message) => void
-  retainAsPublished: boolean
-}
-
 export interface BrokerUrlBusOptions {
   log: Logger
   newId(): string
@@ -50,7 +45,7 @@ export interface BrokerUrlBusOptions {
 }
 
 export class BrokerUrlBus implements Bus {
-  private readonly subscribers = new Set<Subscriber>()
+  private readonly subscribers = new SubscriberSet()
   private readonly retainedByTopic = new Map<string, Message>()
   private live: MqttClient | undefined
   private state: MqttClient | undefined
@@ -142,15 +137,7 @@ export class BrokerUrlBus implements Bus {
   }
 
   async subscribe(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
-    for (const f of topicFilters) {
-      const reason = validateTopicFilter(f)
-      if (reason) throw new Error(`${f}: ${reason}`)
-    }
-    const sub: Subscriber = { filters: [...new Set(topicFilters)], onMessage, retainAsPublished: options.retainAsPublished === true }
-    this.subscribers.add(sub)
-    return async () => {
-      this.subscribers.delete(sub)
-    }
+    return this.subscribers.add(topicFilters, onMessage, options)
   }
 
   /**
@@ -226,14 +213,7 @@ export class BrokerUrlBus implements Bus {
   private onLive(packet: IPublishPacket): void {
     this.messagesIn++
     const message = toMessage(packet)
-    for (const s of [...this.subscribers]) {
-      if (!s.filters.some((f) => matchTopic(f, message.topic))) continue
-      try {
-        s.onMessage(s.retainAsPublished ? message : { ...message, retain: false })
-      } catch {
-        // A subscriber's bug must not stop delivery to the others.
-      }
-    }
+    this.subscribers.deliver(message)
   }
 }
 

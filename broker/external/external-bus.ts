@@ -4,6 +4,7 @@
  * flags as published), the other carries publishes and live messages (no retained replay on subscribe or reconnect,
  * so subscribers such as webhooks never see old retained messages again as new ones).
  */
+import { SubscriberSet } from '../../src/bus/subscriber-set.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
@@ -21,19 +22,13 @@ export interface ExternalBusOptions {
   connectTimeoutMs?: number
 }
 
-interface Subscriber {
-  filters: string[]
-  onMessage: (message: Message) => void
-  retainAsPublished: boolean
-}
-
 /** Every topic; `$` topics (broker statistics) are left out, as '#' does [MQTT-4.7.2-1]. */
 const ALL = '#'
 /** Retain Handling 2: send no retained messages when subscribing [MQTT-3.8.3-4]. */
 const NO_RETAINED_ON_SUBSCRIBE = 2
 
 export class ExternalBus implements Bus {
-  private readonly subscribers = new Set<Subscriber>()
+  private readonly subscribers = new SubscriberSet()
   private readonly retainedByTopic = new Map<string, Message>()
   private messagesIn = 0
   private messagesOut = 0
@@ -96,15 +91,7 @@ export class ExternalBus implements Bus {
   }
 
   async subscribe(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
-    for (const f of topicFilters) {
-      const reason = validateTopicFilter(f)
-      if (reason) throw new Error(`${f}: ${reason}`)
-    }
-    const sub: Subscriber = { filters: [...new Set(topicFilters)], onMessage, retainAsPublished: options.retainAsPublished === true }
-    this.subscribers.add(sub)
-    return async () => {
-      this.subscribers.delete(sub)
-    }
+    return this.subscribers.add(topicFilters, onMessage, options)
   }
 
   /** From the state connection's copy, which the broker keeps current (retained messages arrive on every change). */
@@ -136,14 +123,7 @@ export class ExternalBus implements Bus {
   private onLive(packet: IPublishPacket): void {
     this.messagesIn++
     const message = toMessage(packet)
-    for (const s of [...this.subscribers]) {
-      if (!s.filters.some((f) => matchTopic(f, message.topic))) continue
-      try {
-        s.onMessage(s.retainAsPublished ? message : { ...message, retain: false })
-      } catch {
-        // A subscriber's bug must not stop delivery to the others.
-      }
-    }
+    this.subscribers.deliver(message)
   }
 
   private onState(packet: IPublishPacket): void {

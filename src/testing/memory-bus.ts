@@ -1,17 +1,12 @@
 /** An in-memory Bus: retained messages and fan-out to subscribers, for tests and the minimal Worker. */
+import { SubscriberSet } from '../bus/subscriber-set.js'
 import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../ports.js'
 import { matchTopic } from '../topic/match.js'
-
-interface Subscriber {
-  filters: string[]
-  onMessage: (m: Message) => void
-  retainAsPublished: boolean
-}
 
 export class MemoryBus implements Bus {
   readonly published: Message[] = []
   private readonly retainedByTopic = new Map<string, Message>()
-  private readonly subscribers = new Set<Subscriber>()
+  private readonly subscribers = new SubscriberSet()
   /** When set, publish fails with this error (to test 503 paths). */
   failWith: Error | undefined
   /** When true, publish answers like the edge while home is offline: stored for later, `queued: true`. */
@@ -25,18 +20,12 @@ export class MemoryBus implements Bus {
       if (message.payload.byteLength === 0) this.retainedByTopic.delete(message.topic)
       else this.retainedByTopic.set(message.topic, message)
     }
-    for (const s of [...this.subscribers]) {
-      if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage({ ...message, retain: s.retainAsPublished && message.retain })
-    }
+    this.subscribers.deliver(message)
     return this.queueing ? { id: `mem-${++this.counter}`, queued: true } : { id: `mem-${++this.counter}` }
   }
 
   async subscribe(topicFilters: string[], onMessage: (m: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
-    const sub: Subscriber = { filters: topicFilters, onMessage, retainAsPublished: options.retainAsPublished === true }
-    this.subscribers.add(sub)
-    return async () => {
-      this.subscribers.delete(sub)
-    }
+    return this.subscribers.add(topicFilters, onMessage, options)
   }
 
   get subscriberCount(): number {

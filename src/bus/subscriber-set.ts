@@ -1,0 +1,46 @@
+/** The local fan-out that Bus adapters without a broker's own subscriptions share (external broker, BROKER_URL, memory). */
+import type { Message, SubscribeOptions, Unsubscribe } from '../ports.js'
+import { matchTopic } from '../topic/match.js'
+import { validateTopicFilter } from '../topic/validate.js'
+
+interface Subscriber {
+  filters: string[]
+  onMessage: (message: Message) => void
+  retainAsPublished: boolean
+}
+
+export class SubscriberSet {
+  private readonly subscribers = new Set<Subscriber>()
+
+  /** Throws on an invalid filter, before anything is added. */
+  add(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Unsubscribe {
+    for (const f of topicFilters) {
+      const reason = validateTopicFilter(f)
+      if (reason) throw new Error(`${f}: ${reason}`)
+    }
+    const sub: Subscriber = { filters: [...new Set(topicFilters)], onMessage, retainAsPublished: options.retainAsPublished === true }
+    this.subscribers.add(sub)
+    return async () => {
+      this.subscribers.delete(sub)
+    }
+  }
+
+  /**
+   * Hands the message to every subscriber with a matching filter, once each. The retain flag is kept only for those
+   * that asked for Retain As Published [MQTT-3.3.1-12]/[MQTT-3.3.1-13]; the others see a live message.
+   */
+  deliver(message: Message): void {
+    for (const s of [...this.subscribers]) {
+      if (!s.filters.some((f) => matchTopic(f, message.topic))) continue
+      try {
+        s.onMessage(s.retainAsPublished ? message : { ...message, retain: false })
+      } catch {
+        // A subscriber's bug must not stop delivery to the others.
+      }
+    }
+  }
+
+  get size(): number {
+    return this.subscribers.size
+  }
+}
