@@ -15,6 +15,7 @@ import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
+import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 
 export interface Home {
@@ -126,9 +127,25 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---
     // process.env: notifier secrets in the config file are env:NAME references.
-    const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env })
+    // Home Assistant discovery mirrors every sensor change; it is told of changes while the notifier starts.
+    const ha = config.homeAssistant.discovery
+      ? new HomeAssistantPublisher({ bus: broker.bus, settings: config.homeAssistant, listSensors: () => notify.listSensors(), log })
+      : undefined
+    const notify = await startHomeNotify({
+      db,
+      bus: broker.bus,
+      sensors: config.sensors,
+      notifiers: config.notifiers,
+      log,
+      env: process.env,
+      ...(ha ? { observer: ha } : {}),
+    })
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
+    if (ha) {
+      await ha.start()
+      features.push({ name: 'home assistant', close: () => ha.close() })
+    }
     // --- end of door sensors ---
 
     // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---

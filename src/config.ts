@@ -1,6 +1,6 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
-import { validateTopicFilter } from './topic/validate.js'
+import { validateTopicFilter, validateTopicName } from './topic/validate.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
@@ -23,6 +23,12 @@ export const topicFilterSchema = z.string().superRefine((f, ctx) => {
 })
 
 const port = z.number().int().min(0).max(65535)
+
+/** A topic name used as the start of other topics: no wildcards, no trailing "/". */
+const topicPrefix = z.string().superRefine((t, ctx) => {
+  const reason = validateTopicName(t) ?? (t.endsWith('/') ? 'must not end with "/"' : undefined)
+  if (reason) ctx.addIssue({ code: 'custom', message: reason })
+})
 
 const mqttUser = z.strictObject({
   username: z.string().min(1),
@@ -71,6 +77,14 @@ export const configSchema = z.strictObject({
     /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
     minReconnectDelay: durationMs.default(1000),
     maxReconnectDelay: durationMs.default(60_000),
+  }).prefault({}),
+  /** Home Assistant MQTT discovery of the door sensors (README.md, Home Assistant); off unless discovery is true. */
+  homeAssistant: z.strictObject({
+    discovery: z.boolean().default(false),
+    /** Home Assistant's discovery prefix, as set in its MQTT integration. */
+    prefix: topicPrefix.default('homeassistant'),
+    /** Where Postbridge publishes each sensor's door, battery and availability for Home Assistant to read. */
+    statePrefix: topicPrefix.default('postbridge/sensors'),
   }).prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
   broker: z.strictObject({

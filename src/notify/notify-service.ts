@@ -9,7 +9,7 @@ import type { RetryPolicy } from './backoff.js'
 import type { NotifierSpec, SensorSpec } from './config.js'
 import { alertFor, testAlert } from './format.js'
 import type { Alert, SensorEvent } from './model.js'
-import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore } from './ports.js'
+import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore, SensorView } from './ports.js'
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
 import { resolveSecrets, secretProblems, type Env } from './secrets.js'
 import { AlertSender } from './sender.js'
@@ -33,6 +33,13 @@ export interface NotifyServiceOptions {
   newId?(): string
   retry?: Partial<RetryPolicy>
   random?(): number
+  /** Told of every change to a sensor's state or definition, e.g. to mirror it to Home Assistant. */
+  observer?: SensorObserver
+}
+
+export interface SensorObserver {
+  changed(view: SensorView): void
+  removed(sensorId: string): void
 }
 
 export interface RunningNotifyService extends NotifyService {
@@ -124,7 +131,20 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     }
   }
 
-  const monitor = new SensorMonitor({ bus: o.bus, store: o.sensors, scheduler: o.scheduler, now: o.now, log: o.log, newId, onEvents: dispatch })
+  const monitor = new SensorMonitor({
+    bus: o.bus,
+    store: o.sensors,
+    scheduler: o.scheduler,
+    now: o.now,
+    log: o.log,
+    newId,
+    onEvents: dispatch,
+    onState: (sensor) => o.observer?.changed(viewOf(sensor)),
+  })
+  // A declaration, not a const: the monitor reports states while watch() below runs.
+  function viewOf(s: SensorRecord): SensorView {
+    return sensorView(s, monitor.state(s.id), o.now())
+  }
   for (const sensor of sensors.values()) await monitor.watch(sensor)
 
   const sensorOf = (id: string): SensorRecord => {
@@ -148,14 +168,15 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
   const checkPathId = (id: string, spec: { id: string }) => {
     if (spec.id !== id) throw errInvalidRequest.with(`id: "${spec.id}" does not match the path ("${id}")`)
   }
-  const viewOf = (s: SensorRecord) => sensorView(s, monitor.state(s.id), o.now())
 
   const putSensor = async (spec: SensorSpec, createdAt: number) => {
     const record: SensorRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
     await o.sensors.put(record)
     sensors.set(record.id, record)
     await monitor.watch(record)
-    return viewOf(record)
+    const view = viewOf(record)
+    o.observer?.changed(view)
+    return view
   }
   const putNotifier = async (spec: NotifierSpec, createdAt: number) => {
     const record: NotifierRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
@@ -188,6 +209,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
       await monitor.unwatch(id)
       sensors.delete(id)
       await o.sensors.remove(id)
+      o.observer?.removed(id)
     },
     async sensorEvents(id, query: HistoryQuery) {
       sensorOf(id)
