@@ -10,6 +10,7 @@ import { createLogger } from './logger.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
+import { serviceCommand, ServiceUsageError } from './service/service-command.js'
 
 const USAGE = `usage: postbridge <command> [options]
 
@@ -22,6 +23,7 @@ commands:
   user list
   user remove USERNAME
   hash-password                              read a password on stdin, print its hash for the config file
+  service install|uninstall [options]        run Postbridge as a systemd service (postbridge service --help)
 
 Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
 
@@ -141,6 +143,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const configFlag = configAt >= 0 ? rest[configAt + 1] : undefined
   if (configAt >= 0 && !configFlag) throw new UsageError('--config needs a FILE')
   const args = configAt >= 0 ? [...rest.slice(0, configAt), ...rest.slice(configAt + 2)] : rest
+  // Installing a service reads no config: the unit points at the file for the service to read.
+  if (command === 'service') return serviceCommand(args, configFlag, (line) => process.stdout.write(`${line}\n`))
   const config = loadConfig(configFlag, env)
   if (command === 'start') {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`)
@@ -154,7 +158,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof UsageError || err instanceof ServiceUsageError) process.stderr.write(`postbridge: ${err.message}\n`)
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

@@ -55,8 +55,8 @@ it('announces each configured door sensor with retained discovery configs Home A
   const node = await start()
   const { client, seen } = await homeAssistant(node.mqttPort)
   ha = client
-  const door = await waitFor(() => last(seen, DOOR_CONFIG), 5000, 'door config')
-  const battery = await waitFor(() => last(seen, BATTERY_CONFIG), 5000, 'battery config')
+  const door = (await waitFor(() => last(seen, DOOR_CONFIG), 5000, 'door config'))!
+  const battery = (await waitFor(() => last(seen, BATTERY_CONFIG), 5000, 'battery config'))!
   expect(door.retain).toBe(true)
   const doorConfig = JSON.parse(door.payload)
   expect(doorConfig).toMatchObject({ device_class: 'door', state_topic: 'postbridge/sensors/back/door', availability_topic: 'postbridge/sensors/back/availability' })
