@@ -11,6 +11,8 @@ import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { serviceCommand, ServiceUsageError } from './service/service-command.js'
+import { backupCommand, restoreCommand } from './backup/backup-command.js'
+import { BackupError } from './backup/backup-file.js'
 
 const USAGE = `usage: postbridge <command> [options]
 
@@ -23,6 +25,8 @@ commands:
   user list
   user remove USERNAME
   hash-password                              read a password on stdin, print its hash for the config file
+  backup FILE [--url URL] [--token TOKEN]     a consistent backup, of the running node if it runs
+  restore FILE                               put a backup into an empty data directory
   service install|uninstall [options]        run Postbridge as a systemd service (postbridge service --help)
 
 Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
@@ -151,6 +155,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
     await start(config)
   } else if (command === 'token') await tokenCommand(config, args)
   else if (command === 'user') await userCommand(config, args)
+  else if (command === 'backup') await backupCommand(config, args, (line) => process.stdout.write(`${line}\n`))
+  else if (command === 'restore') await restoreCommand(config, args, (line) => process.stdout.write(`${line}\n`))
   else if (command === 'hash-password') process.stdout.write(`${await hashPassword(await readStdinLine())}\n`)
   else throw new UsageError(`unknown command "${command}"\n${USAGE}`)
 }
@@ -158,7 +164,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError || err instanceof ServiceUsageError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError) process.stderr.write(`postbridge: ${err.message}\n`)
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

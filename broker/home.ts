@@ -9,6 +9,7 @@ import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
+import { createHomeBackup } from './backup/home-backup.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
@@ -109,6 +110,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         maxBulk: config.http.maxBulk,
       },
     }
+    deps.backup = createHomeBackup(db, config.dataDir, broker.storeEntries)
     const features: Feature[] = []
     // Registered before any feature starts, so one that fails to start still gets the others closed.
     closers.push(async () => {

@@ -18,6 +18,7 @@ import { tokenRoutes } from './routes/tokens.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { sensorRoutes } from './routes/sensors.js'
 import { notifierRoutes } from './routes/notifiers.js'
+import { backupRoutes } from './routes/backup.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -90,6 +91,7 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', webhookRoutes())
   app.route('/', sensorRoutes())
   app.route('/', notifierRoutes())
+  app.route('/', backupRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

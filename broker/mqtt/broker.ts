@@ -61,6 +61,8 @@ export interface MqttBroker {
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Stop accepting, disconnect clients, flush and close aedes and the Level db. Idempotent. */
   close(): Promise<void>
+  /** The broker store's raw entries from one snapshot, for backups; absent for an external broker. */
+  storeEntries?(): AsyncIterable<[Uint8Array, Uint8Array]>
 }
 
 /** Messages the emitter works on at once (aedes' default). */
@@ -163,5 +165,5 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   }
 
   log.info({ host: opts.host, port: listeners.tcpPort }, 'mqtt broker listening')
-  return { bus, tcpPort: listeners.tcpPort, handleWebSocket: listeners.handleWebSocket, close }
+  return { bus, tcpPort: listeners.tcpPort, handleWebSocket: listeners.handleWebSocket, close, storeEntries: () => store.rawEntries() }
 }
