@@ -58,7 +58,7 @@ async function start(config: Config): Promise<void> {
         `Use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
     )
   }
-  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
+  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"

@@ -1,5 +1,7 @@
 /** The home node: one process holding the broker, the HTTP API, and the features, over one data directory. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { createSecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
@@ -10,6 +12,7 @@ import { createMetrics } from '../src/metrics.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
 import { createHomeBackup } from './backup/home-backup.js'
+import { watchCertificates, type TlsServerSettings } from './tls/certificates.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
@@ -23,6 +26,8 @@ export interface Home {
   httpUrl: string
   httpPort: number
   mqttPort: number
+  /** MQTT over TLS, when tls.cert and tls.key are set. */
+  mqttTlsPort?: number
   bus: Bus
   deps: Deps
   db: Db
@@ -74,6 +79,22 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
   try {
     const tokens = new SqliteTokenStore(db)
     const users = new SqliteUserStore(db, config.mqtt.users)
+
+    // TLS: every TLS listener reads the same files; a renewal reaches each of them (setSecureContext below).
+    const { tls } = config
+    const tlsOnChange: ((context: import('node:tls').SecureContextOptions) => void)[] = []
+    const certs =
+      tls.cert && tls.key
+        ? watchCertificates(
+            { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) },
+            (context) => void createSecureContext(context),
+            (context) => tlsOnChange.forEach((apply) => apply(context)),
+            log,
+            tls.watchInterval,
+          )
+        : undefined
+    if (certs) closers.push(() => certs.close())
+    const tlsSettings = (): TlsServerSettings => ({ ...certs!.current(), requestCert: tls.ca !== undefined, rejectUnauthorized: tls.requireClientCert })
     const admin = await bootstrapAdminToken(tokens, config.adminToken, Date.now())
 
     // broker.external (issue 5): a client of a broker that already runs instead of the embedded aedes.
@@ -89,8 +110,10 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
       users,
       log,
+      ...(certs ? { tls: { port: tls.mqttPort, settings: tlsSettings(), identityAsUsername: tls.useIdentityAsUsername } } : {}),
     })
     closers.push(() => broker.close())
+    if (broker.setSecureContext) tlsOnChange.push((context) => broker.setSecureContext!(context))
 
     const pending = new Set<Promise<unknown>>()
     const deps: Deps = {
@@ -158,7 +181,19 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // --- end of features ---
 
     const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
-    const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
+    const https = certs !== undefined && tls.https
+    const listener = getRequestListener(app.fetch)
+    const server: Server = https
+      ? createHttpsServer({ ...tlsSettings(), noDelay: true, keepAliveTimeout: 65_000 }, listener)
+      : createServer({ noDelay: true, keepAliveTimeout: 65_000 }, listener)
+    if (https) {
+      const secure = server as import('node:https').Server
+      tlsOnChange.push((context) => secure.setSecureContext(context))
+      secure.on('tlsClientError', (err, socket) => {
+        log.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'https handshake failed')
+        socket.destroy()
+      })
+    }
     const inFlight = new Set<ServerResponse>()
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
@@ -189,9 +224,10 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
     return {
-      httpUrl: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
+      httpUrl: `${https ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
       httpPort,
       mqttPort: broker.tcpPort,
+      ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}),
       bus: broker.bus,
       deps,
       db,

@@ -78,6 +78,33 @@ export const configSchema = z.strictObject({
     minReconnectDelay: durationMs.default(1000),
     maxReconnectDelay: durationMs.default(60_000),
   }).prefault({}),
+  /**
+   * TLS for MQTT (its own port) and for the HTTP API and MQTT over secure WebSocket (on http.port), from PEM files
+   * that are reloaded when they change. Off unless cert and key are set (or POSTBRIDGE_TLS_CERT / _KEY).
+   */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      /** CA bundle client certificates must chain to; clients are asked for one when this is set. */
+      ca: z.string().min(1).optional(),
+      /** Refuse TLS clients without a certificate from `ca` (mosquitto's require_certificate). */
+      requireClientCert: z.boolean().default(false),
+      /** A verified client certificate's Common Name is the MQTT username, no password (mosquitto's use_identity_as_username). */
+      useIdentityAsUsername: z.boolean().default(false),
+      mqttPort: port.default(8883),
+      /** Serve the HTTP API (and MQTT over WebSocket) as HTTPS/WSS on http.port. */
+      https: z.boolean().default(true),
+      /** How often the certificate files are checked for a renewal. */
+      watchInterval: durationMs.default(5000),
+    })
+    .superRefine((t, ctx) => {
+      if (!t.cert !== !t.key) ctx.addIssue({ code: 'custom', path: [t.cert ? 'key' : 'cert'], message: 'tls needs both cert and key' })
+      if (t.requireClientCert && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'requireClientCert needs the CA of the client certificates' })
+      if (t.useIdentityAsUsername && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'useIdentityAsUsername needs the CA of the client certificates' })
+      if ((t.ca || t.requireClientCert) && !t.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'client certificates need TLS: set cert and key' })
+    })
+    .prefault({}),
   /** Home Assistant MQTT discovery of the door sensors (README.md, Home Assistant); off unless discovery is true. */
   homeAssistant: z.strictObject({
     discovery: z.boolean().default(false),
@@ -124,6 +151,8 @@ export const ENV_OVERRIDES = {
   POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: ['mqtt', 'allowAnonymous'],
   POSTBRIDGE_EDGE_URL: ['edge', 'url'],
   POSTBRIDGE_BROKER_EXTERNAL: ['broker', 'external'],
+  POSTBRIDGE_TLS_CERT: ['tls', 'cert'],
+  POSTBRIDGE_TLS_KEY: ['tls', 'key'],
 } as const satisfies Record<string, readonly string[]>
 
 const NUMERIC_ENV = new Set(['POSTBRIDGE_MQTT_PORT', 'POSTBRIDGE_HTTP_PORT'])
