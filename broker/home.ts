@@ -20,6 +20,9 @@ import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
+import { ActionService } from '../src/notify/actions.js'
+import { SqlActionStore } from '../src/notify/sql-action-store.js'
+import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 
 export interface Home {
@@ -156,8 +159,14 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const ha = config.homeAssistant.discovery
       ? new HomeAssistantPublisher({ bus: broker.bus, settings: config.homeAssistant, listSensors: () => notify.listSensors(), log })
       : undefined
+    // Alert buttons link to the address a phone reaches (http.publicUrl); without it alerts carry none.
+    const actions = config.http.publicUrl
+      ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: config.http.publicUrl, ttlMs: config.http.actionTtl })
+      : undefined
+    if (actions) deps.actions = actions
     const notify = await startHomeNotify({
       db,
+      ...(actions ? { actions } : {}),
       bus: broker.bus,
       sensors: config.sensors,
       notifiers: config.notifiers,

@@ -62,6 +62,13 @@ export const configSchema = z.strictObject({
     requestTimeout: durationMs.default(5000),
     maxRequestTimeout: durationMs.default(60_000),
     maxBulk: z.number().int().positive().default(1000),
+    /** The address a phone reaches this node at (alert buttons link to it), e.g. https://pi.example.net:8080. */
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    /** How long an alert button works. */
+    actionTtl: durationMs.default(60 * 60 * 1000),
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),
@@ -204,6 +211,10 @@ export function parseConfig(file: unknown, env: Record<string, string | undefine
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems)
+  result.data.sensors.forEach((sensor, i) => {
+    if (sensor.actions?.length && !result.data.http.publicUrl) problems.push(`sensors.${i}.actions: alert buttons need http.publicUrl, the address a phone reaches`)
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
   const adminToken = env.POSTBRIDGE_ADMIN_TOKEN
   if (adminToken !== undefined && adminToken.length > 0 && adminToken.length < 16) {
     throw new ConfigError(['POSTBRIDGE_ADMIN_TOKEN: must be at least 16 characters'])

@@ -127,6 +127,8 @@ export interface Deps {
   notify?: import('./notify/ports.js').NotifyService
   /** Optional: webhooks (src/webhooks/); the /v1/webhooks routes answer 501 without it. */
   webhooks?: import('./webhooks/ports.js').WebhookService
+  /** Optional: the buttons of phone alerts; /v1/actions answers 501 without it. */
+  actions?: Pick<import('./notify/actions.js').ActionService, 'peek' | 'use'>
   /** Optional: a consistent snapshot of the node's data; GET /v1/backup answers 501 without it. */
   backup?: BackupSource
 }

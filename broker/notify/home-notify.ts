@@ -2,6 +2,7 @@
 import type { NotifierSpec, SensorSpec } from '../../src/notify/config.js'
 import { startNotifyService, type RunningNotifyService, type SensorObserver } from '../../src/notify/notify-service.js'
 import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
+import type { ActionService } from '../../src/notify/actions.js'
 import type { Bus, Logger } from '../../src/ports.js'
 import type { Db } from '../store/db.js'
 import { SqliteNotifierStore } from '../store/notifiers-sqlite.js'
@@ -17,6 +18,7 @@ export interface HomeNotifyOptions {
   env: Record<string, string | undefined>
   fetch?: typeof fetch
   observer?: SensorObserver
+  actions?: ActionService
 }
 
 /**
@@ -35,5 +37,6 @@ export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyServ
     env: o.env,
     config: { sensors: o.sensors, notifiers: o.notifiers },
     ...(o.observer ? { observer: o.observer } : {}),
+    ...(o.actions ? { actions: o.actions } : {}),
   })
 }

@@ -13,6 +13,8 @@ import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, Notify
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
 import { resolveSecrets, secretProblems, type Env } from './secrets.js'
 import { AlertSender } from './sender.js'
+import type { ActionService } from './actions.js'
+import { TelegramActionPoller } from './telegram-actions.js'
 import { SensorMonitor } from './sensor-monitor.js'
 import { deliveryView, eventView, notifierView, sensorView } from './views.js'
 
@@ -35,6 +37,8 @@ export interface NotifyServiceOptions {
   random?(): number
   /** Told of every change to a sensor's state or definition, e.g. to mirror it to Home Assistant. */
   observer?: SensorObserver
+  /** Mints the single-use URLs of alert buttons; without it alerts carry no buttons. */
+  actions?: ActionService
 }
 
 export interface SensorObserver {
@@ -119,17 +123,49 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     ...(o.random ? { random: o.random } : {}),
   })
 
+  const send = async (sensor: SensorRecord, event: SensorEvent) => {
+    const alert = alertFor(sensor, event, offset, newId())
+    // One set of buttons per alert, whatever carries it: the first press on any phone uses it.
+    if (o.actions && sensor.actions?.length && sensor.notify.length > 0) {
+      const actions = await o.actions.issue(sensor.id, sensor.actions, event.kind, alert.id)
+      if (actions.length > 0) alert.actions = actions
+    }
+    for (const notifierId of sensor.notify) {
+      if (notifiers.has(notifierId)) sender.send(notifierId, alert, event.id)
+      else o.log.warn({ sensorId: sensor.id, notifierId }, 'sensor names a notifier that does not exist')
+    }
+  }
+  // Alerts leave in the order their events happened, also while buttons are being minted.
+  let sending: Promise<void> = Promise.resolve()
   const dispatch = (sensor: SensorRecord, events: SensorEvent[]) => {
     for (const event of events) {
       o.log.info({ sensorId: sensor.id, kind: event.kind, at: event.at }, 'sensor event')
       if (sensor.alertOn && !sensor.alertOn.includes(event.kind)) continue
-      const alert = alertFor(sensor, event, offset, newId())
-      for (const notifierId of sensor.notify) {
-        if (notifiers.has(notifierId)) sender.send(notifierId, alert, event.id)
-        else o.log.warn({ sensorId: sensor.id, notifierId }, 'sensor names a notifier that does not exist')
+      sending = sending
+        .then(() => send(sensor, event))
+        .catch((err) => o.log.error({ sensorId: sensor.id, err: err instanceof Error ? err.message : String(err) }, 'alert not sent'))
+    }
+  }
+
+  // Telegram buttons come back through getUpdates: poll for each bot that some sensor's buttons go to.
+  const pollers = new Map<string, TelegramActionPoller>()
+  const pollButtonsOf = (sensor: SensorRecord) => {
+    if (!o.actions || !sensor.actions?.length) return
+    for (const id of sensor.notify) {
+      const n = notifiers.get(id)
+      if (n?.type !== 'telegram' || pollers.has(id)) continue
+      try {
+        const resolved = resolveSecrets(n, o.env)
+        if (resolved.type !== 'telegram') continue
+        const poller = new TelegramActionPoller({ notifier: resolved, actions: o.actions, fetch: o.fetch, log: o.log })
+        pollers.set(id, poller)
+        poller.start()
+      } catch (err) {
+        o.log.error({ notifierId: id, err: String(err) }, 'telegram buttons unavailable: notifier secret missing')
       }
     }
   }
+  for (const sensor of sensors.values()) pollButtonsOf(sensor)
 
   const monitor = new SensorMonitor({
     bus: o.bus,
@@ -173,6 +209,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     const record: SensorRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
     await o.sensors.put(record)
     sensors.set(record.id, record)
+    pollButtonsOf(record)
     await monitor.watch(record)
     const view = viewOf(record)
     o.observer?.changed(view)
@@ -275,10 +312,13 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     },
     async settled() {
       await monitor.idle()
+      await sending
       await sender.settled()
     },
     async close() {
       await monitor.close()
+      await sending
+      await Promise.all([...pollers.values()].map((p) => p.close()))
       sender.close()
       await sender.settled()
     },
