@@ -10,6 +10,9 @@ import { createLogger } from './logger.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
+import { serviceCommand, ServiceUsageError } from './service/service-command.js'
+import { backupCommand, restoreCommand } from './backup/backup-command.js'
+import { BackupError } from './backup/backup-file.js'
 
 const USAGE = `usage: postbridge <command> [options]
 
@@ -22,6 +25,9 @@ commands:
   user list
   user remove USERNAME
   hash-password                              read a password on stdin, print its hash for the config file
+  backup FILE [--url URL] [--token TOKEN]     a consistent backup, of the running node if it runs
+  restore FILE                               put a backup into an empty data directory
+  service install|uninstall [options]        run Postbridge as a systemd service (postbridge service --help)
 
 Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
 
@@ -52,7 +58,7 @@ async function start(config: Config): Promise<void> {
         `Use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
     )
   }
-  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
+  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
@@ -141,12 +147,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const configFlag = configAt >= 0 ? rest[configAt + 1] : undefined
   if (configAt >= 0 && !configFlag) throw new UsageError('--config needs a FILE')
   const args = configAt >= 0 ? [...rest.slice(0, configAt), ...rest.slice(configAt + 2)] : rest
+  // Installing a service reads no config: the unit points at the file for the service to read.
+  if (command === 'service') return serviceCommand(args, configFlag, (line) => process.stdout.write(`${line}\n`))
   const config = loadConfig(configFlag, env)
   if (command === 'start') {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`)
     await start(config)
   } else if (command === 'token') await tokenCommand(config, args)
   else if (command === 'user') await userCommand(config, args)
+  else if (command === 'backup') await backupCommand(config, args, (line) => process.stdout.write(`${line}\n`))
+  else if (command === 'restore') await restoreCommand(config, args, (line) => process.stdout.write(`${line}\n`))
   else if (command === 'hash-password') process.stdout.write(`${await hashPassword(await readStdinLine())}\n`)
   else throw new UsageError(`unknown command "${command}"\n${USAGE}`)
 }
@@ -154,7 +164,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError) process.stderr.write(`postbridge: ${err.message}\n`)
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

@@ -1,5 +1,7 @@
 /** The home node: one process holding the broker, the HTTP API, and the features, over one data directory. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { createSecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
@@ -9,18 +11,26 @@ import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
+import { createHomeBackup } from './backup/home-backup.js'
+import { watchCertificates, type TlsServerSettings } from './tls/certificates.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
+import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
+import { ActionService } from '../src/notify/actions.js'
+import { SqlActionStore } from '../src/notify/sql-action-store.js'
+import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 
 export interface Home {
   httpUrl: string
   httpPort: number
   mqttPort: number
+  /** MQTT over TLS, when tls.cert and tls.key are set. */
+  mqttTlsPort?: number
   bus: Bus
   deps: Deps
   db: Db
@@ -72,6 +82,22 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
   try {
     const tokens = new SqliteTokenStore(db)
     const users = new SqliteUserStore(db, config.mqtt.users)
+
+    // TLS: every TLS listener reads the same files; a renewal reaches each of them (setSecureContext below).
+    const { tls } = config
+    const tlsOnChange: ((context: import('node:tls').SecureContextOptions) => void)[] = []
+    const certs =
+      tls.cert && tls.key
+        ? watchCertificates(
+            { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) },
+            (context) => void createSecureContext(context),
+            (context) => tlsOnChange.forEach((apply) => apply(context)),
+            log,
+            tls.watchInterval,
+          )
+        : undefined
+    if (certs) closers.push(() => certs.close())
+    const tlsSettings = (): TlsServerSettings => ({ ...certs!.current(), requestCert: tls.ca !== undefined, rejectUnauthorized: tls.requireClientCert })
     const admin = await bootstrapAdminToken(tokens, config.adminToken, Date.now())
 
     // broker.external (issue 5): a client of a broker that already runs instead of the embedded aedes.
@@ -87,8 +113,10 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
       users,
       log,
+      ...(certs ? { tls: { port: tls.mqttPort, settings: tlsSettings(), identityAsUsername: tls.useIdentityAsUsername } } : {}),
     })
     closers.push(() => broker.close())
+    if (broker.setSecureContext) tlsOnChange.push((context) => broker.setSecureContext!(context))
 
     const pending = new Set<Promise<unknown>>()
     const deps: Deps = {
@@ -108,6 +136,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         maxBulk: config.http.maxBulk,
       },
     }
+    deps.backup = createHomeBackup(db, config.dataDir, broker.storeEntries)
     const features: Feature[] = []
     // Registered before any feature starts, so one that fails to start still gets the others closed.
     closers.push(async () => {
@@ -126,9 +155,31 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---
     // process.env: notifier secrets in the config file are env:NAME references.
-    const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env })
+    // Home Assistant discovery mirrors every sensor change; it is told of changes while the notifier starts.
+    const ha = config.homeAssistant.discovery
+      ? new HomeAssistantPublisher({ bus: broker.bus, settings: config.homeAssistant, listSensors: () => notify.listSensors(), log })
+      : undefined
+    // Alert buttons link to the address a phone reaches (http.publicUrl); without it alerts carry none.
+    const actions = config.http.publicUrl
+      ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: config.http.publicUrl, ttlMs: config.http.actionTtl })
+      : undefined
+    if (actions) deps.actions = actions
+    const notify = await startHomeNotify({
+      db,
+      ...(actions ? { actions } : {}),
+      bus: broker.bus,
+      sensors: config.sensors,
+      notifiers: config.notifiers,
+      log,
+      env: process.env,
+      ...(ha ? { observer: ha } : {}),
+    })
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
+    if (ha) {
+      await ha.start()
+      features.push({ name: 'home assistant', close: () => ha.close() })
+    }
     // --- end of door sensors ---
 
     // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---
@@ -139,7 +190,19 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // --- end of features ---
 
     const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
-    const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
+    const https = certs !== undefined && tls.https
+    const listener = getRequestListener(app.fetch)
+    const server: Server = https
+      ? createHttpsServer({ ...tlsSettings(), noDelay: true, keepAliveTimeout: 65_000 }, listener)
+      : createServer({ noDelay: true, keepAliveTimeout: 65_000 }, listener)
+    if (https) {
+      const secure = server as import('node:https').Server
+      tlsOnChange.push((context) => secure.setSecureContext(context))
+      secure.on('tlsClientError', (err, socket) => {
+        log.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'https handshake failed')
+        socket.destroy()
+      })
+    }
     const inFlight = new Set<ServerResponse>()
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
@@ -170,9 +233,10 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
     return {
-      httpUrl: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
+      httpUrl: `${https ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
       httpPort,
       mqttPort: broker.tcpPort,
+      ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}),
       bus: broker.bus,
       deps,
       db,

@@ -18,6 +18,8 @@ import { tokenRoutes } from './routes/tokens.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { sensorRoutes } from './routes/sensors.js'
 import { notifierRoutes } from './routes/notifiers.js'
+import { backupRoutes } from './routes/backup.js'
+import { actionRoutes } from './routes/actions.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -77,7 +79,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
 
   const auth = requireToken(options)
-  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' ? next() : auth(c, next)))
+  // Alert buttons carry their own single-use credential in the URL (routes/actions.ts).
+  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next)))
   app.use('/metrics', auth)
 
   app.route('/', healthRoutes())
@@ -90,6 +93,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', webhookRoutes())
   app.route('/', sensorRoutes())
   app.route('/', notifierRoutes())
+  app.route('/', backupRoutes())
+  app.route('/', actionRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

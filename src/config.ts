@@ -1,6 +1,6 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
-import { validateTopicFilter } from './topic/validate.js'
+import { validateTopicFilter, validateTopicName } from './topic/validate.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
@@ -23,6 +23,12 @@ export const topicFilterSchema = z.string().superRefine((f, ctx) => {
 })
 
 const port = z.number().int().min(0).max(65535)
+
+/** A topic name used as the start of other topics: no wildcards, no trailing "/". */
+const topicPrefix = z.string().superRefine((t, ctx) => {
+  const reason = validateTopicName(t) ?? (t.endsWith('/') ? 'must not end with "/"' : undefined)
+  if (reason) ctx.addIssue({ code: 'custom', message: reason })
+})
 
 const mqttUser = z.strictObject({
   username: z.string().min(1),
@@ -56,6 +62,13 @@ export const configSchema = z.strictObject({
     requestTimeout: durationMs.default(5000),
     maxRequestTimeout: durationMs.default(60_000),
     maxBulk: z.number().int().positive().default(1000),
+    /** The address a phone reaches this node at (alert buttons link to it), e.g. https://pi.example.net:8080. */
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    /** How long an alert button works. */
+    actionTtl: durationMs.default(60 * 60 * 1000),
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),
@@ -71,6 +84,41 @@ export const configSchema = z.strictObject({
     /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
     minReconnectDelay: durationMs.default(1000),
     maxReconnectDelay: durationMs.default(60_000),
+  }).prefault({}),
+  /**
+   * TLS for MQTT (its own port) and for the HTTP API and MQTT over secure WebSocket (on http.port), from PEM files
+   * that are reloaded when they change. Off unless cert and key are set (or POSTBRIDGE_TLS_CERT / _KEY).
+   */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      /** CA bundle client certificates must chain to; clients are asked for one when this is set. */
+      ca: z.string().min(1).optional(),
+      /** Refuse TLS clients without a certificate from `ca` (mosquitto's require_certificate). */
+      requireClientCert: z.boolean().default(false),
+      /** A verified client certificate's Common Name is the MQTT username, no password (mosquitto's use_identity_as_username). */
+      useIdentityAsUsername: z.boolean().default(false),
+      mqttPort: port.default(8883),
+      /** Serve the HTTP API (and MQTT over WebSocket) as HTTPS/WSS on http.port. */
+      https: z.boolean().default(true),
+      /** How often the certificate files are checked for a renewal. */
+      watchInterval: durationMs.default(5000),
+    })
+    .superRefine((t, ctx) => {
+      if (!t.cert !== !t.key) ctx.addIssue({ code: 'custom', path: [t.cert ? 'key' : 'cert'], message: 'tls needs both cert and key' })
+      if (t.requireClientCert && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'requireClientCert needs the CA of the client certificates' })
+      if (t.useIdentityAsUsername && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'useIdentityAsUsername needs the CA of the client certificates' })
+      if ((t.ca || t.requireClientCert) && !t.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'client certificates need TLS: set cert and key' })
+    })
+    .prefault({}),
+  /** Home Assistant MQTT discovery of the door sensors (README.md, Home Assistant); off unless discovery is true. */
+  homeAssistant: z.strictObject({
+    discovery: z.boolean().default(false),
+    /** Home Assistant's discovery prefix, as set in its MQTT integration. */
+    prefix: topicPrefix.default('homeassistant'),
+    /** Where Postbridge publishes each sensor's door, battery and availability for Home Assistant to read. */
+    statePrefix: topicPrefix.default('postbridge/sensors'),
   }).prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
   broker: z.strictObject({
@@ -110,6 +158,8 @@ export const ENV_OVERRIDES = {
   POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: ['mqtt', 'allowAnonymous'],
   POSTBRIDGE_EDGE_URL: ['edge', 'url'],
   POSTBRIDGE_BROKER_EXTERNAL: ['broker', 'external'],
+  POSTBRIDGE_TLS_CERT: ['tls', 'cert'],
+  POSTBRIDGE_TLS_KEY: ['tls', 'key'],
 } as const satisfies Record<string, readonly string[]>
 
 const NUMERIC_ENV = new Set(['POSTBRIDGE_MQTT_PORT', 'POSTBRIDGE_HTTP_PORT'])
@@ -161,6 +211,10 @@ export function parseConfig(file: unknown, env: Record<string, string | undefine
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems)
+  result.data.sensors.forEach((sensor, i) => {
+    if (sensor.actions?.length && !result.data.http.publicUrl) problems.push(`sensors.${i}.actions: alert buttons need http.publicUrl, the address a phone reaches`)
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
   const adminToken = env.POSTBRIDGE_ADMIN_TOKEN
   if (adminToken !== undefined && adminToken.length > 0 && adminToken.length < 16) {
     throw new ConfigError(['POSTBRIDGE_ADMIN_TOKEN: must be at least 16 characters'])

@@ -5,7 +5,7 @@ const DOCS = 'https://github.com/postbridge/postbridge/blob/main/README.md'
 export class ApiError extends Error {
   constructor(
     readonly code: number,
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 501 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 501 | 503 | 504,
     readonly title: string,
     readonly anchor: string,
     readonly detail?: string,
@@ -56,6 +56,8 @@ export const errConflict = apiError(40901, 409, 'already exists', 'errors')
 export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'webhooks')
 export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors')
 export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors')
+export const errActionUsed = apiError(41001, 410, 'this action was already used', 'alert-actions')
+export const errActionExpired = apiError(41002, 410, 'this action has expired', 'alert-actions')
 export const errPayloadTooLarge = apiError(41301, 413, 'payload is larger than the limit', 'publishing')
 export const errRateLimited = apiError(42901, 429, 'too many requests', 'errors')
 export const errNotAvailable = apiError(50101, 501, 'not available on this runtime', 'errors')

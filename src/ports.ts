@@ -127,6 +127,21 @@ export interface Deps {
   notify?: import('./notify/ports.js').NotifyService
   /** Optional: webhooks (src/webhooks/); the /v1/webhooks routes answer 501 without it. */
   webhooks?: import('./webhooks/ports.js').WebhookService
+  /** Optional: the buttons of phone alerts; /v1/actions answers 501 without it. */
+  actions?: Pick<import('./notify/actions.js').ActionService, 'peek' | 'use'>
+  /** Optional: a consistent snapshot of the node's data; GET /v1/backup answers 501 without it. */
+  backup?: BackupSource
+}
+
+/** A backup taken while the node runs: one file that `postbridge restore` puts back into an empty data directory. */
+export interface BackupSource {
+  /** The media type of the file, e.g. application/vnd.sqlite3. */
+  contentType: string
+  /**
+   * Takes the snapshot; the stream is the file. `omitTokenIds` are left out of the copy (a one-off token that
+   * downloads the backup must not live on in it).
+   */
+  create(opts?: { omitTokenIds?: string[] }): Promise<ReadableStream<Uint8Array>>
 }
 
 export interface ApiLimits {

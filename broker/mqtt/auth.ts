@@ -46,6 +46,8 @@ export interface AuthenticatorOptions {
   users: UserDirectory
   passwords: PasswordCheck
   log: Logger
+  /** The user a verified client certificate names (mosquitto's use_identity_as_username); no password then. */
+  identityOf?(client: Client): string | undefined
 }
 
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
@@ -92,7 +94,13 @@ export class Authenticator {
 
   private async decide(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Decision> {
     let principal: Principal
-    if (username === undefined) {
+    const identity = this.options.identityOf?.(client)
+    if (identity !== undefined) {
+      // The CA vouched for the name; a username in CONNECT is ignored, as mosquitto does.
+      const user = await this.options.users.find(identity).catch(() => undefined)
+      if (!user) return { code: CONNACK.NOT_AUTHORIZED, reason: `certificate names "${identity}", who is not an MQTT user` }
+      principal = principalForUser(user, client.id)
+    } else if (username === undefined) {
       // MQTT 5 allows a password without a username; it is still an attempt to authenticate.
       if (password !== undefined) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'password without username' }
       const { address, proxied } = remoteOf(client)

@@ -17,6 +17,9 @@ import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
 import { SessionResume } from './session-resume.js'
+import type { SecureContextOptions } from 'node:tls'
+import type { TlsServerSettings } from '../tls/certificates.js'
+import { certificateIdentity } from '../tls/identity.js'
 
 export interface MqttUser {
   username: string
@@ -50,6 +53,8 @@ export interface MqttBrokerOptions {
   slowSubscriberTimeoutMs?: number
   users: UserDirectory
   log: Logger
+  /** MQTT over TLS on its own port; identityAsUsername: a verified client certificate's CN is the user, no password. */
+  tls?: { port: number; settings: TlsServerSettings; identityAsUsername: boolean }
 }
 
 export interface MqttBroker {
@@ -57,10 +62,16 @@ export interface MqttBroker {
   bus: Bus
   /** The bound TCP port. */
   tcpPort: number
+  /** The bound MQTT/TLS port, when TLS is configured. */
+  tlsPort?: number
+  /** A renewed certificate for new TLS connections. */
+  setSecureContext?(options: SecureContextOptions): void
   /** Serve MQTT over an accepted WebSocket (the HTTP server upgrades /mqtt and calls this). */
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Stop accepting, disconnect clients, flush and close aedes and the Level db. Idempotent. */
   close(): Promise<void>
+  /** The broker store's raw entries from one snapshot, for backups; absent for an external broker. */
+  storeEntries?(): AsyncIterable<[Uint8Array, Uint8Array]>
 }
 
 /** Messages the emitter works on at once (aedes' default). */
@@ -74,7 +85,13 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
   const passwords = new PasswordCheck()
-  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
+  const auth = new Authenticator({
+    allowAnonymous: opts.allowAnonymous,
+    users: opts.users,
+    passwords,
+    log,
+    ...(opts.tls?.identityAsUsername ? { identityOf: certificateIdentity } : {}),
+  })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
@@ -124,7 +141,14 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   let listeners: Awaited<ReturnType<typeof startListeners>>
   try {
     await aedes.listen()
-    listeners = await startListeners({ host: opts.host, port: opts.port, noDelay: opts.noDelay, handle: aedes.handle, log })
+    listeners = await startListeners({
+      host: opts.host,
+      port: opts.port,
+      noDelay: opts.noDelay,
+      handle: aedes.handle,
+      log,
+      ...(opts.tls ? { tls: { port: opts.tls.port, settings: opts.tls.settings } } : {}),
+    })
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await store.close()
@@ -162,6 +186,14 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     return closing
   }
 
-  log.info({ host: opts.host, port: listeners.tcpPort }, 'mqtt broker listening')
-  return { bus, tcpPort: listeners.tcpPort, handleWebSocket: listeners.handleWebSocket, close }
+  log.info({ host: opts.host, port: listeners.tcpPort, ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}) }, 'mqtt broker listening')
+  return {
+    bus,
+    tcpPort: listeners.tcpPort,
+    ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}),
+    setSecureContext: (context) => listeners.setSecureContext(context),
+    handleWebSocket: listeners.handleWebSocket,
+    close,
+    storeEntries: () => store.rawEntries(),
+  }
 }

@@ -1,6 +1,8 @@
 /** Where MQTT connections come from: a TCP listener, and WebSocket connections the HTTP server upgrades. */
 import type { IncomingMessage } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls'
+import type { TlsServerSettings } from '../tls/certificates.js'
 import type { Duplex } from 'node:stream'
 import { createWebSocketStream, type WebSocket } from 'ws'
 import type { Logger } from '../../src/ports.js'
@@ -13,10 +15,16 @@ export interface ListenerOptions {
   noDelay: boolean
   handle(conn: Duplex, req?: IncomingMessage): void
   log: Logger
+  /** MQTT over TLS on its own port (8883 by convention), when certificates are configured. */
+  tls?: { port: number; settings: TlsServerSettings }
 }
 
 export interface Listeners {
   tcpPort: number
+  /** The bound MQTT/TLS port, when TLS is on. */
+  tlsPort?: number
+  /** New TLS connections use these; connections already made keep theirs. */
+  setSecureContext(options: SecureContextOptions): void
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Refuse new connections; resolves once the TCP server has closed (after dropAll()). */
   stopAccepting(): Promise<void>
@@ -24,9 +32,9 @@ export interface Listeners {
   dropAll(): void
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, what = 'MQTT'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new Error(`MQTT cannot listen on ${host}:${port}: ${err.message}`, { cause: err }))
+    const onError = (err: Error) => reject(new Error(`${what} cannot listen on ${host}:${port}: ${err.message}`, { cause: err }))
     server.once('error', onError)
     server.listen(port, host, () => {
       server.off('error', onError)
@@ -40,7 +48,7 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
   const webSockets = new Set<WebSocket>()
   let accepting = true
 
-  const server = createServer({ noDelay: options.noDelay }, (socket) => {
+  const accept = (socket: Socket) => {
     if (!accepting) {
       socket.destroy()
       return
@@ -50,15 +58,42 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     options.handle(socket)
-  })
+  }
+  const server = createServer({ noDelay: options.noDelay }, accept)
   server.on('error', (err) => options.log.error({ err }, 'mqtt listener error'))
   await listen(server, options.port, options.host)
   const address = server.address()
   const tcpPort = typeof address === 'object' && address ? address.port : options.port
   const closed = new Promise<void>((resolve) => server.once('close', () => resolve()))
 
+  const tlsServer = options.tls ? createTlsServer({ ...options.tls.settings, noDelay: options.noDelay }, (socket: TLSSocket) => accept(socket)) : undefined
+  let tlsPort: number | undefined
+  let tlsClosed: Promise<void> = Promise.resolve()
+  if (tlsServer && options.tls) {
+    // A failed handshake (wrong CA, no client certificate, a port scanner) concerns that connection only.
+    tlsServer.on('tlsClientError', (err, socket) => {
+      options.log.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'mqtt tls handshake failed')
+      socket.destroy()
+    })
+    tlsServer.on('error', (err) => options.log.error({ err }, 'mqtt tls listener error'))
+    try {
+      await listen(tlsServer, options.tls.port, options.host, 'MQTT over TLS')
+    } catch (err) {
+      server.close()
+      throw err
+    }
+    const a = tlsServer.address()
+    tlsPort = typeof a === 'object' && a ? a.port : options.tls.port
+    tlsClosed = new Promise<void>((resolve) => tlsServer.once('close', () => resolve()))
+  }
+
   return {
     tcpPort,
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
+
+    setSecureContext(context) {
+      tlsServer?.setSecureContext(context)
+    },
 
     handleWebSocket(ws, req) {
       if (!accepting) {
@@ -78,8 +113,9 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
       if (accepting) {
         accepting = false
         server.close()
+        tlsServer?.close()
       }
-      return closed
+      return Promise.all([closed, tlsClosed]).then(() => undefined)
     },
 
     dropAll() {

@@ -1,7 +1,8 @@
 /** Door sensors and phone alerts on the home node: the runtime-neutral service over SQLite, setTimeout and Node's fetch. */
 import type { NotifierSpec, SensorSpec } from '../../src/notify/config.js'
-import { startNotifyService, type RunningNotifyService } from '../../src/notify/notify-service.js'
+import { startNotifyService, type RunningNotifyService, type SensorObserver } from '../../src/notify/notify-service.js'
 import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
+import type { ActionService } from '../../src/notify/actions.js'
 import type { Bus, Logger } from '../../src/ports.js'
 import type { Db } from '../store/db.js'
 import { SqliteNotifierStore } from '../store/notifiers-sqlite.js'
@@ -16,6 +17,8 @@ export interface HomeNotifyOptions {
   /** Where `env:NAME` secrets are read. */
   env: Record<string, string | undefined>
   fetch?: typeof fetch
+  observer?: SensorObserver
+  actions?: ActionService
 }
 
 /**
@@ -33,5 +36,7 @@ export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyServ
     log: o.log,
     env: o.env,
     config: { sensors: o.sensors, notifiers: o.notifiers },
+    ...(o.observer ? { observer: o.observer } : {}),
+    ...(o.actions ? { actions: o.actions } : {}),
   })
 }

@@ -55,6 +55,19 @@ export const payloadSchema = z.strictObject({
   willValues: values.default(['offline', 'lost']),
 })
 
+/** A button on the alert's notification: publishes `payload` to `topic` once; without a topic it only acknowledges. */
+export const actionSchema = z.strictObject({
+  label: z.string().min(1).max(40),
+  topic: topicName.optional(),
+  payload: z.string().max(4096).default(''),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+  retain: z.boolean().default(false),
+  /** The events whose alerts carry the button. */
+  on: z.array(z.enum(['opened', 'closed', 'battery_low', 'silent', 'back', 'will'])).min(1).default(['opened']),
+})
+
+export type ActionSpec = z.output<typeof actionSchema>
+
 export const sensorSchema = z.strictObject({
   id,
   name: z.string().min(1).max(100),
@@ -74,6 +87,8 @@ export const sensorSchema = z.strictObject({
   alertOn: z.array(z.enum(['opened', 'closed', 'battery_low', 'silent', 'back', 'will'])).optional(),
   /** Opened when the notification is tapped (a camera page, a dashboard). */
   click: z.url({ protocol: /^https?$/ }).optional(),
+  /** Buttons on the alerts (ntfy allows three). Their URLs start with http.publicUrl. */
+  actions: z.array(actionSchema).max(3).optional(),
 })
 
 export type SensorInput = z.input<typeof sensorSchema>

@@ -79,6 +79,17 @@ export interface Alert {
   at: number
   sensor?: { id: string; name: string; topic: string }
   event?: SensorEvent
+  /** Buttons on the phone ("Turn on porch light"); each URL works once (src/notify/actions.ts). */
+  actions?: AlertAction[]
+}
+
+/** One button of an alert: a single-use URL that publishes one message when called. */
+export interface AlertAction {
+  label: string
+  /** POST publishes; GET shows a page with a button that POSTs (for apps that can only open a link). */
+  url: string
+  /** The single-use token in the URL, for channels that carry it themselves (Telegram callback data). */
+  token: string
 }
 
 export function initialState(now: number): SensorState {

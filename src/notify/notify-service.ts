@@ -9,10 +9,12 @@ import type { RetryPolicy } from './backoff.js'
 import type { NotifierSpec, SensorSpec } from './config.js'
 import { alertFor, testAlert } from './format.js'
 import type { Alert, SensorEvent } from './model.js'
-import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore } from './ports.js'
+import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore, SensorView } from './ports.js'
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
 import { resolveSecrets, secretProblems, type Env } from './secrets.js'
 import { AlertSender } from './sender.js'
+import type { ActionService } from './actions.js'
+import { TelegramActionPoller } from './telegram-actions.js'
 import { SensorMonitor } from './sensor-monitor.js'
 import { deliveryView, eventView, notifierView, sensorView } from './views.js'
 
@@ -33,6 +35,15 @@ export interface NotifyServiceOptions {
   newId?(): string
   retry?: Partial<RetryPolicy>
   random?(): number
+  /** Told of every change to a sensor's state or definition, e.g. to mirror it to Home Assistant. */
+  observer?: SensorObserver
+  /** Mints the single-use URLs of alert buttons; without it alerts carry no buttons. */
+  actions?: ActionService
+}
+
+export interface SensorObserver {
+  changed(view: SensorView): void
+  removed(sensorId: string): void
 }
 
 export interface RunningNotifyService extends NotifyService {
@@ -112,19 +123,64 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     ...(o.random ? { random: o.random } : {}),
   })
 
+  const send = async (sensor: SensorRecord, event: SensorEvent) => {
+    const alert = alertFor(sensor, event, offset, newId())
+    // One set of buttons per alert, whatever carries it: the first press on any phone uses it.
+    if (o.actions && sensor.actions?.length && sensor.notify.length > 0) {
+      const actions = await o.actions.issue(sensor.id, sensor.actions, event.kind, alert.id)
+      if (actions.length > 0) alert.actions = actions
+    }
+    for (const notifierId of sensor.notify) {
+      if (notifiers.has(notifierId)) sender.send(notifierId, alert, event.id)
+      else o.log.warn({ sensorId: sensor.id, notifierId }, 'sensor names a notifier that does not exist')
+    }
+  }
+  // Alerts leave in the order their events happened, also while buttons are being minted.
+  let sending: Promise<void> = Promise.resolve()
   const dispatch = (sensor: SensorRecord, events: SensorEvent[]) => {
     for (const event of events) {
       o.log.info({ sensorId: sensor.id, kind: event.kind, at: event.at }, 'sensor event')
       if (sensor.alertOn && !sensor.alertOn.includes(event.kind)) continue
-      const alert = alertFor(sensor, event, offset, newId())
-      for (const notifierId of sensor.notify) {
-        if (notifiers.has(notifierId)) sender.send(notifierId, alert, event.id)
-        else o.log.warn({ sensorId: sensor.id, notifierId }, 'sensor names a notifier that does not exist')
-      }
+      sending = sending
+        .then(() => send(sensor, event))
+        .catch((err) => o.log.error({ sensorId: sensor.id, err: err instanceof Error ? err.message : String(err) }, 'alert not sent'))
     }
   }
 
-  const monitor = new SensorMonitor({ bus: o.bus, store: o.sensors, scheduler: o.scheduler, now: o.now, log: o.log, newId, onEvents: dispatch })
+  // Telegram buttons come back through getUpdates: poll for each bot that some sensor's buttons go to.
+  const pollers = new Map<string, TelegramActionPoller>()
+  const pollButtonsOf = (sensor: SensorRecord) => {
+    if (!o.actions || !sensor.actions?.length) return
+    for (const id of sensor.notify) {
+      const n = notifiers.get(id)
+      if (n?.type !== 'telegram' || pollers.has(id)) continue
+      try {
+        const resolved = resolveSecrets(n, o.env)
+        if (resolved.type !== 'telegram') continue
+        const poller = new TelegramActionPoller({ notifier: resolved, actions: o.actions, fetch: o.fetch, log: o.log })
+        pollers.set(id, poller)
+        poller.start()
+      } catch (err) {
+        o.log.error({ notifierId: id, err: String(err) }, 'telegram buttons unavailable: notifier secret missing')
+      }
+    }
+  }
+  for (const sensor of sensors.values()) pollButtonsOf(sensor)
+
+  const monitor = new SensorMonitor({
+    bus: o.bus,
+    store: o.sensors,
+    scheduler: o.scheduler,
+    now: o.now,
+    log: o.log,
+    newId,
+    onEvents: dispatch,
+    onState: (sensor) => o.observer?.changed(viewOf(sensor)),
+  })
+  // A declaration, not a const: the monitor reports states while watch() below runs.
+  function viewOf(s: SensorRecord): SensorView {
+    return sensorView(s, monitor.state(s.id), o.now())
+  }
   for (const sensor of sensors.values()) await monitor.watch(sensor)
 
   const sensorOf = (id: string): SensorRecord => {
@@ -148,14 +204,16 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
   const checkPathId = (id: string, spec: { id: string }) => {
     if (spec.id !== id) throw errInvalidRequest.with(`id: "${spec.id}" does not match the path ("${id}")`)
   }
-  const viewOf = (s: SensorRecord) => sensorView(s, monitor.state(s.id), o.now())
 
   const putSensor = async (spec: SensorSpec, createdAt: number) => {
     const record: SensorRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
     await o.sensors.put(record)
     sensors.set(record.id, record)
+    pollButtonsOf(record)
     await monitor.watch(record)
-    return viewOf(record)
+    const view = viewOf(record)
+    o.observer?.changed(view)
+    return view
   }
   const putNotifier = async (spec: NotifierSpec, createdAt: number) => {
     const record: NotifierRecord = { ...spec, source: 'api', createdAt, updatedAt: o.now() }
@@ -188,6 +246,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
       await monitor.unwatch(id)
       sensors.delete(id)
       await o.sensors.remove(id)
+      o.observer?.removed(id)
     },
     async sensorEvents(id, query: HistoryQuery) {
       sensorOf(id)
@@ -253,10 +312,13 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     },
     async settled() {
       await monitor.idle()
+      await sending
       await sender.settled()
     },
     async close() {
       await monitor.close()
+      await sending
+      await Promise.all([...pollers.values()].map((p) => p.close()))
       sender.close()
       await sender.settled()
     },

@@ -90,6 +90,7 @@ export interface SensorView {
   willTopic?: string
   alertOn?: SensorSpec['alertOn']
   click?: string
+  actions?: SensorSpec['actions']
   source: Source
   state: 'open' | 'closed' | null
   battery: { value: number; unit: 'V' | '%'; at: string } | null

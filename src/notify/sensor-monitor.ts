@@ -18,6 +18,8 @@ export interface MonitorOptions {
   newId(): string
   /** Called after the events are stored. */
   onEvents(sensor: SensorRecord, events: SensorEvent[]): void
+  /** Called after every stored state change, events or not (a battery reading, a heartbeat). */
+  onState?(sensor: SensorRecord): void
 }
 
 interface Watched {
@@ -126,6 +128,7 @@ export class SensorMonitor {
     w.state = state
     this.reschedule(w)
     if (records.length > 0) this.o.onEvents(w.sensor, records)
+    this.o.onState?.(w.sensor)
   }
 
   private reschedule(w: Watched): void {

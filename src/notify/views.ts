@@ -23,6 +23,7 @@ export function sensorView(r: SensorRecord, s: SensorState | undefined, now: num
     ...(r.willTopic ? { willTopic: r.willTopic } : {}),
     ...(r.alertOn ? { alertOn: r.alertOn } : {}),
     ...(r.click ? { click: r.click } : {}),
+    ...(r.actions ? { actions: r.actions } : {}),
     source: r.source,
     state: s?.door ?? null,
     battery: s?.battery ? { value: s.battery.value, unit: s.battery.unit, at: iso(s.battery.at) } : null,

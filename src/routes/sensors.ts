@@ -36,6 +36,10 @@ const sensorViewSchema = z
     willTopic: z.string().optional(),
     alertOn: z.array(z.enum(EVENT_KINDS)).optional(),
     click: z.string().optional(),
+    actions: z
+      .array(z.object({ label: z.string(), topic: z.string().optional(), payload: z.string(), qos: z.number().int(), retain: z.boolean(), on: z.array(z.enum(EVENT_KINDS)) }))
+      .optional()
+      .openapi({ description: 'Buttons on the alerts; each press publishes once' }),
     source: z.enum(['config', 'api']),
     state: z.enum(['open', 'closed']).nullable(),
     battery: batterySchema.extend({ at: z.string() }).nullable(),

@@ -20,7 +20,12 @@ export function pushoverRequest(n: PushoverNotifier, alert: Alert): Request {
     // The event's own time, not the time Pushover received it (a retried alert may arrive minutes late).
     timestamp: String(Math.floor(alert.at / 1000)),
   })
-  if (alert.click) form.set('url', alert.click)
+  // Pushover carries one supplementary URL: the first action (a page with its button) before the click link.
+  const action = alert.actions?.[0]
+  if (action) {
+    form.set('url', action.url)
+    form.set('url_title', action.label)
+  } else if (alert.click) form.set('url', alert.click)
   return new Request(`${n.apiBase.replace(/\/+$/, '')}/1/messages.json`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

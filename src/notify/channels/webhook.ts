@@ -26,6 +26,7 @@ export function webhookBody(alert: Alert): string {
     priority: alert.priority,
     tags: alert.tags,
     ...(alert.click ? { click: alert.click } : {}),
+    ...(alert.actions?.length ? { actions: alert.actions.map((a) => ({ label: a.label, url: a.url })) } : {}),
     at: new Date(alert.at).toISOString(),
     ...(alert.sensor ? { sensor: alert.sensor } : {}),
     ...(event
