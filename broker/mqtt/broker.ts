@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
@@ -11,6 +12,8 @@ import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
+import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
+import { guardHooks } from './aedes/last-line.js'
 import { EmitterGate } from './emitter-gate.js'
 import { startListeners } from './listeners.js'
 import { PasswordCheck } from './password-check.js'
@@ -44,6 +47,8 @@ export interface MqttBrokerOptions {
   noDelay: boolean
   /** Largest MQTT packet accepted from a client (advertised to MQTT 5 clients). */
   maxPacketBytes: number
+  /** Largest CONNECT accepted; until its CONNACK a connection may send this plus 8 KiB (default 16 KiB). */
+  maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
@@ -69,6 +74,8 @@ const EMITTER_CONCURRENCY = 100
 const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
+/** mqtt.maxConnectBytes' default: a CONNECT with credentials and a will of a few KiB. */
+export const MAX_CONNECT_BYTES = 16 * 1024
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
@@ -113,6 +120,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     callback(null, true)
   }
 
+  // After every hook is assigned: a hook that throws closes its own connection only.
+  guardHooks(aedes, log)
+  const maxConnectBytes = opts.maxConnectBytes ?? MAX_CONNECT_BYTES
+  const handle = (conn: Duplex, req?: IncomingMessage) => {
+    const client = aedes.handle(conn, req)
+    guardConnection(client, { maxConnectBytes, log })
+    return client
+  }
+
   // Without an 'error' listener an EventEmitter throws: a storage failure would take the process down.
   // (aedes' typings leave the 'error' event out.)
   const events: EventEmitter = aedes
@@ -124,7 +140,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   let listeners: Awaited<ReturnType<typeof startListeners>>
   try {
     await aedes.listen()
-    listeners = await startListeners({ host: opts.host, port: opts.port, noDelay: opts.noDelay, handle: aedes.handle, log })
+    listeners = await startListeners({
+      host: opts.host,
+      port: opts.port,
+      noDelay: opts.noDelay,
+      handle,
+      maxFrameBytes: opts.maxPacketBytes,
+      maxPreConnectFrameBytes: maxConnectBytes + PRE_CONNECT_SLACK_BYTES,
+      log,
+    })
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await store.close()
