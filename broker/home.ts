@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
-import { WebSocketServer } from 'ws'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
@@ -16,6 +15,7 @@ import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
+import { createUpgradeHandler } from './websocket-upgrade.js'
 
 export interface Home {
   httpUrl: string
@@ -84,6 +84,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       allowAnonymous: config.mqtt.allowAnonymous,
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
+      maxConnectBytes: config.mqtt.maxConnectBytes,
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
       users,
       log,
@@ -148,18 +149,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       inFlight.add(res)
       res.once('close', () => inFlight.delete(res))
     })
-    const wss = new WebSocketServer({ noServer: true })
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '').split('?')[0]
-      if (path !== '/mqtt') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
-        return
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => broker.handleWebSocket(ws, req))
-    })
+    // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
+    const upgrades = createUpgradeHandler({ paths: config.mqtt.websocketPaths, maxPacketBytes: config.mqtt.maxPacketBytes, handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req), log })
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrades.handleUpgrade(req, socket, head))
     const httpPort = await listen(server, config.http.port, config.host, 'HTTP')
     closers.push(async () => {
-      wss.close()
+      upgrades.close()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const deadline = Date.now() + SHUTDOWN_GRACE_MS
