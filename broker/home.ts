@@ -85,6 +85,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxConnectBytes: config.mqtt.maxConnectBytes,
+      loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
       users,
       log,

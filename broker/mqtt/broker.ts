@@ -10,6 +10,7 @@ import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
+import { LoginThrottle } from '../../src/auth/login-throttle.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
@@ -47,6 +48,8 @@ export interface MqttBrokerOptions {
   noDelay: boolean
   /** Largest MQTT packet accepted from a client (advertised to MQTT 5 clients). */
   maxPacketBytes: number
+  /** Failed logins per address and username: back off after backoffAfter, refuse after refuseAfter; maxPending password checks wait at once. */
+  loginThrottle?: { backoffAfter: number; refuseAfter: number; windowMs: number; maxPending: number }
   /** Largest CONNECT accepted; until its CONNACK a connection may send this plus 8 KiB (default 16 KiB). */
   maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
@@ -74,14 +77,18 @@ const EMITTER_CONCURRENCY = 100
 const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
+/** mqtt.loginThrottle's defaults (src/config.ts). */
+const LOGIN_THROTTLE = { backoffAfter: 5, refuseAfter: 20, windowMs: 15 * 60_000, maxPending: 64 }
 /** mqtt.maxConnectBytes' default: a CONNECT with credentials and a will of a few KiB. */
 export const MAX_CONNECT_BYTES = 16 * 1024
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
-  const passwords = new PasswordCheck()
-  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
+  const limits = opts.loginThrottle ?? LOGIN_THROTTLE
+  const passwords = new PasswordCheck({ maxPending: limits.maxPending })
+  const throttle = new LoginThrottle(limits)
+  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, throttle, log })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
@@ -167,6 +174,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
         emitterBacklog: gate.backlog,
         emitterMaxBacklog: gate.maxBacklog,
         passwordVerifications: passwords.verifications,
+        passwordChecksWaiting: passwords.waiting,
       },
     }),
   })
