@@ -5,7 +5,6 @@ import { createSecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
-import { WebSocketServer } from 'ws'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
@@ -24,6 +23,7 @@ import { ActionService } from '../src/notify/actions.js'
 import { SqlActionStore } from '../src/notify/sql-action-store.js'
 import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
+import { createUpgradeHandler } from './websocket-upgrade.js'
 
 export interface Home {
   httpUrl: string
@@ -110,6 +110,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       allowAnonymous: config.mqtt.allowAnonymous,
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
+      maxConnectBytes: config.mqtt.maxConnectBytes,
+      loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
       users,
       log,
@@ -211,18 +213,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       inFlight.add(res)
       res.once('close', () => inFlight.delete(res))
     })
-    const wss = new WebSocketServer({ noServer: true })
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '').split('?')[0]
-      if (path !== '/mqtt') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
-        return
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => broker.handleWebSocket(ws, req))
-    })
+    // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
+    const upgrades = createUpgradeHandler({ paths: config.mqtt.websocketPaths, maxPacketBytes: config.mqtt.maxPacketBytes, handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req), log })
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrades.handleUpgrade(req, socket, head))
     const httpPort = await listen(server, config.http.port, config.host, 'HTTP')
     closers.push(async () => {
-      wss.close()
+      upgrades.close()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const deadline = Date.now() + SHUTDOWN_GRACE_MS

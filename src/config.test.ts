@@ -58,6 +58,30 @@ describe('parseConfig', () => {
   })
 })
 
+describe('the broker hardening keys (issue 8)', () => {
+  it('has Raspberry Pi defaults', () => {
+    const c = parseConfig(undefined, {})
+    expect(c.mqtt.maxConnectBytes).toBe(16384)
+    expect(c.mqtt.websocketPaths).toEqual(['/mqtt', '/'])
+    expect(c.mqtt.loginThrottle).toEqual({ backoffAfter: 5, refuseAfter: 20, window: 900_000, maxPending: 64 })
+  })
+  it.each([
+    [{ maxConnectBytes: 10 }, /^mqtt\.maxConnectBytes: /],
+    [{ maxConnectBytes: 'big' }, /^mqtt\.maxConnectBytes: /],
+    [{ websocketPaths: ['mqtt'] }, /^mqtt\.websocketPaths\.0: must start with \/ and hold no query$/],
+    [{ websocketPaths: '/mqtt' }, /^mqtt\.websocketPaths: /],
+    [{ loginThrottle: { backoffAfter: 0 } }, /^mqtt\.loginThrottle\.backoffAfter: /],
+    [{ loginThrottle: { backoffAfter: 5, refuseAfter: 5 } }, /^mqtt\.loginThrottle\.refuseAfter: refuseAfter must be greater than backoffAfter$/],
+    [{ loginThrottle: { window: 'soon' } }, /^mqtt\.loginThrottle\.window: "soon" is not a duration/],
+    [{ loginThrottle: { maxPending: 0 } }, /^mqtt\.loginThrottle\.maxPending: /],
+  ])('names the key of a bad value: %j', (mqtt, message) => {
+    const p = problems({ mqtt })
+    expect(p).toHaveLength(1)
+    expect(p[0]).toMatch(message)
+    expect(p[0]).not.toContain('\n')
+  })
+})
+
 describe('parseDuration', () => {
   it.each([
     ['90s', 90_000],

@@ -53,6 +53,21 @@ export const configSchema = z.strictObject({
     maxPacketBytes: z.number().int().positive().default(1024 * 1024),
     /** Messages queued per slow subscriber before QoS 0 messages to it are dropped. */
     maxQueuedPerClient: z.number().int().positive().default(1000),
+    /** Largest CONNECT (will included); until its CONNACK a connection may send this plus 8 KiB. */
+    maxConnectBytes: z.number().int().min(64).max(1024 * 1024).default(16 * 1024),
+    /** HTTP paths that accept MQTT over WebSocket; [] turns MQTT over WebSocket off. */
+    websocketPaths: z.array(z.string().regex(/^\/[^?#\s]*$/, 'must start with / and hold no query')).default(['/mqtt', '/']),
+    /** Failed logins per source address and per username, in a rolling window: back off, then refuse (0x9F / 0x05). */
+    loginThrottle: z.strictObject({
+      /** Failures in the window before each attempt waits (250 ms, doubling, up to 8 s). */
+      backoffAfter: z.number().int().min(1).default(5),
+      /** Failures in the window before attempts are refused outright. */
+      refuseAfter: z.number().int().min(1).default(20),
+      /** How long a failure counts. */
+      window: durationMs.default(15 * 60_000),
+      /** Password checks waiting at once, whole broker (each costs a PBKDF2 run, ~0.3 s on a Pi). */
+      maxPending: z.number().int().min(1).default(64),
+    }).refine((t) => t.refuseAfter > t.backoffAfter, { message: 'refuseAfter must be greater than backoffAfter', path: ['refuseAfter'] }).prefault({}),
     users: z.array(mqttUser).default([]),
   }).prefault({}),
   http: z.strictObject({

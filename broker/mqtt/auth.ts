@@ -10,9 +10,14 @@ import type { Logger } from '../../src/ports.js'
 import { ANONYMOUS, mayPublish, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
 import type { UserDirectory } from './broker.js'
+import { LoginThrottle } from '../../src/auth/login-throttle.js'
+import { refuseRateExceeded } from './aedes/connack-rate-exceeded.js'
 import type { PasswordCheck } from './password-check.js'
 
-/** MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x88, 0x86, 0x87). */
+/**
+ * MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x88, 0x86, 0x87).
+ * A refusal by the login throttle is 0x9F for MQTT 5 (aedes/connack-rate-exceeded.ts), 0x05 for 3.1.1.
+ */
 export const CONNACK = { SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
 type ConnackCode = (typeof CONNACK)[keyof typeof CONNACK]
 
@@ -45,14 +50,27 @@ export interface AuthenticatorOptions {
   allowAnonymous: boolean
   users: UserDirectory
   passwords: PasswordCheck
+  /** Repeated failures per source address and per username: back off, then refuse. Off when absent. */
+  throttle?: LoginThrottle
+  now?: () => number
   log: Logger
   /** The user a verified client certificate names (mosquitto's use_identity_as_username); no password then. */
   identityOf?(client: Client): string | undefined
 }
 
+/** Too many failed logins, or too many waiting: 0x9F for MQTT 5, 0x05 Not authorized for 3.1.1. */
+function rateRefusal(reason: string): Decision {
+  return { code: CONNACK.NOT_AUTHORIZED, reason, rateExceeded: true }
+}
+
+/** Whether the client's connection is still open (checks waiting for their turn are dropped otherwise). */
+function isOpen(client: Client): boolean {
+  return !(client as Client & { closed?: boolean }).closed && !client.conn.destroyed
+}
+
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
 
-type Decision = { principal: Principal } | { code: ConnackCode; reason: string }
+type Decision = { principal: Principal } | { code: ConnackCode; reason: string; rateExceeded?: true }
 
 export class Authenticator {
   private readonly principals = new WeakMap<Client, Principal>()
@@ -83,6 +101,10 @@ export class Authenticator {
         const { address } = remoteOf(client)
         // Never log the password, nor whether the username exists.
         this.options.log.warn({ clientId: client.id, username, remoteAddress: address, reason: decision.reason }, 'mqtt connect refused')
+        if (decision.rateExceeded && client.version === 5) {
+          refuseRateExceeded(client, decision.reason, done)
+          return
+        }
         done(Object.assign(new Error(decision.reason), { returnCode: decision.code }), false)
       },
       (err: unknown) => {
@@ -118,8 +140,33 @@ export class Authenticator {
       }
       // An unknown user costs the same PBKDF2 run as a known one, so timing does not tell them apart.
       const storedHash = user?.passwordHash ?? (await this.unknownUserHash())
-      const ok = await this.options.passwords.check(username, password ?? new Uint8Array(0), storedHash)
-      if (!user || !ok) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'bad username or password' }
+      const given = password ?? new Uint8Array(0)
+      const { passwords, throttle } = this.options
+      const now = this.options.now ?? Date.now
+      const { address } = remoteOf(client)
+      const keys = [`addr:${address ?? 'unknown'}`, `user:${username}`]
+      // A password that already succeeded is never held back: a flood against a username must not lock its device out.
+      const known = passwords.remembered(username, given, storedHash)
+      if (throttle && known !== true) {
+        const verdict = throttle.verdict(keys, now())
+        if (verdict.kind === 'refuse') return rateRefusal('too many failed logins')
+        if (verdict.kind === 'wait') {
+          await new Promise((resolve) => setTimeout(resolve, verdict.ms))
+          if (!isOpen(client)) return { code: CONNACK.SERVER_UNAVAILABLE, reason: 'connection closed while backing off' }
+        }
+      }
+      const result = known === undefined ? await passwords.attempt(username, given, storedHash, {
+              lane: address ?? 'unknown',
+              isAlive: () => isOpen(client),
+              isSuspect: () => throttle?.failing(keys[0]!, now()) ?? false,
+            }) : known ? 'ok' : 'wrong'
+      if (result === 'busy') return rateRefusal('too many logins waiting')
+      if (result === 'gone') return { code: CONNACK.SERVER_UNAVAILABLE, reason: 'connection closed before its password check' }
+      if (!user || result === 'wrong') {
+        throttle?.failed(keys, now())
+        return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'bad username or password' }
+      }
+      throttle?.succeeded(`user:${username}`)
       principal = principalForUser(user, client.id)
     }
     const willTopic = this.wills.get(client)

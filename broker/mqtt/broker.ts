@@ -4,13 +4,17 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
+import { LoginThrottle } from '../../src/auth/login-throttle.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
+import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
+import { guardHooks } from './aedes/last-line.js'
 import { EmitterGate } from './emitter-gate.js'
 import { startListeners } from './listeners.js'
 import { PasswordCheck } from './password-check.js'
@@ -47,6 +51,10 @@ export interface MqttBrokerOptions {
   noDelay: boolean
   /** Largest MQTT packet accepted from a client (advertised to MQTT 5 clients). */
   maxPacketBytes: number
+  /** Failed logins per address and username: back off after backoffAfter, refuse after refuseAfter; maxPending password checks wait at once. */
+  loginThrottle?: { backoffAfter: number; refuseAfter: number; windowMs: number; maxPending: number }
+  /** Largest CONNECT accepted; until its CONNACK a connection may send this plus 8 KiB (default 16 KiB). */
+  maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
@@ -80,15 +88,22 @@ const EMITTER_CONCURRENCY = 100
 const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
+/** mqtt.loginThrottle's defaults (src/config.ts). */
+const LOGIN_THROTTLE = { backoffAfter: 5, refuseAfter: 20, windowMs: 15 * 60_000, maxPending: 64 }
+/** mqtt.maxConnectBytes' default: a CONNECT with credentials and a will of a few KiB. */
+export const MAX_CONNECT_BYTES = 16 * 1024
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
-  const passwords = new PasswordCheck()
+  const limits = opts.loginThrottle ?? LOGIN_THROTTLE
+  const passwords = new PasswordCheck({ maxPending: limits.maxPending })
+  const throttle = new LoginThrottle(limits)
   const auth = new Authenticator({
     allowAnonymous: opts.allowAnonymous,
     users: opts.users,
     passwords,
+    throttle,
     log,
     ...(opts.tls?.identityAsUsername ? { identityOf: certificateIdentity } : {}),
   })
@@ -130,6 +145,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     callback(null, true)
   }
 
+  // After every hook is assigned: a hook that throws closes its own connection only.
+  guardHooks(aedes, log)
+  const maxConnectBytes = opts.maxConnectBytes ?? MAX_CONNECT_BYTES
+  const handle = (conn: Duplex, req?: IncomingMessage) => {
+    const client = aedes.handle(conn, req)
+    guardConnection(client, { maxConnectBytes, log })
+    return client
+  }
+
   // Without an 'error' listener an EventEmitter throws: a storage failure would take the process down.
   // (aedes' typings leave the 'error' event out.)
   const events: EventEmitter = aedes
@@ -145,7 +169,9 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       host: opts.host,
       port: opts.port,
       noDelay: opts.noDelay,
-      handle: aedes.handle,
+      handle,
+      maxFrameBytes: opts.maxPacketBytes,
+      maxPreConnectFrameBytes: maxConnectBytes + PRE_CONNECT_SLACK_BYTES,
       log,
       ...(opts.tls ? { tls: { port: opts.tls.port, settings: opts.tls.settings } } : {}),
     })
@@ -167,6 +193,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
         emitterBacklog: gate.backlog,
         emitterMaxBacklog: gate.maxBacklog,
         passwordVerifications: passwords.verifications,
+        passwordChecksWaiting: passwords.waiting,
       },
     }),
   })

@@ -13,10 +13,31 @@ export interface ListenerOptions {
   port: number
   /** TCP_NODELAY: Nagle's algorithm holds small QoS 0 packets back by up to ~40 ms. */
   noDelay: boolean
-  handle(conn: Duplex, req?: IncomingMessage): void
+  /** Hands a connection to aedes; the result tells when its CONNACK went out. */
+  handle(conn: Duplex, req?: IncomingMessage): ConnectionEvents
+  /** Largest WebSocket frame once CONNECT has succeeded (mqtt.maxPacketBytes). */
+  maxFrameBytes: number
+  /** Largest WebSocket frame before that (the pre-CONNECT budget). */
+  maxPreConnectFrameBytes: number
   log: Logger
   /** MQTT over TLS on its own port (8883 by convention), when certificates are configured. */
   tls?: { port: number; settings: TlsServerSettings }
+}
+
+/** aedes' Client emits 'connected' once its CONNACK is written. */
+export interface ConnectionEvents {
+  once(event: 'connected', listener: () => void): unknown
+}
+
+/**
+ * Sets the largest frame (and fragmented message) ws accepts on one connection; beyond it ws closes
+ * with 1009. ws reads maxPayload once per server, so the per-connection value sits on its receiver
+ * (ws 8.23, lib/receiver.js `_maxPayload`); checked, so an upgrade of ws that moves it fails loudly.
+ */
+function setFrameLimit(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver
+  if (!receiver || typeof receiver._maxPayload !== 'number') throw new Error('ws internals changed: recheck setFrameLimit in broker/mqtt/listeners.ts')
+  receiver._maxPayload = bytes
 }
 
 export interface Listeners {
@@ -57,6 +78,8 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     if (options.noDelay) socket.setNoDelay(true)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
+    // aedes adds its own listener; this one covers the moments before and after it does.
+    socket.on('error', () => {})
     options.handle(socket)
   }
   const server = createServer({ noDelay: options.noDelay }, accept)
@@ -103,10 +126,13 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
       if (options.noDelay) req.socket.setNoDelay(true)
       webSockets.add(ws)
       ws.once('close', () => webSockets.delete(ws))
+      // Until CONNECT succeeds a frame may hold no more than the pre-CONNECT budget.
+      setFrameLimit(ws, Math.min(options.maxPreConnectFrameBytes, options.maxFrameBytes))
+      ws.on('error', (err) => options.log.debug({ err: err.message }, 'mqtt websocket error'))
       const stream = createWebSocketStream(ws)
       // aedes listens for 'error' on the stream once it has it; a failure before that must not throw.
-      stream.on('error', (err) => options.log.debug({ err }, 'mqtt websocket error'))
-      options.handle(stream, req)
+      stream.on('error', (err) => options.log.debug({ err: err.message }, 'mqtt websocket stream error'))
+      options.handle(stream, req).once('connected', () => setFrameLimit(ws, options.maxFrameBytes))
     },
 
     stopAccepting() {
