@@ -7,13 +7,13 @@ import { BlockList, isIP, type Socket } from 'node:net'
 import type { Client, ConnectPacket } from 'aedes'
 import { hashPassword } from '../../src/auth/password.js'
 import type { Logger } from '../../src/ports.js'
-import { ANONYMOUS, mayPublish, principalForUser, type Principal } from './acl.js'
+import { ANONYMOUS, mayPublish, ownerOf, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
 import type { UserDirectory } from './broker.js'
 import type { PasswordCheck } from './password-check.js'
 
 /** MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x88, 0x86, 0x87). */
-export const CONNACK = { SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
 type ConnackCode = (typeof CONNACK)[keyof typeof CONNACK]
 
 const LOOPBACK = new BlockList()
@@ -46,6 +46,8 @@ export interface AuthenticatorOptions {
   users: UserDirectory
   passwords: PasswordCheck
   log: Logger
+  /** Who owns which client id's session (session-owners.ts); without it any user may take any client id. */
+  sessions?: { claim(client: Client, owner: string): boolean }
 }
 
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
@@ -117,6 +119,10 @@ export class Authenticator {
     const willTopic = this.wills.get(client)
     if (willTopic !== undefined && !mayPublish(principal, willTopic)) {
       return { code: CONNACK.NOT_AUTHORIZED, reason: 'will topic not allowed' }
+    }
+    // Last, and with no await before it: the claim is the decision to let this client in.
+    if (this.options.sessions && !this.options.sessions.claim(client, ownerOf(principal))) {
+      return { code: CONNACK.IDENTIFIER_REJECTED, reason: 'client id in use by another user' }
     }
     return { principal }
   }

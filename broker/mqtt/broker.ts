@@ -12,10 +12,12 @@ import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 import { EmitterGate } from './emitter-gate.js'
+import { createAuthorizeForward } from './forward-acl.js'
 import { startListeners } from './listeners.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
+import { SessionOwners } from './session-owners.js'
 import { SessionResume } from './session-resume.js'
 
 export interface MqttUser {
@@ -74,13 +76,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
   const passwords = new PasswordCheck()
-  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
+  const sessions = await SessionOwners.open(store, log)
+  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log, sessions })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
     authenticate: auth.authenticate,
+    authorizeForward: createAuthorizeForward((client) => auth.principalOf(client), log),
     authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
@@ -110,6 +114,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     // In front of the window: a resumed session's queued messages go out before live ones.
     resume.hold(clientInternals(client), packet, (held) => gate.detach(held))
     auth.noteConnect(client, packet)
+    sessions.noteConnect(client, packet)
     callback(null, true)
   }
 
@@ -119,6 +124,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   events.on('error', (err: Error) => log.error({ err }, 'mqtt broker error'))
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'))
+  aedes.on('clientDisconnect', (client) => sessions.release(client))
   aedes.on('clientReady', (client) => log.debug({ clientId: client.id, version: client.version }, 'mqtt client connected'))
 
   let listeners: Awaited<ReturnType<typeof startListeners>>
@@ -156,6 +162,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       listeners.dropAll()
       await serverClosed
       await aedes.whenIdle(CLOSE_GRACE_MS)
+      await sessions.flush()
       await store.close()
       log.info({}, 'mqtt broker closed')
     })()
