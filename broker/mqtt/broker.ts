@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
+import { installPacketCheck } from './aedes/packet-check.js'
+import { ResumeWithoutExpiry } from './aedes/resume-without-expiry.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
@@ -101,6 +103,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
   internals.mq = gate
   const resume = new SessionResume(store)
+  const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     // Before CONNECT is processed: restored subscriptions capture the deliver functions.
@@ -115,6 +118,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     resume.hold(clientInternals(client), packet, (held) => gate.detach(held))
     auth.noteConnect(client, packet)
     sessions.noteConnect(client, packet)
+    resumeWithoutExpiry.noteConnect(client, packet)
+    installPacketCheck(client, packet, log)
     callback(null, true)
   }
 
