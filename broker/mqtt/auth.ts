@@ -52,11 +52,12 @@ export interface AuthenticatorOptions {
 
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
 
-type Decision = { principal: Principal } | { code: ConnackCode; reason: string }
+type Decision = { principal: Principal; passwordHash?: string } | { code: ConnackCode; reason: string }
 
 export class Authenticator {
   private readonly principals = new WeakMap<Client, Principal>()
   private readonly wills = new WeakMap<Client, string>()
+  private readonly passwordHashes = new WeakMap<Client, string>()
   private dummyHash: Promise<string> | undefined
 
   constructor(private readonly options: AuthenticatorOptions) {}
@@ -64,6 +65,16 @@ export class Authenticator {
   /** The principal of an authenticated client. */
   principalOf(client: Client): Principal | undefined {
     return this.principals.get(client)
+  }
+
+  /** A user's ACL changed while the client is connected (user-watch.ts). */
+  setPrincipal(client: Client, principal: Principal): void {
+    this.principals.set(client, principal)
+  }
+
+  /** The stored hash of the password the client logged in with (undefined for anonymous clients). */
+  passwordHashOf(client: Client): string | undefined {
+    return this.passwordHashes.get(client)
   }
 
   /** aedes preConnect: remember the Will topic, which the authenticate hook does not receive. */
@@ -77,6 +88,7 @@ export class Authenticator {
       (decision) => {
         if ('principal' in decision) {
           this.principals.set(client, decision.principal)
+          if (decision.passwordHash !== undefined) this.passwordHashes.set(client, decision.passwordHash)
           done(null, true)
           return
         }
@@ -94,6 +106,7 @@ export class Authenticator {
 
   private async decide(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Decision> {
     let principal: Principal
+    let passwordHash: string | undefined
     if (username === undefined) {
       // MQTT 5 allows a password without a username; it is still an attempt to authenticate.
       if (password !== undefined) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'password without username' }
@@ -115,6 +128,7 @@ export class Authenticator {
       const ok = await this.options.passwords.check(username, password ?? new Uint8Array(0), storedHash)
       if (!user || !ok) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'bad username or password' }
       principal = principalForUser(user, client.id)
+      passwordHash = user.passwordHash
     }
     const willTopic = this.wills.get(client)
     if (willTopic !== undefined && !mayPublish(principal, willTopic)) {
@@ -124,7 +138,7 @@ export class Authenticator {
     if (this.options.sessions && !this.options.sessions.claim(client, ownerOf(principal))) {
       return { code: CONNACK.IDENTIFIER_REJECTED, reason: 'client id in use by another user' }
     }
-    return { principal }
+    return { principal, passwordHash }
   }
 
   private unknownUserHash(): Promise<string> {

@@ -16,6 +16,7 @@ import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.
 import { EmitterGate } from './emitter-gate.js'
 import { createAuthorizeForward } from './forward-acl.js'
 import { startListeners } from './listeners.js'
+import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
@@ -158,9 +159,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     }),
   })
 
+  const stopWatchingUsers = watchUsers({
+    aedes, users: opts.users, log, principalOf: (c) => auth.principalOf(c), passwordHashOf: (c) => auth.passwordHashOf(c),
+    setPrincipal: (c, p) => auth.setPrincipal(c, p), removeSubscriptions: (c, filters) => store.removeSubscriptions(c, filters),
+  })
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
+      stopWatchingUsers()
       const serverClosed = listeners.stopAccepting()
       // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
