@@ -82,6 +82,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       host: config.host,
       port: config.mqtt.port,
       allowAnonymous: config.mqtt.allowAnonymous,
+      anonymousFromLoopback: config.mqtt.anonymousFromLoopback,
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,

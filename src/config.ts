@@ -41,6 +41,8 @@ export const configSchema = z.strictObject({
     port: port.default(1883),
     /** Anonymous clients are accepted from loopback only, unless this is true. */
     allowAnonymous: z.boolean().default(false),
+    /** Anonymous clients from loopback (direct TCP and WebSocket without proxy headers); false behind a reverse proxy or TCP tunnel on this host. */
+    anonymousFromLoopback: z.boolean().default(true),
     /** Nagle's algorithm adds ~40 ms to small QoS 0 messages on some stacks; devices want them now. */
     noDelay: z.boolean().default(true),
     /** Largest MQTT packet accepted from a client. */

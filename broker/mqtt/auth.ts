@@ -30,12 +30,17 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return LOOPBACK.check(plain, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-/** Where a client connects from. Over WebSocket a proxy header means the peer is not who the socket says. */
+/** Headers a reverse proxy (nginx, Caddy, Traefik, Cloudflare, Akamai) adds: the request came through it. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip']
+
+/**
+ * Where a client connects from. Over WebSocket a proxy header means the peer is not who the socket
+ * says: a proxy on this machine makes every client's socket look like loopback.
+ */
 export function remoteOf(client: Client): { address: string | undefined; proxied: boolean } {
   const req = clientInternals(client).req
   if (req) {
-    const h = req.headers
-    const proxied = h['x-forwarded-for'] !== undefined || h['forwarded'] !== undefined || h['x-real-ip'] !== undefined
+    const proxied = PROXY_HEADERS.some((name) => req.headers[name] !== undefined)
     return { address: req.socket?.remoteAddress, proxied }
   }
   return { address: (client.conn as Partial<Socket>).remoteAddress, proxied: false }
@@ -43,6 +48,8 @@ export function remoteOf(client: Client): { address: string | undefined; proxied
 
 export interface AuthenticatorOptions {
   allowAnonymous: boolean
+  /** false: anonymous clients are refused on loopback too (a reverse proxy or TCP tunnel on this host). Default true. */
+  anonymousFromLoopback?: boolean
   users: UserDirectory
   passwords: PasswordCheck
   log: Logger
@@ -111,8 +118,9 @@ export class Authenticator {
       // MQTT 5 allows a password without a username; it is still an attempt to authenticate.
       if (password !== undefined) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'password without username' }
       const { address, proxied } = remoteOf(client)
-      if (!this.options.allowAnonymous && (proxied || !isLoopbackAddress(address))) {
-        return { code: CONNACK.NOT_AUTHORIZED, reason: 'anonymous clients are accepted from loopback only' }
+      const trustLoopback = this.options.anonymousFromLoopback !== false
+      if (!this.options.allowAnonymous && (!trustLoopback || proxied || !isLoopbackAddress(address))) {
+        return { code: CONNACK.NOT_AUTHORIZED, reason: trustLoopback ? 'anonymous clients are accepted from loopback only' : 'anonymous clients are not accepted' }
       }
       principal = ANONYMOUS
     } else {

@@ -45,6 +45,8 @@ export interface MqttBrokerOptions {
   port: number
   /** false: anonymous clients are accepted from loopback only (127.0.0.0/8, ::1, ::ffff:127.x). */
   allowAnonymous: boolean
+  /** false: no anonymous client from loopback either, for a host behind a reverse proxy or TCP tunnel (default true). */
+  anonymousFromLoopback?: boolean
   /** TCP_NODELAY on every MQTT socket. */
   noDelay: boolean
   /** Largest MQTT packet accepted from a client (advertised to MQTT 5 clients). */
@@ -80,7 +82,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const store = await openBrokerStore(opts.dataDir)
   const passwords = new PasswordCheck()
   const sessions = await SessionOwners.open(store, log)
-  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log, sessions })
+  const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, anonymousFromLoopback: opts.anonymousFromLoopback, users: opts.users, passwords, log, sessions })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
