@@ -83,6 +83,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       port: config.mqtt.port,
       allowAnonymous: config.mqtt.allowAnonymous,
       anonymousFromLoopback: config.mqtt.anonymousFromLoopback,
+      sysIntervalMs: config.mqtt.sysInterval,
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,

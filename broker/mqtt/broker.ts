@@ -16,6 +16,7 @@ import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.
 import { EmitterGate } from './emitter-gate.js'
 import { createAuthorizeForward } from './forward-acl.js'
 import { startListeners } from './listeners.js'
+import { startSysStats } from './sys-stats.js'
 import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
@@ -53,6 +54,8 @@ export interface MqttBrokerOptions {
   maxPacketBytes: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** `$SYS/broker/...` statistics every this many ms (sys-stats.ts); 0 or absent: none. */
+  sysIntervalMs?: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
   slowSubscriberTimeoutMs?: number
   users: UserDirectory
@@ -166,10 +169,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     setPrincipal: (c, p) => auth.setPrincipal(c, p), removeSubscriptions: (c, filters) => store.removeSubscriptions(c, filters),
   })
 
+  const stopSysStats = startSysStats({
+    aedes, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, retainedCount: async () => (await store.retainedMatching('#')).length, log,
+  })
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       stopWatchingUsers()
+      stopSysStats()
       const serverClosed = listeners.stopAccepting()
       // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
