@@ -9,6 +9,7 @@ import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { installPacketCheck } from './aedes/packet-check.js'
 import { ResumeWithoutExpiry } from './aedes/resume-without-expiry.js'
+import { guardRetainedStreams } from './aedes/retained-stream-errors.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
@@ -83,6 +84,7 @@ const CLOSE_GRACE_MS = 5000
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
+  guardRetainedStreams(store, log)
   const passwords = new PasswordCheck()
   const sessions = await SessionOwners.open(store, log)
   const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, anonymousFromLoopback: opts.anonymousFromLoopback, users: opts.users, passwords, log, sessions })
