@@ -54,7 +54,7 @@ export interface AuthenticatorOptions {
   passwords: PasswordCheck
   log: Logger
   /** Who owns which client id's session (session-owners.ts); without it any user may take any client id. */
-  sessions?: { claim(client: Client, owner: string): boolean }
+  sessions?: { claim(client: Client, owner: string): boolean; storedOwner(clientId: string): string | undefined; discard(clientId: string): Promise<void> }
 }
 
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
@@ -142,8 +142,15 @@ export class Authenticator {
     if (willTopic !== undefined && !mayPublish(principal, willTopic)) {
       return { code: CONNACK.NOT_AUTHORIZED, reason: 'will topic not allowed' }
     }
+    const sessions = this.options.sessions
+    const storedOwner = sessions?.storedOwner(client.id)
+    if (sessions && storedOwner && storedOwner !== ownerOf(principal) && !(await this.options.users.find(storedOwner))) {
+      // The session of a user who was removed: nobody can resume it, so it ends and frees its client id.
+      this.options.log.info({ clientId: client.id, owner: storedOwner }, 'mqtt session of a removed user discarded')
+      await sessions.discard(client.id)
+    }
     // Last, and with no await before it: the claim is the decision to let this client in.
-    if (this.options.sessions && !this.options.sessions.claim(client, ownerOf(principal))) {
+    if (sessions && !sessions.claim(client, ownerOf(principal))) {
       return { code: CONNACK.IDENTIFIER_REJECTED, reason: 'client id in use by another user' }
     }
     return { principal, passwordHash }

@@ -1,6 +1,6 @@
 import type { IClientOptions } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Harness, StaticUsers, makeUser, nextMessage, sleep } from './fixtures/harness.js'
+import { Harness, StaticUsers, collect, makeUser, nextMessage, sleep } from './fixtures/harness.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
@@ -86,6 +86,26 @@ describe('a session belongs to the user who created it', () => {
     const again = await h.broker({ dataDir, users })
     const intruder = await h.refusedConnect(again.tcpPort, persistent(4, 'ua', 'pa'))
     expect(intruder.code).toBe(0x02)
+  })
+
+  it("frees the client id of a removed user's stored session, and gives the next user none of its messages [MQTT-3.2.2-2]", async () => {
+    const users = await twoUsers()
+    const broker = await h.broker({ users })
+    const owner = await h.client(broker.tcpPort, persistent(4, 'ub', 'pb'))
+    await owner.subscribeAsync('b/#', { qos: 1 })
+    await owner.endAsync()
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 4 })
+    await pub.publishAsync('b/secret', 'for ub only', { qos: 1 })
+    users.users.splice(users.users.findIndex((u) => u.username === 'ub'), 1)
+
+    const next = h.unconnected(broker.tcpPort, persistent(4, 'ua', 'pa'))
+    const seen = collect(next)
+    let sessionPresent: boolean | undefined
+    next.once('connect', (connack) => (sessionPresent = connack.sessionPresent))
+    next.connect()
+    await sleep(300)
+    expect(sessionPresent).toBe(false)
+    expect(seen).toEqual([])
   })
 
   it('refuses an anonymous client the client id of a user, and a user that of an anonymous session', async () => {

@@ -37,6 +37,7 @@ export class SessionOwners {
   private writes: Promise<unknown> = Promise.resolve()
 
   private constructor(
+    private readonly store: BrokerStore,
     private readonly table: ReturnType<BrokerStore['table']>,
     private readonly stored: Map<string, string>,
     private readonly log: Logger,
@@ -46,7 +47,7 @@ export class SessionOwners {
     const table = store.table('postbridge-session-owners')
     const stored = new Map<string, string>()
     for await (const [clientId, owner] of table.iterator()) stored.set(clientId, owner)
-    const owners = new SessionOwners(table, stored, log)
+    const owners = new SessionOwners(store, table, stored, log)
     // A session ends with cleanSubscriptions (Clean Start, or an MQTT 5 session expiring or ending
     // with its connection): its client id is free again unless a connection holds it.
     const cleanSubscriptions = store.cleanSubscriptions.bind(store)
@@ -80,6 +81,18 @@ export class SessionOwners {
     if (flags?.persistent) this.remember(id, owner)
     else if (flags?.cleanStart) this.forget(id)
     return true
+  }
+
+  /** The user a stored session of this client id belongs to ('' for anonymous), if any. */
+  storedOwner(clientId: string): string | undefined {
+    return this.stored.get(clientId)
+  }
+
+  /** Ends the stored session of a client id whose owner is gone (a removed user): subscriptions, queue, owner. */
+  async discard(clientId: string): Promise<void> {
+    if (this.live.has(clientId)) return
+    await this.store.cleanSubscriptions({ id: clientId })
+    this.forget(clientId)
   }
 
   /** The connection is gone (aedes' clientDisconnect, or the socket closed before that). */
