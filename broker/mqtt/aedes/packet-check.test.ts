@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Harness, sleep } from '../fixtures/harness.js'
 import { RawMqtt } from '../fixtures/raw-mqtt.js'
+import { stockAedes } from '../fixtures/stock-aedes.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
@@ -13,6 +14,22 @@ async function raw(version: 4 | 5): Promise<RawMqtt> {
 }
 
 describe('MQTT 5 protocol violations get the DISCONNECT reason code the spec names', () => {
+  it('reproduces the defect on stock aedes: an invalid filter, a wildcard topic name and a bad DISCONNECT get no DISCONNECT', async () => {
+    const { port } = await stockAedes(h)
+    const packets = [
+      { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/#/b', qos: 1 }] },
+      { cmd: 'publish', topic: 'a/+/b', qos: 1, messageId: 2, retain: false, dup: false, payload: Buffer.from('x') },
+      { cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 100 } },
+    ]
+    for (const packet of packets) {
+      const conn = await RawMqtt.open(port, 5)
+      h.onCleanup(() => conn.destroy())
+      conn.send(packet as never)
+      await conn.untilClosed()
+      expect(conn.received.map((p) => p.cmd)).toEqual(['connack'])
+    }
+  })
+
   for (const topic of ['a/#/b', 'a/b#', 'a/b+', '']) {
     it(`answers a SUBSCRIBE to the invalid filter "${topic}" with DISCONNECT 0x81 Malformed Packet [MQTT-4.7.1-1] [MQTT-4.7.1-2] [MQTT-4.7.3-1]`, async () => {
       const conn = await raw(5)

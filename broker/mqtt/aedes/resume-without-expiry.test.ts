@@ -2,6 +2,7 @@ import type { IClientOptions } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Harness, collect, nextMessage, sleep } from '../fixtures/harness.js'
 import { RawMqtt } from '../fixtures/raw-mqtt.js'
+import { stockAedes } from '../fixtures/stock-aedes.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
@@ -9,6 +10,23 @@ afterEach(() => h.cleanup())
 const withExpiry = (clientId: string): IClientOptions => ({ protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } })
 
 describe('MQTT 5 session resumption', () => {
+  it('reproduces the defect on stock aedes: Clean Start 0 without a Session Expiry Interval resumes the subscriptions but drops the queue', async () => {
+    const { port } = await stockAedes(h)
+    const device = await h.client(port, withExpiry('stock-no-sei'))
+    await device.subscribeAsync('q/#', { qos: 1 })
+    await device.endAsync()
+    const pub = await h.client(port, { protocolVersion: 5 })
+    await pub.publishAsync('q/1', 'queued', { qos: 1 })
+    const back = h.unconnected(port, { protocolVersion: 5, clientId: 'stock-no-sei', clean: false })
+    const seen = collect(back)
+    let sessionPresent: boolean | undefined
+    back.once('connect', (connack) => (sessionPresent = connack.sessionPresent))
+    back.connect()
+    await sleep(300)
+    expect(sessionPresent).toBe(true)
+    expect(seen).toEqual([])
+  })
+
   it('gives a client that resumes with Clean Start 0 and no Session Expiry Interval the messages queued for it [MQTT-3.1.2-5]', async () => {
     const broker = await h.broker()
     const device = await h.client(broker.tcpPort, withExpiry('resume-no-sei'))
