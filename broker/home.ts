@@ -108,6 +108,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       host: config.host,
       port: config.mqtt.port,
       allowAnonymous: config.mqtt.allowAnonymous,
+      anonymousFromLoopback: config.mqtt.anonymousFromLoopback,
+      sysIntervalMs: config.mqtt.sysInterval,
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxConnectBytes: config.mqtt.maxConnectBytes,

@@ -47,6 +47,10 @@ export const configSchema = z.strictObject({
     port: port.default(1883),
     /** Anonymous clients are accepted from loopback only, unless this is true. */
     allowAnonymous: z.boolean().default(false),
+    /** Anonymous clients from loopback (direct TCP and WebSocket without proxy headers); false behind a reverse proxy or TCP tunnel on this host. */
+    anonymousFromLoopback: z.boolean().default(true),
+    /** `$SYS/broker/...` statistics, mosquitto's names, this often; 0 turns them off. Under 1 s would mostly rewrite the store. */
+    sysInterval: durationMs.refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1s').default(10_000),
     /** Nagle's algorithm adds ~40 ms to small QoS 0 messages on some stacks; devices want them now. */
     noDelay: z.boolean().default(true),
     /** Largest MQTT packet accepted from a client. */

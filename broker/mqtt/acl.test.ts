@@ -109,8 +109,9 @@ describe('ACL on the wire', () => {
   })
 
   it('drops publishes to $ topics, even from anonymous loopback clients', async () => {
-    const broker = await h.broker()
-    const watcher = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    // $SYS is readable only through an ACL that names it.
+    const broker = await h.broker({ users: new StaticUsers([await makeUser('watch', 'w', { subscribe: ['$custom/#', '$SYS/fake/#'] })]) })
+    const watcher = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'watch', password: 'w' })
     await watcher.subscribeAsync(['$custom/#', '$SYS/fake/#'], { qos: 1 })
     const seen = collect(watcher)
     const v4 = await h.client(broker.tcpPort, { protocolVersion: 4 })

@@ -36,8 +36,32 @@ export function mayPublish(principal: Principal, topicName: string): boolean {
   return principal.publish.some((topicFilter) => matchTopic(topicFilter, topicName))
 }
 
-/** Whether the principal may subscribe to `topicFilter`: some ACL filter must cover every topic it can match. */
+/** `$SYS/...` shows every client id and subscription: only an ACL that names it grants it. */
+function isSys(topic: string): boolean {
+  return topic === '$SYS' || topic.startsWith('$SYS/')
+}
+
+/**
+ * Whether the principal may subscribe to `topicFilter`: some ACL filter must cover every topic it can
+ * match. Anonymous clients may subscribe to anything but `$SYS`; a user reaches `$SYS` only through an
+ * ACL filter starting with `$SYS` (a leading wildcard never matches it [MQTT-4.7.2-1]).
+ */
 export function maySubscribe(principal: Principal, topicFilter: string): boolean {
-  if (principal.kind === 'anonymous') return true
+  if (principal.kind === 'anonymous') return !isSys(topicFilter)
   return principal.subscribe.some((allowed) => filterCovers(allowed, topicFilter))
+}
+
+/**
+ * Whether a message on `topicName` may be delivered to the principal: checked on every delivery, so a
+ * message queued for a stored session, or for a subscription made under a wider ACL, never reaches a
+ * user whose ACL (now) leaves it out.
+ */
+export function mayReceive(principal: Principal, topicName: string): boolean {
+  if (principal.kind === 'anonymous') return !isSys(topicName)
+  return principal.subscribe.some((allowed) => matchTopic(allowed, topicName))
+}
+
+/** The name a session is owned by: the username, or '' for anonymous clients (a username is never empty). */
+export function ownerOf(principal: Principal): string {
+  return principal.kind === 'user' ? principal.username : ''
 }

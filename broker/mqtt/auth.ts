@@ -7,7 +7,7 @@ import { BlockList, isIP, type Socket } from 'node:net'
 import type { Client, ConnectPacket } from 'aedes'
 import { hashPassword } from '../../src/auth/password.js'
 import type { Logger } from '../../src/ports.js'
-import { ANONYMOUS, mayPublish, principalForUser, type Principal } from './acl.js'
+import { ANONYMOUS, mayPublish, ownerOf, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
 import type { UserDirectory } from './broker.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
@@ -15,10 +15,10 @@ import { refuseRateExceeded } from './aedes/connack-rate-exceeded.js'
 import type { PasswordCheck } from './password-check.js'
 
 /**
- * MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x88, 0x86, 0x87).
+ * MQTT 3.1.1 CONNACK return codes; aedes maps them to the MQTT 5 reason codes (0x85, 0x88, 0x86, 0x87).
  * A refusal by the login throttle is 0x9F for MQTT 5 (aedes/connack-rate-exceeded.ts), 0x05 for 3.1.1.
  */
-export const CONNACK = { SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
+export const CONNACK = { IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_USERNAME_OR_PASSWORD: 4, NOT_AUTHORIZED: 5 } as const
 type ConnackCode = (typeof CONNACK)[keyof typeof CONNACK]
 
 const LOOPBACK = new BlockList()
@@ -35,12 +35,17 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return LOOPBACK.check(plain, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-/** Where a client connects from. Over WebSocket a proxy header means the peer is not who the socket says. */
+/** Headers a reverse proxy (nginx, Caddy, Traefik, Cloudflare, Akamai) adds: the request came through it. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip']
+
+/**
+ * Where a client connects from. Over WebSocket a proxy header means the peer is not who the socket
+ * says: a proxy on this machine makes every client's socket look like loopback.
+ */
 export function remoteOf(client: Client): { address: string | undefined; proxied: boolean } {
   const req = clientInternals(client).req
   if (req) {
-    const h = req.headers
-    const proxied = h['x-forwarded-for'] !== undefined || h['forwarded'] !== undefined || h['x-real-ip'] !== undefined
+    const proxied = PROXY_HEADERS.some((name) => req.headers[name] !== undefined)
     return { address: req.socket?.remoteAddress, proxied }
   }
   return { address: (client.conn as Partial<Socket>).remoteAddress, proxied: false }
@@ -48,6 +53,8 @@ export function remoteOf(client: Client): { address: string | undefined; proxied
 
 export interface AuthenticatorOptions {
   allowAnonymous: boolean
+  /** false: anonymous clients are refused on loopback too (a reverse proxy or TCP tunnel on this host). Default true. */
+  anonymousFromLoopback?: boolean
   users: UserDirectory
   passwords: PasswordCheck
   /** Repeated failures per source address and per username: back off, then refuse. Off when absent. */
@@ -56,6 +63,8 @@ export interface AuthenticatorOptions {
   log: Logger
   /** The user a verified client certificate names (mosquitto's use_identity_as_username); no password then. */
   identityOf?(client: Client): string | undefined
+  /** Who owns which client id's session (session-owners.ts); without it any user may take any client id. */
+  sessions?: { claim(client: Client, owner: string): boolean; storedOwner(clientId: string): string | undefined; discard(clientId: string): Promise<void> }
 }
 
 /** Too many failed logins, or too many waiting: 0x9F for MQTT 5, 0x05 Not authorized for 3.1.1. */
@@ -70,11 +79,12 @@ function isOpen(client: Client): boolean {
 
 type AuthDone = (error: (Error & { returnCode: number }) | null, success: boolean | null) => void
 
-type Decision = { principal: Principal } | { code: ConnackCode; reason: string; rateExceeded?: true }
+type Decision = { principal: Principal; passwordHash?: string } | { code: ConnackCode; reason: string; rateExceeded?: true }
 
 export class Authenticator {
   private readonly principals = new WeakMap<Client, Principal>()
   private readonly wills = new WeakMap<Client, string>()
+  private readonly passwordHashes = new WeakMap<Client, string>()
   private dummyHash: Promise<string> | undefined
 
   constructor(private readonly options: AuthenticatorOptions) {}
@@ -82,6 +92,16 @@ export class Authenticator {
   /** The principal of an authenticated client. */
   principalOf(client: Client): Principal | undefined {
     return this.principals.get(client)
+  }
+
+  /** A user's ACL changed while the client is connected (user-watch.ts). */
+  setPrincipal(client: Client, principal: Principal): void {
+    this.principals.set(client, principal)
+  }
+
+  /** The stored hash of the password the client logged in with (undefined for anonymous clients). */
+  passwordHashOf(client: Client): string | undefined {
+    return this.passwordHashes.get(client)
   }
 
   /** aedes preConnect: remember the Will topic, which the authenticate hook does not receive. */
@@ -95,6 +115,7 @@ export class Authenticator {
       (decision) => {
         if ('principal' in decision) {
           this.principals.set(client, decision.principal)
+          if (decision.passwordHash !== undefined) this.passwordHashes.set(client, decision.passwordHash)
           done(null, true)
           return
         }
@@ -116,18 +137,21 @@ export class Authenticator {
 
   private async decide(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Decision> {
     let principal: Principal
+    let passwordHash: string | undefined
     const identity = this.options.identityOf?.(client)
     if (identity !== undefined) {
       // The CA vouched for the name; a username in CONNECT is ignored, as mosquitto does.
       const user = await this.options.users.find(identity).catch(() => undefined)
       if (!user) return { code: CONNACK.NOT_AUTHORIZED, reason: `certificate names "${identity}", who is not an MQTT user` }
       principal = principalForUser(user, client.id)
+      passwordHash = user.passwordHash
     } else if (username === undefined) {
       // MQTT 5 allows a password without a username; it is still an attempt to authenticate.
       if (password !== undefined) return { code: CONNACK.BAD_USERNAME_OR_PASSWORD, reason: 'password without username' }
       const { address, proxied } = remoteOf(client)
-      if (!this.options.allowAnonymous && (proxied || !isLoopbackAddress(address))) {
-        return { code: CONNACK.NOT_AUTHORIZED, reason: 'anonymous clients are accepted from loopback only' }
+      const trustLoopback = this.options.anonymousFromLoopback !== false
+      if (!this.options.allowAnonymous && (!trustLoopback || proxied || !isLoopbackAddress(address))) {
+        return { code: CONNACK.NOT_AUTHORIZED, reason: trustLoopback ? 'anonymous clients are accepted from loopback only' : 'anonymous clients are not accepted' }
       }
       principal = ANONYMOUS
     } else {
@@ -168,12 +192,24 @@ export class Authenticator {
       }
       throttle?.succeeded(`user:${username}`)
       principal = principalForUser(user, client.id)
+      passwordHash = user.passwordHash
     }
     const willTopic = this.wills.get(client)
     if (willTopic !== undefined && !mayPublish(principal, willTopic)) {
       return { code: CONNACK.NOT_AUTHORIZED, reason: 'will topic not allowed' }
     }
-    return { principal }
+    const sessions = this.options.sessions
+    const storedOwner = sessions?.storedOwner(client.id)
+    if (sessions && storedOwner && storedOwner !== ownerOf(principal) && !(await this.options.users.find(storedOwner))) {
+      // The session of a user who was removed: nobody can resume it, so it ends and frees its client id.
+      this.options.log.info({ clientId: client.id, owner: storedOwner }, 'mqtt session of a removed user discarded')
+      await sessions.discard(client.id)
+    }
+    // Last, and with no await before it: the claim is the decision to let this client in.
+    if (sessions && !sessions.claim(client, ownerOf(principal))) {
+      return { code: CONNACK.IDENTIFIER_REJECTED, reason: 'client id in use by another user' }
+    }
+    return { principal, passwordHash }
   }
 
   private unknownUserHash(): Promise<string> {

@@ -8,6 +8,9 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
+import { installPacketCheck } from './aedes/packet-check.js'
+import { ResumeWithoutExpiry } from './aedes/resume-without-expiry.js'
+import { guardRetainedStreams } from './aedes/retained-stream-errors.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
@@ -16,10 +19,14 @@ import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.
 import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
 import { guardHooks } from './aedes/last-line.js'
 import { EmitterGate } from './emitter-gate.js'
+import { createAuthorizeForward } from './forward-acl.js'
 import { startListeners } from './listeners.js'
+import { startSysStats } from './sys-stats.js'
+import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
+import { SessionOwners } from './session-owners.js'
 import { SessionResume } from './session-resume.js'
 import type { SecureContextOptions } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
@@ -47,6 +54,8 @@ export interface MqttBrokerOptions {
   port: number
   /** false: anonymous clients are accepted from loopback only (127.0.0.0/8, ::1, ::ffff:127.x). */
   allowAnonymous: boolean
+  /** false: no anonymous client from loopback either, for a host behind a reverse proxy or TCP tunnel (default true). */
+  anonymousFromLoopback?: boolean
   /** TCP_NODELAY on every MQTT socket. */
   noDelay: boolean
   /** Largest MQTT packet accepted from a client (advertised to MQTT 5 clients). */
@@ -57,6 +66,8 @@ export interface MqttBrokerOptions {
   maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** `$SYS/broker/...` statistics every this many ms (sys-stats.ts); 0 or absent: none. */
+  sysIntervalMs?: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
   slowSubscriberTimeoutMs?: number
   users: UserDirectory
@@ -96,15 +107,19 @@ export const MAX_CONNECT_BYTES = 16 * 1024
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
+  guardRetainedStreams(store, log)
   const limits = opts.loginThrottle ?? LOGIN_THROTTLE
   const passwords = new PasswordCheck({ maxPending: limits.maxPending })
   const throttle = new LoginThrottle(limits)
+  const sessions = await SessionOwners.open(store, log)
   const auth = new Authenticator({
     allowAnonymous: opts.allowAnonymous,
+    anonymousFromLoopback: opts.anonymousFromLoopback,
     users: opts.users,
     passwords,
     throttle,
     log,
+    sessions,
     ...(opts.tls?.identityAsUsername ? { identityOf: certificateIdentity } : {}),
   })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
@@ -113,6 +128,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
     authenticate: auth.authenticate,
+    authorizeForward: createAuthorizeForward((client) => auth.principalOf(client), log),
     authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
@@ -129,6 +145,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
   internals.mq = gate
   const resume = new SessionResume(store)
+  const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     // Before CONNECT is processed: restored subscriptions capture the deliver functions.
@@ -142,6 +159,9 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     // In front of the window: a resumed session's queued messages go out before live ones.
     resume.hold(clientInternals(client), packet, (held) => gate.detach(held))
     auth.noteConnect(client, packet)
+    sessions.noteConnect(client, packet)
+    resumeWithoutExpiry.noteConnect(client, packet)
+    installPacketCheck(client, packet, log)
     callback(null, true)
   }
 
@@ -160,6 +180,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   events.on('error', (err: Error) => log.error({ err }, 'mqtt broker error'))
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'))
+  aedes.on('clientDisconnect', (client) => sessions.release(client))
   aedes.on('clientReady', (client) => log.debug({ clientId: client.id, version: client.version }, 'mqtt client connected'))
 
   let listeners: Awaited<ReturnType<typeof startListeners>>
@@ -198,15 +219,27 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     }),
   })
 
+  const stopWatchingUsers = watchUsers({
+    aedes, users: opts.users, log, principalOf: (c) => auth.principalOf(c), passwordHashOf: (c) => auth.passwordHashOf(c),
+    setPrincipal: (c, p) => auth.setPrincipal(c, p), removeSubscriptions: (c, filters) => store.removeSubscriptions(c, filters),
+  })
+
+  const stopSysStats = startSysStats({
+    aedes, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, retainedCount: async () => (await store.retainedMatching('#')).length, log,
+  })
+
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
+      stopWatchingUsers()
+      stopSysStats()
       const serverClosed = listeners.stopAccepting()
       // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       listeners.dropAll()
       await serverClosed
       await aedes.whenIdle(CLOSE_GRACE_MS)
+      await sessions.flush()
       await store.close()
       log.info({}, 'mqtt broker closed')
     })()

@@ -188,6 +188,11 @@ export class BrokerStore extends AsyncLevelPersistence {
     await this.cleanIncoming(client)
   }
 
+  /** A table of Postbridge's own in the broker's LevelDB, apart from aedes' keys (e.g. session owners). */
+  table(name: string) {
+    return this.db.sublevel<string, string>(name, { valueEncoding: 'utf8' })
+  }
+
   /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */
   async retainedMatching(topicFilter: string): Promise<StoredPacket[]> {
     const found: StoredPacket[] = []

@@ -18,6 +18,7 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     outgoingStream(client: { id: string }): Readable
     outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined>
     cleanSubscriptions(client: { id: string }): Promise<void>
+    removeSubscriptions(client: { id: string }, topicFilters: string[]): Promise<void>
     cleanIncoming(client: { id: string }): Promise<void>
     destroy(): Promise<void>
   }

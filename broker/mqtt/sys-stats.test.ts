@@ -1,0 +1,98 @@
+import type { MqttClient } from 'mqtt'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Harness, StaticUsers, collect, makeUser, sleep } from './fixtures/harness.js'
+
+const h = new Harness()
+afterEach(() => h.cleanup())
+
+async function monitored(sysIntervalMs: number) {
+  const users = new StaticUsers([
+    await makeUser('monitor', 'm', { subscribe: ['$SYS/#'] }),
+    await makeUser('everything', 'e', { subscribe: ['#'], publish: ['#'] }),
+  ])
+  return h.broker({ users, sysIntervalMs })
+}
+
+/** `topic<TAB>payload` lines (mosquitto_sub -F '%t\t%p') into a map; topics and payloads may hold spaces. */
+function parse(stdout: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const line of stdout.split('\n')) {
+    const at = line.indexOf('\t')
+    if (at > 0) out.set(line.slice(0, at), line.slice(at + 1))
+  }
+  return out
+}
+
+/** The SUBACK codes, failures included (subscribeAsync rejects on any failure code). */
+function grantedCodes(client: MqttClient, topicFilters: string[]): Promise<number[]> {
+  return new Promise((resolve) => {
+    client.subscribe(topicFilters, { qos: 0 }, (_err, _granted, packet) => resolve((packet as unknown as { granted: number[] }).granted))
+  })
+}
+
+describe('$SYS/broker statistics', () => {
+  for (const version of ['mqttv311', 'mqttv5'] as const) {
+    it(`publishes mosquitto's $SYS/broker topics, read by mosquitto_sub (${version}) as a user granted $SYS/# [MQTT-4.7.2-1]`, async () => {
+      const broker = await monitored(200)
+      const device = await h.client(broker.tcpPort, { protocolVersion: 4 })
+      for (let i = 0; i < 3; i++) await device.publishAsync('stats/x', String(i), { qos: 1, retain: i === 0 })
+      await sleep(600)
+      const sub = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', version, '-u', 'monitor', '-P', 'm', '-t', '$SYS/broker/#', '-F', '%t\t%p', '-C', '25', '-W', '10'])
+      expect(sub.code).toBe(0)
+      const stats = parse(sub.stdout)
+      expect(stats.get('$SYS/broker/version')).toMatch(/^postbridge version \d+\.\d+\.\d+/)
+      expect(stats.get('$SYS/broker/uptime')).toMatch(/^\d+ seconds$/)
+      expect(Number(stats.get('$SYS/broker/clients/connected'))).toBeGreaterThanOrEqual(1)
+      expect(Number(stats.get('$SYS/broker/messages/received'))).toBeGreaterThanOrEqual(3)
+      expect(Number(stats.get('$SYS/broker/messages/sent'))).toBeGreaterThanOrEqual(0)
+      expect(Number(stats.get('$SYS/broker/retained messages/count'))).toBeGreaterThanOrEqual(1)
+      expect(Number(stats.get('$SYS/broker/load/messages/received/1min'))).toBeGreaterThan(0)
+      for (const window of ['1min', '5min', '15min']) expect(stats.get(`$SYS/broker/load/messages/sent/${window}`)).toMatch(/^\d+\.\d\d$/)
+    })
+  }
+
+  it('keeps publishing on the interval, with uptime in "N seconds"', async () => {
+    const broker = await monitored(200)
+    const monitor = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'monitor', password: 'm' })
+    const seen = collect(monitor)
+    await monitor.subscribeAsync('$SYS/broker/uptime', { qos: 0 })
+    await sleep(1000)
+    const uptimes = seen.filter((m) => m.topic === '$SYS/broker/uptime')
+    expect(uptimes.length).toBeGreaterThanOrEqual(3)
+    expect(uptimes.at(-1)?.payload).toMatch(/^\d+ seconds$/)
+  })
+
+  it('publishes nothing with an interval of 0', async () => {
+    const broker = await monitored(0)
+    const monitor = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'monitor', password: 'm' })
+    const seen = collect(monitor)
+    await monitor.subscribeAsync('$SYS/broker/#', { qos: 0 })
+    await sleep(300)
+    expect(seen).toEqual([])
+  })
+})
+
+describe('who may read $SYS', () => {
+  it('gives anonymous loopback clients nothing from $SYS: no client ids, no subscriptions [MQTT-4.7.2-1]', async () => {
+    const broker = await monitored(100)
+    const anon = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    await expect(anon.subscribeAsync('$SYS/#', { qos: 0 })).rejects.toThrow(/Not authorized/)
+    const v4 = await h.client(broker.tcpPort, { protocolVersion: 4 })
+    expect(await grantedCodes(v4, ['$SYS/#', '#'])).toEqual([128, 0])
+    const seen = [...collect(anon), ...collect(v4)]
+    await anon.subscribeAsync('#', { qos: 0 })
+    // A new client and a new subscription: aedes announces both under $SYS/<broker id>/new/...
+    const other = await h.client(broker.tcpPort, { protocolVersion: 4, clientId: 'secret-device-id' })
+    await other.subscribeAsync('secret/filter', { qos: 0 })
+    await sleep(300)
+    expect(seen.filter((m) => m.topic.startsWith('$'))).toEqual([])
+    const mosquitto = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-t', '$SYS/#', '-C', '1', '-W', '2'])
+    expect(mosquitto.stdout).toBe('')
+  })
+
+  it('does not count # in a user ACL as a grant of $SYS [MQTT-4.7.2-1]', async () => {
+    const broker = await monitored(100)
+    const user = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'everything', password: 'e' })
+    await expect(user.subscribeAsync('$SYS/broker/#', { qos: 0 })).rejects.toThrow(/Not authorized/)
+  })
+})

@@ -1,0 +1,124 @@
+/**
+ * Broker statistics under `$SYS/broker/...`, in mosquitto's topic names and formats, so that tools and
+ * dashboards written for mosquitto's $SYS tree read Postbridge unchanged. Published retained, like
+ * mosquitto's, at start and then every `intervalMs`; readable only by users whose ACL names `$SYS`
+ * (acl.ts).
+ *
+ * messages/received and messages/sent count PUBLISH packets (from clients; to clients), as
+ * publish/messages/* do in mosquitto (mosquitto's messages/* also count the other packet types).
+ * The load figures are mosquitto's: a per-minute rate, smoothed exponentially over 1, 5 and 15 minutes.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Aedes } from 'aedes'
+import type { Logger } from '../../src/ports.js'
+
+export interface SysStatsOptions {
+  aedes: Aedes
+  intervalMs: number
+  /** PUBLISH packets handed to clients so far. */
+  sent(): number
+  /** Retained messages in the store. */
+  retainedCount(): Promise<number>
+  log: Logger
+}
+
+const WINDOWS_MIN = [1, 5, 15] as const
+
+/** Postbridge's version, from the package.json above this file (source and build trees alike). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'postbridge' && pkg.version) return pkg.version
+    }
+    dir = dirname(dir)
+  }
+  return 'unknown'
+}
+
+/** One exponentially smoothed per-minute rate per window (mosquitto's sys_tree.c calc_load). */
+class Load {
+  private readonly values = WINDOWS_MIN.map(() => 0)
+  private last = 0
+
+  update(total: number, elapsedS: number): number[] {
+    const perMinute = elapsedS > 0 ? ((total - this.last) * 60) / elapsedS : 0
+    this.last = total
+    WINDOWS_MIN.forEach((minutes, i) => {
+      const exponent = Math.exp(-elapsedS / (minutes * 60))
+      this.values[i] = perMinute + exponent * (this.values[i]! - perMinute)
+    })
+    return this.values
+  }
+}
+
+/** Starts publishing; returns the function that stops it. intervalMs 0: nothing is published. */
+export function startSysStats(options: SysStatsOptions): () => void {
+  const { aedes, log } = options
+  if (options.intervalMs <= 0) return () => {}
+  const startedAt = Date.now()
+  const version = `postbridge version ${packageVersion()}`
+  let received = 0
+  let connections = 0
+  let maximumConnected = 0
+  const onPublish = (_packet: unknown, client: unknown) => {
+    if (client) received++
+  }
+  const onClient = () => connections++
+  aedes.on('publish', onPublish)
+  aedes.on('client', onClient)
+  const load = { received: new Load(), sent: new Load(), connections: new Load() }
+  let lastAt = startedAt
+
+  const publish = (topic: string, value: string | number) =>
+    aedes.publish({ cmd: 'publish', topic: `$SYS/broker/${topic}`, payload: Buffer.from(String(value)), qos: 0, retain: true, dup: false }, (err) => {
+      if (err) log.warn({ err, topic }, 'mqtt $SYS publish failed')
+    })
+
+  const tick = async () => {
+    const now = Date.now()
+    const elapsedS = (now - lastAt) / 1000
+    lastAt = now
+    const connected = aedes.connectedClients
+    maximumConnected = Math.max(maximumConnected, connected)
+    const sent = options.sent()
+    publish('version', version)
+    publish('uptime', `${Math.floor((now - startedAt) / 1000)} seconds`)
+    publish('clients/connected', connected)
+    publish('clients/active', connected)
+    publish('clients/maximum', maximumConnected)
+    publish('messages/received', received)
+    publish('messages/sent', sent)
+    publish('publish/messages/received', received)
+    publish('publish/messages/sent', sent)
+    const loads = { received: load.received.update(received, elapsedS), sent: load.sent.update(sent, elapsedS), connections: load.connections.update(connections, elapsedS) }
+    WINDOWS_MIN.forEach((minutes, i) => {
+      publish(`load/messages/received/${minutes}min`, loads.received[i]!.toFixed(2))
+      publish(`load/messages/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
+      publish(`load/publish/received/${minutes}min`, loads.received[i]!.toFixed(2))
+      publish(`load/publish/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
+      publish(`load/connections/${minutes}min`, loads.connections[i]!.toFixed(2))
+    })
+    publish('retained messages/count', await options.retainedCount())
+  }
+
+  let stopped = false
+  const run = () => {
+    tick().catch((err: unknown) => log.warn({ err }, 'mqtt $SYS statistics failed'))
+  }
+  run()
+  const timer = setInterval(() => {
+    if (!stopped) run()
+  }, options.intervalMs)
+  timer.unref()
+  return () => {
+    stopped = true
+    clearInterval(timer)
+    aedes.off('publish', onPublish)
+    aedes.off('client', onClient)
+  }
+}
