@@ -9,6 +9,7 @@ import type { Bus, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
+import { aedesLimitOptions, Mqtt5FlowControl, type Mqtt5Limits } from './aedes/mqtt5.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 import { EmitterGate } from './emitter-gate.js'
@@ -48,6 +49,8 @@ export interface MqttBrokerOptions {
   maxQueuedPerClient: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
   slowSubscriberTimeoutMs?: number
+  /** MQTT 5 limits (aedes/mqtt5.ts); defaults: 10 topic aliases, Receive Maximum 100, no keep-alive cap. */
+  mqtt5?: Partial<Mqtt5Limits>
   users: UserDirectory
   log: Logger
 }
@@ -69,6 +72,7 @@ const EMITTER_CONCURRENCY = 100
 const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
+const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100, maxKeepAliveSeconds: 0 }
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
@@ -76,10 +80,12 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const passwords = new PasswordCheck()
   const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
+  const limits: Mqtt5Limits = { ...MQTT5_DEFAULTS, ...opts.mqtt5 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
+    ...aedesLimitOptions(limits),
     authenticate: auth.authenticate,
     authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
     authorizeSubscribe(client, subscription, callback) {
@@ -97,9 +103,11 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
   internals.mq = gate
   const resume = new SessionResume(store)
+  const mqtt5 = new Mqtt5FlowControl(aedes, store, limits)
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     // Before CONNECT is processed: restored subscriptions capture the deliver functions.
+    mqtt5.connect(clientInternals(client), packet)
     installDeliveryWindow(clientInternals(client), {
       maxQueued: opts.maxQueuedPerClient,
       stallTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
