@@ -42,7 +42,8 @@ export function fitsClient(client: { maximumPacketSize?: number }, packet: Broke
   const max = client.maximumPacketSize
   if (max === undefined || max <= 0) return true
   // Cheap bound first: the fixed header, topic and identifier take well under 16 bytes beyond them.
-  if (!packet.properties && packet.payload.length + Buffer.byteLength(packet.topic) + 16 <= max) return true
+  const payloadBytes = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length
+  if (!packet.properties && payloadBytes + Buffer.byteLength(packet.topic) + 16 <= max) return true
   try {
     return publishWireSize(packet) <= max
   } catch {
