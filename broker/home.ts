@@ -85,6 +85,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       noDelay: config.mqtt.noDelay,
       maxPacketBytes: config.mqtt.maxPacketBytes,
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
+      mqtt5: { topicAliasMaximum: config.mqtt.topicAliasMaximum, receiveMaximum: config.mqtt.receiveMaximum, maxKeepAliveSeconds: config.mqtt.maxKeepAlive },
       users,
       log,
     })

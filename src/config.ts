@@ -47,6 +47,12 @@ export const configSchema = z.strictObject({
     maxPacketBytes: z.number().int().positive().default(1024 * 1024),
     /** Messages queued per slow subscriber before QoS 0 messages to it are dropped. */
     maxQueuedPerClient: z.number().int().positive().default(1000),
+    /** MQTT 5: topic aliases a client may set (advertised in CONNACK; 0 turns them off). */
+    topicAliasMaximum: z.number().int().min(0).max(65535).default(10),
+    /** MQTT 5: QoS 2 messages a client may have in flight to the broker (advertised; more: DISCONNECT 0x93). */
+    receiveMaximum: z.number().int().min(1).max(65535).default(100),
+    /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
+    maxKeepAlive: z.number().int().min(0).max(65535).default(0),
     users: z.array(mqttUser).default([]),
   }).prefault({}),
   http: z.strictObject({
