@@ -4,7 +4,9 @@
  * - receive-maximum.ts: the client's Receive Maximum [MQTT-3.3.4-9];
  * - server-receive-maximum.ts: the server's Receive Maximum, advertised and enforced [MQTT-3.3.4-7/8];
  * - packet-size.ts: the client's Maximum Packet Size [MQTT-3.1.2-24/25];
- * - server-keep-alive.ts: Server Keep Alive for MQTT 5 only [MQTT-3.1.2-21].
+ * - server-keep-alive.ts: Server Keep Alive for MQTT 5 only [MQTT-3.1.2-21];
+ * - subscription-identifiers.ts: all matching identifiers, on queued messages too [MQTT-3.3.4-3/4];
+ * - connack-properties.ts: what CONNACK advertises.
  *
  * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below).
  *
@@ -13,10 +15,12 @@
  */
 import type { Aedes, AedesOptions } from 'aedes'
 import type { BrokerPacket, ClientInternals } from '../aedes-internals.js'
+import { advertiseInConnack } from './connack-properties.js'
 import { fitsClient } from './packet-size.js'
 import { ReceiveMaximum, type GatedStore } from './receive-maximum.js'
 import { capKeepAlive } from './server-keep-alive.js'
 import { enforceServerReceiveMaximum } from './server-receive-maximum.js'
+import { installSubscriptionIdentifiers, replayWithIdentifiers } from './subscription-identifiers.js'
 
 export interface Mqtt5Limits {
   /** Topic aliases a client may set (advertised in CONNACK; 0: none). */
@@ -37,10 +41,12 @@ export class Mqtt5FlowControl {
 
   constructor(
     aedes: Aedes,
-    store: GatedStore,
+    store: GatedStore & Parameters<typeof replayWithIdentifiers>[0],
     private readonly limits: Mqtt5Limits,
   ) {
     this.receive = new ReceiveMaximum(store)
+    replayWithIdentifiers(store)
+    advertiseInConnack(aedes, { subscriptionIdentifiersAvailable: true })
     // aedes reads the hook from the instance each time it forwards a message to a client.
     const forward = aedes.authorizeForward.bind(aedes)
     aedes.authorizeForward = (client, packet) => {
@@ -56,5 +62,6 @@ export class Mqtt5FlowControl {
     capKeepAlive(client, packet, this.limits.maxKeepAliveSeconds)
     enforceServerReceiveMaximum(client, packet, this.limits.receiveMaximum)
     this.receive.install(client, packet)
+    installSubscriptionIdentifiers(client, packet)
   }
 }
