@@ -6,6 +6,7 @@
  * - packet-size.ts: the client's Maximum Packet Size [MQTT-3.1.2-24/25];
  * - server-keep-alive.ts: Server Keep Alive for MQTT 5 only [MQTT-3.1.2-21];
  * - subscription-identifiers.ts: all matching identifiers, on queued messages too [MQTT-3.3.4-3/4];
+ * - shared-subscriptions.ts: `$share/{group}/{filter}` for MQTT 5 and 3.1.1 (MQTT 5 §4.8.2);
  * - connack-properties.ts: what CONNACK advertises.
  *
  * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below).
@@ -16,6 +17,7 @@
 import type { Aedes, AedesOptions } from 'aedes'
 import type { BrokerPacket, ClientInternals } from '../aedes-internals.js'
 import { advertiseInConnack } from './connack-properties.js'
+import { SharedSubscriptions, type ShareStore } from './shared-subscriptions.js'
 import { fitsClient } from './packet-size.js'
 import { ReceiveMaximum, type GatedStore } from './receive-maximum.js'
 import { capKeepAlive } from './server-keep-alive.js'
@@ -38,15 +40,17 @@ export function aedesLimitOptions(limits: Mqtt5Limits): Pick<AedesOptions, 'topi
 
 export class Mqtt5FlowControl {
   private readonly receive: ReceiveMaximum
+  private readonly shared: SharedSubscriptions
 
   constructor(
     aedes: Aedes,
-    store: GatedStore & Parameters<typeof replayWithIdentifiers>[0],
+    store: GatedStore & ShareStore & Parameters<typeof replayWithIdentifiers>[0],
     private readonly limits: Mqtt5Limits,
   ) {
     this.receive = new ReceiveMaximum(store)
     replayWithIdentifiers(store)
-    advertiseInConnack(aedes, { subscriptionIdentifiersAvailable: true })
+    this.shared = new SharedSubscriptions(aedes, store)
+    advertiseInConnack(aedes, { subscriptionIdentifiersAvailable: true, sharedSubscriptionAvailable: true })
     // aedes reads the hook from the instance each time it forwards a message to a client.
     const forward = aedes.authorizeForward.bind(aedes)
     aedes.authorizeForward = (client, packet) => {
@@ -59,6 +63,7 @@ export class Mqtt5FlowControl {
 
   /** aedes' preConnect hook, before installDeliveryWindow. */
   connect(client: ClientInternals, packet: { protocolVersion?: number; keepalive?: number; clean?: boolean; properties?: { receiveMaximum?: number } }): void {
+    this.shared.connect(client)
     capKeepAlive(client, packet, this.limits.maxKeepAliveSeconds)
     enforceServerReceiveMaximum(client, packet, this.limits.receiveMaximum)
     this.receive.install(client, packet)
