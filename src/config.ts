@@ -52,7 +52,7 @@ export const configSchema = z.strictObject({
     /** MQTT 5: QoS 2 messages a client may have in flight to the broker (advertised; more: DISCONNECT 0x93). */
     receiveMaximum: z.number().int().min(1).max(65535).default(100),
     /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
-    maxKeepAlive: z.number().int().min(0).max(65535).default(0),
+    maxKeepAlive: z.number().int().min(0).max(65535).default(60),
     users: z.array(mqttUser).default([]),
   }).prefault({}),
   http: z.strictObject({

@@ -49,7 +49,7 @@ export interface MqttBrokerOptions {
   maxQueuedPerClient: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
   slowSubscriberTimeoutMs?: number
-  /** MQTT 5 limits (aedes/mqtt5.ts); defaults: 10 topic aliases, Receive Maximum 100, no keep-alive cap. */
+  /** MQTT 5 limits (aedes/mqtt5.ts); defaults: 10 topic aliases, Receive Maximum 100, keep-alive capped at 60 s. */
   mqtt5?: Partial<Mqtt5Limits>
   users: UserDirectory
   log: Logger
@@ -72,7 +72,7 @@ const EMITTER_CONCURRENCY = 100
 const SLOW_SUBSCRIBER_TIMEOUT_MS = 10_000
 /** How long close() waits for publishes still in progress before closing the store. */
 const CLOSE_GRACE_MS = 5000
-const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100, maxKeepAliveSeconds: 0 }
+const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100, maxKeepAliveSeconds: 60 }
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts

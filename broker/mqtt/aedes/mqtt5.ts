@@ -9,7 +9,8 @@
  * - shared-subscriptions.ts: `$share/{group}/{filter}` for MQTT 5 and 3.1.1 (MQTT 5 §4.8.2);
  * - connack-properties.ts: what CONNACK advertises.
  *
- * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below).
+ * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below);
+ * topic-alias-out.ts sends aliases to clients that accept them.
  *
  * Wiring: construct once after aedes and the store; call `connect` from preConnect before the
  * delivery window is installed (the window must capture the gated deliverQoS).
@@ -18,6 +19,7 @@ import type { Aedes, AedesOptions } from 'aedes'
 import type { BrokerPacket, ClientInternals } from '../aedes-internals.js'
 import { advertiseInConnack } from './connack-properties.js'
 import { SharedSubscriptions, type ShareStore } from './shared-subscriptions.js'
+import { OutgoingTopicAliases } from './topic-alias-out.js'
 import { fitsClient } from './packet-size.js'
 import { ReceiveMaximum, type GatedStore } from './receive-maximum.js'
 import { capKeepAlive } from './server-keep-alive.js'
@@ -41,6 +43,7 @@ export function aedesLimitOptions(limits: Mqtt5Limits): Pick<AedesOptions, 'topi
 export class Mqtt5FlowControl {
   private readonly receive: ReceiveMaximum
   private readonly shared: SharedSubscriptions
+  private readonly aliases: OutgoingTopicAliases
 
   constructor(
     aedes: Aedes,
@@ -50,6 +53,7 @@ export class Mqtt5FlowControl {
     this.receive = new ReceiveMaximum(store)
     replayWithIdentifiers(store)
     this.shared = new SharedSubscriptions(aedes, store)
+    this.aliases = new OutgoingTopicAliases(aedes)
     advertiseInConnack(aedes, { subscriptionIdentifiersAvailable: true, sharedSubscriptionAvailable: true })
     // aedes reads the hook from the instance each time it forwards a message to a client.
     const forward = aedes.authorizeForward.bind(aedes)
@@ -62,8 +66,9 @@ export class Mqtt5FlowControl {
   }
 
   /** aedes' preConnect hook, before installDeliveryWindow. */
-  connect(client: ClientInternals, packet: { protocolVersion?: number; keepalive?: number; clean?: boolean; properties?: { receiveMaximum?: number } }): void {
+  connect(client: ClientInternals, packet: { protocolVersion?: number; keepalive?: number; clean?: boolean; properties?: { receiveMaximum?: number; topicAliasMaximum?: number } }): void {
     this.shared.connect(client)
+    this.aliases.connect(client, packet)
     capKeepAlive(client, packet, this.limits.maxKeepAliveSeconds)
     enforceServerReceiveMaximum(client, packet, this.limits.receiveMaximum)
     this.receive.install(client, packet)

@@ -24,8 +24,18 @@ describe('Server Keep Alive (mqtt.maxKeepAlive)', () => {
     expect((await raw.next('connack')).properties?.serverKeepAlive).toBeUndefined()
   })
 
-  it('sends no Server Keep Alive by default', async () => {
+  it('caps at 60 s by default: a keep-alive of 120 gets 60, one of 60 nothing [MQTT-3.2.2-21]', async () => {
     const broker = await h.broker({ allowAnonymous: true })
+    const raw = await rawClient(broker.tcpPort, { keepalive: 120 })
+    h.onCleanup(() => raw.end())
+    expect((await raw.next('connack')).properties?.serverKeepAlive).toBe(60)
+    const usual = await rawClient(broker.tcpPort, { keepalive: 60 })
+    h.onCleanup(() => usual.end())
+    expect((await usual.next('connack')).properties?.serverKeepAlive).toBeUndefined()
+  })
+
+  it('sends none when the cap is 0', async () => {
+    const broker = await h.broker({ allowAnonymous: true, mqtt5: { maxKeepAliveSeconds: 0 } })
     const raw = await rawClient(broker.tcpPort, { keepalive: 0 })
     h.onCleanup(() => raw.end())
     expect((await raw.next('connack')).properties?.serverKeepAlive).toBeUndefined()

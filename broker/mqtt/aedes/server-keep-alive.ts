@@ -9,6 +9,9 @@
  * [MQTT-3.1.2-21]: when the server sends Server Keep Alive in CONNACK, the client uses that value
  * instead of its own; the server then disconnects a client silent for one and a half times that long.
  * aedes does both once `client._serverKeepAlive` is set before CONNECT is processed (preConnect).
+ *
+ * Postbridge caps at 60 s by default (config `mqtt.maxKeepAlive`): the usual default of clients, and
+ * short enough that a device gone from the network is noticed and its will published.
  */
 import type { ClientInternals } from '../aedes-internals.js'
 

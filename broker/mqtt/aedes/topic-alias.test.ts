@@ -63,7 +63,7 @@ describe('topic aliases from clients', () => {
     })
   }
 
-  it('disconnects a client that reuses an alias it never set with 0x82 [MQTT-3.3.4-1]', async () => {
+  it('disconnects a client that uses an alias it never set (MQTT 5 §3.3.2.3.4)', async () => {
     const broker = await h.broker({ allowAnonymous: true })
     const raw = await rawClient(broker.tcpPort)
     h.onCleanup(() => raw.end())
@@ -71,5 +71,45 @@ describe('topic aliases from clients', () => {
     const disconnect = await raw.next('disconnect')
     expect([0x82, 0x94]).toContain(disconnect.reasonCode)
     await raw.closed()
+  })
+
+})
+
+describe('topic aliases to clients', () => {
+  it('go to a client that accepts 2: the first two topics get one each, later topics go in full [MQTT-3.3.2-9] [MQTT-3.3.2-12]', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const raw = await rawClient(broker.tcpPort, { properties: { topicAliasMaximum: 2 } })
+    h.onCleanup(() => raw.end())
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'out/#', qos: 0 }] })
+    await raw.next('suback')
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    for (const topic of ['out/a', 'out/a', 'out/b', 'out/c', 'out/b', 'out/c']) await pub.publishAsync(topic, 'x')
+    await waitFor(() => raw.packets.filter((p) => p.cmd === 'publish').length >= 6, 5000, 'six messages')
+    const seen = raw.packets.flatMap((p) => (p.cmd === 'publish' ? [[p.topic, p.properties?.topicAlias ?? null]] : []))
+    expect(seen).toEqual([['out/a', 1], ['', 1], ['out/b', 2], ['out/c', null], ['', 2], ['out/c', null]])
+  })
+
+  it('reach an mqtt.js client that accepts them with the right topic names [MQTT-3.3.2-12]', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const sub = await h.client(broker.tcpPort, { protocolVersion: 5, properties: { topicAliasMaximum: 5 } })
+    await sub.subscribeAsync('outjs/#', { qos: 1 })
+    const got = collect(sub)
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    for (let qos = 0; qos < 3; qos++) await pub.publishAsync('outjs/t', String(qos), { qos: qos as 0 | 1 | 2 })
+    await waitFor(() => got.length >= 3, 5000, 'three messages')
+    expect(got.map((m) => [m.topic, m.payload])).toEqual([['outjs/t', '0'], ['outjs/t', '1'], ['outjs/t', '2']])
+    expect(got.map((m) => m.packet.properties?.topicAlias)).toEqual([1, 1, 1])
+  })
+
+  it('never go to a client that accepts none [MQTT-3.3.2-8]', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const raw = await rawClient(broker.tcpPort)
+    h.onCleanup(() => raw.end())
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'none/#', qos: 0 }] })
+    await raw.next('suback')
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    for (let i = 0; i < 2; i++) await pub.publishAsync('none/t', 'x')
+    await waitFor(() => raw.packets.filter((p) => p.cmd === 'publish').length >= 2, 5000, 'two messages')
+    expect(raw.packets.filter((p) => p.cmd === 'publish').map((p) => [p.topic, p.properties?.topicAlias])).toEqual([['none/t', undefined], ['none/t', undefined]])
   })
 })
