@@ -127,7 +127,8 @@ export class SharedSubscriptions {
     private readonly aedes: Aedes,
     store: ShareStore,
   ) {
-    this.loaded = this.load(store)
+    // A store that cannot be read fails aedes' own start; here the index just starts empty.
+    this.loaded = this.load(store).catch(() => undefined)
     this.hookStore(store)
     this.hookBroker()
   }
