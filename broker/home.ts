@@ -115,6 +115,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       maxConnectBytes: config.mqtt.maxConnectBytes,
       loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
       maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
+      mqtt5: { topicAliasMaximum: config.mqtt.topicAliasMaximum, receiveMaximum: config.mqtt.receiveMaximum, maxKeepAliveSeconds: config.mqtt.maxKeepAlive },
       users,
       log,
       ...(certs ? { tls: { port: tls.mqttPort, settings: tlsSettings(), identityAsUsername: tls.useIdentityAsUsername } } : {}),

@@ -53,6 +53,11 @@ describe('parseConfig', () => {
   it('refuses a file that is not a mapping', () => {
     expect(problems(['a'])[0]).toMatch(/mapping/)
   })
+  it('has MQTT 5 limits: 10 topic aliases, Receive Maximum 100, keep-alive capped at 60 s; and bounds them', () => {
+    const c = parseConfig(undefined, {})
+    expect([c.mqtt.topicAliasMaximum, c.mqtt.receiveMaximum, c.mqtt.maxKeepAlive]).toEqual([10, 100, 60])
+    expect(problems({ mqtt: { receiveMaximum: 0, topicAliasMaximum: 70000, maxKeepAlive: -1 } })).toHaveLength(3)
+  })
   it('validates MQTT user ACL filters', () => {
     expect(problems({ mqtt: { users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1$a$b', publish: ['a/#/b'] }] } })[0]).toMatch(/mqtt\.users\.0\.publish\.0/)
   })

@@ -72,6 +72,12 @@ export const configSchema = z.strictObject({
       /** Password checks waiting at once, whole broker (each costs a PBKDF2 run, ~0.3 s on a Pi). */
       maxPending: z.number().int().min(1).default(64),
     }).refine((t) => t.refuseAfter > t.backoffAfter, { message: 'refuseAfter must be greater than backoffAfter', path: ['refuseAfter'] }).prefault({}),
+    /** MQTT 5: topic aliases a client may set (advertised in CONNACK; 0 turns them off). */
+    topicAliasMaximum: z.number().int().min(0).max(65535).default(10),
+    /** MQTT 5: QoS 2 messages a client may have in flight to the broker (advertised; more: DISCONNECT 0x93). */
+    receiveMaximum: z.number().int().min(1).max(65535).default(100),
+    /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
+    maxKeepAlive: z.number().int().min(0).max(65535).default(60),
     users: z.array(mqttUser).default([]),
   }).prefault({}),
   http: z.strictObject({

@@ -14,6 +14,7 @@ import { guardRetainedStreams } from './aedes/retained-stream-errors.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
+import { aedesLimitOptions, Mqtt5FlowControl, type Mqtt5Limits } from './aedes/mqtt5.js'
 import { Authenticator } from './auth.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
@@ -70,6 +71,8 @@ export interface MqttBrokerOptions {
   sysIntervalMs?: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
   slowSubscriberTimeoutMs?: number
+  /** MQTT 5 limits (aedes/mqtt5.ts); defaults: 10 topic aliases, Receive Maximum 100, keep-alive capped at 60 s. */
+  mqtt5?: Partial<Mqtt5Limits>
   users: UserDirectory
   log: Logger
   /** MQTT over TLS on its own port; identityAsUsername: a verified client certificate's CN is the user, no password. */
@@ -103,6 +106,7 @@ const CLOSE_GRACE_MS = 5000
 const LOGIN_THROTTLE = { backoffAfter: 5, refuseAfter: 20, windowMs: 15 * 60_000, maxPending: 64 }
 /** mqtt.maxConnectBytes' default: a CONNECT with credentials and a will of a few KiB. */
 export const MAX_CONNECT_BYTES = 16 * 1024
+const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100, maxKeepAliveSeconds: 60 }
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
@@ -123,10 +127,12 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     ...(opts.tls?.identityAsUsername ? { identityOf: certificateIdentity } : {}),
   })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
+  const mqtt5Limits: Mqtt5Limits = { ...MQTT5_DEFAULTS, ...opts.mqtt5 }
 
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
+    ...aedesLimitOptions(mqtt5Limits),
     authenticate: auth.authenticate,
     authorizeForward: createAuthorizeForward((client) => auth.principalOf(client), log),
     authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
@@ -146,9 +152,11 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   internals.mq = gate
   const resume = new SessionResume(store)
   const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
+  const mqtt5 = new Mqtt5FlowControl(aedes, store, mqtt5Limits)
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     // Before CONNECT is processed: restored subscriptions capture the deliver functions.
+    mqtt5.connect(clientInternals(client), packet)
     installDeliveryWindow(clientInternals(client), {
       maxQueued: opts.maxQueuedPerClient,
       stallTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,

@@ -193,6 +193,20 @@ export class BrokerStore extends AsyncLevelPersistence {
     return this.db.sublevel<string, string>(name, { valueEncoding: 'utf8' })
   }
 
+  /** Every stored subscription (client id, topic filter, QoS), for indexes built once at start. */
+  async *storedSubscriptions(): AsyncGenerator<{ clientId: string; topic: string; qos: number }> {
+    // Key layout of aedes-persistence-level 9.2.0: `subscriptions:${encodeURIComponent(clientId)}:${topic}`.
+    const prefix = 'subscriptions:'
+    const clientIds = new Set<string>()
+    for await (const key of this.db.keys(prefixRange(prefix))) {
+      const rest = key.slice(prefix.length)
+      clientIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
+    }
+    for (const clientId of clientIds) {
+      for (const sub of await this.subscriptionsByClient({ id: clientId })) yield { clientId, topic: sub.topic, qos: sub.qos }
+    }
+  }
+
   /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */
   async retainedMatching(topicFilter: string): Promise<StoredPacket[]> {
     const found: StoredPacket[] = []

@@ -18,7 +18,9 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     outgoingStream(client: { id: string }): Readable
     outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined>
     cleanSubscriptions(client: { id: string }): Promise<void>
-    removeSubscriptions(client: { id: string }, topicFilters: string[]): Promise<void>
+    addSubscriptions(client: { id: string }, subs: { topic: string; qos: number }[]): Promise<void>
+    removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
+    subscriptionsByClient(client: { id: string }): Promise<{ topic: string; qos: number }[]>
     cleanIncoming(client: { id: string }): Promise<void>
     destroy(): Promise<void>
   }
