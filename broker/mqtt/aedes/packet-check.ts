@@ -68,16 +68,16 @@ export function installPacketCheck(client: Client, connect: ConnectPacket, log: 
   const checked = client as CheckedClient
   const parser = checked._parser
   const handlers = parser?.listeners('packet') ?? []
-  if (!parser || handlers.length !== 1) return // not the aedes this was written for: leave it be
-  const enqueue = handlers[0]!
+  if (!parser || handlers.length === 0) return // not the aedes this was written for: leave it be
   const connectExpiry = connect.properties?.sessionExpiryInterval ?? 0
   let rejected = false
-  parser.removeListener('packet', enqueue)
+  // In front of every listener the other corrections put there (installed last, from preConnect), keeping their order.
+  for (const handler of handlers) parser.removeListener('packet', handler)
   parser.on('packet', function checkPacket(this: unknown, packet: InboundPacket) {
     if (rejected) return
     const violation = violationOf(packet, connectExpiry)
     if (!violation) {
-      enqueue.call(this, packet)
+      for (const handler of handlers) handler.call(this, packet)
       return
     }
     rejected = true
