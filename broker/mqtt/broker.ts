@@ -172,7 +172,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   })
 
   const stopSysStats = startSysStats({
-    aedes, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, retainedCount: async () => (await store.retainedMatching('#')).length, log,
+    aedes, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, retainedCount: async () => (await store.retainedMatching('#')).length,
+    retainedSysTopics: async () => (await store.retainedMatching('$SYS/broker/#')).map((p) => p.topic), log,
   })
 
   let closing: Promise<void> | undefined

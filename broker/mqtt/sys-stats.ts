@@ -21,6 +21,8 @@ export interface SysStatsOptions {
   sent(): number
   /** Retained messages in the store. */
   retainedCount(): Promise<number>
+  /** Topics of the retained messages under `$SYS/broker/` (left by an earlier run). */
+  retainedSysTopics(): Promise<string[]>
   log: Logger
 }
 
@@ -56,10 +58,21 @@ class Load {
   }
 }
 
-/** Starts publishing; returns the function that stops it. intervalMs 0: nothing is published. */
+/**
+ * Starts publishing; returns the function that stops it. intervalMs 0: nothing is published, and the
+ * statistics an earlier run left retained are cleared, so no reader takes them for current.
+ */
 export function startSysStats(options: SysStatsOptions): () => void {
   const { aedes, log } = options
-  if (options.intervalMs <= 0) return () => {}
+  if (options.intervalMs <= 0) {
+    options.retainedSysTopics().then(
+      (topics) => {
+        for (const topic of topics) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
+      },
+      (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
+    )
+    return () => {}
+  }
   const startedAt = Date.now()
   const version = `postbridge version ${packageVersion()}`
   let received = 0
