@@ -19,10 +19,8 @@ export interface SysStatsOptions {
   intervalMs: number
   /** PUBLISH packets handed to clients so far. */
   sent(): number
-  /** Retained messages in the store. */
-  retainedCount(): Promise<number>
-  /** Topics of the retained messages under `$SYS/broker/` (left by an earlier run). */
-  retainedSysTopics(): Promise<string[]>
+  /** The broker store: retained messages are counted, and those of an earlier run cleared. */
+  store: { retainedMatching(topicFilter: string): Promise<{ topic: string }[]> }
   log: Logger
 }
 
@@ -65,9 +63,9 @@ class Load {
 export function startSysStats(options: SysStatsOptions): () => void {
   const { aedes, log } = options
   if (options.intervalMs <= 0) {
-    options.retainedSysTopics().then(
-      (topics) => {
-        for (const topic of topics) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
+    options.store.retainedMatching('$SYS/broker/#').then(
+      (stale) => {
+        for (const { topic } of stale) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
       },
       (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
     )
@@ -116,7 +114,7 @@ export function startSysStats(options: SysStatsOptions): () => void {
       publish(`load/publish/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
       publish(`load/connections/${minutes}min`, loads.connections[i]!.toFixed(2))
     })
-    publish('retained messages/count', await options.retainedCount())
+    publish('retained messages/count', (await options.store.retainedMatching('#')).length)
   }
 
   let stopped = false
