@@ -227,14 +227,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     }),
   })
 
-  const stopWatchingUsers = watchUsers({
-    aedes, users: opts.users, log, principalOf: (c) => auth.principalOf(c), passwordHashOf: (c) => auth.passwordHashOf(c),
-    setPrincipal: (c, p) => auth.setPrincipal(c, p), removeSubscriptions: (c, filters) => store.removeSubscriptions(c, filters),
-  })
-
-  const stopSysStats = startSysStats({
-    aedes, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, retainedCount: async () => (await store.retainedMatching('#')).length, log,
-  })
+  const stopWatchingUsers = watchUsers({ aedes, users: opts.users, auth, store, log })
+  const stopSysStats = startSysStats({ aedes, store, intervalMs: opts.sysIntervalMs ?? 0, sent: () => counters.delivered, log })
 
   let closing: Promise<void> | undefined
   const close = () => {

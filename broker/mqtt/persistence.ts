@@ -207,6 +207,14 @@ export class BrokerStore extends AsyncLevelPersistence {
     }
   }
 
+  /** How many retained messages are stored, read from the keys alone (no payload is loaded). */
+  async countRetained(): Promise<number> {
+    let count = 0
+    // Key layout of aedes-persistence-level 9.2.0: `retained:<topic>`.
+    for await (const _key of this.db.keys(prefixRange('retained:'))) count++
+    return count
+  }
+
   /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */
   async retainedMatching(topicFilter: string): Promise<StoredPacket[]> {
     const found: StoredPacket[] = []

@@ -44,6 +44,18 @@ describe('a session belongs to the user who created it', () => {
     })
   }
 
+  it("refuses mosquitto_sub (3.1.1 and 5) logged in as another user with the owner's client id [MQTT-3.2.2-5]", async () => {
+    const broker = await h.broker({ users: await twoUsers() })
+    const owner = await h.client(broker.tcpPort, persistent(4, 'ub', 'pb'))
+    await owner.subscribeAsync('b/#', { qos: 1 })
+    for (const version of ['mqttv311', 'mqttv5']) {
+      const sub = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', version, '-i', 'shared', '-c', '-x', '3600', '-u', 'ua', '-P', 'pa', '-t', 'a/#', '-C', '1', '-W', '3'])
+      expect(sub.code).not.toBe(0)
+      expect(sub.stderr).toMatch(/identifier/i)
+    }
+    expect(owner.connected).toBe(true)
+  })
+
   it('does not let another user take over a live connection with the same client id [MQTT-3.1.4-2]', async () => {
     const broker = await h.broker({ users: await twoUsers() })
     const owner = await h.client(broker.tcpPort, { protocolVersion: 5, clientId: 'shared', username: 'ub', password: 'pb' })

@@ -19,8 +19,8 @@ export interface SysStatsOptions {
   intervalMs: number
   /** PUBLISH packets handed to clients so far. */
   sent(): number
-  /** Retained messages in the store. */
-  retainedCount(): Promise<number>
+  /** The broker store: retained messages are counted, and those of an earlier run cleared. */
+  store: { countRetained(): Promise<number>; retainedMatching(topicFilter: string): Promise<{ topic: string }[]> }
   log: Logger
 }
 
@@ -56,10 +56,21 @@ class Load {
   }
 }
 
-/** Starts publishing; returns the function that stops it. intervalMs 0: nothing is published. */
+/**
+ * Starts publishing; returns the function that stops it. intervalMs 0: nothing is published, and the
+ * statistics an earlier run left retained are cleared, so no reader takes them for current.
+ */
 export function startSysStats(options: SysStatsOptions): () => void {
   const { aedes, log } = options
-  if (options.intervalMs <= 0) return () => {}
+  if (options.intervalMs <= 0) {
+    options.store.retainedMatching('$SYS/broker/#').then(
+      (stale) => {
+        for (const { topic } of stale) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
+      },
+      (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
+    )
+    return () => {}
+  }
   const startedAt = Date.now()
   const version = `postbridge version ${packageVersion()}`
   let received = 0
@@ -103,7 +114,7 @@ export function startSysStats(options: SysStatsOptions): () => void {
       publish(`load/publish/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
       publish(`load/connections/${minutes}min`, loads.connections[i]!.toFixed(2))
     })
-    publish('retained messages/count', await options.retainedCount())
+    publish('retained messages/count', await options.store.countRetained())
   }
 
   let stopped = false

@@ -30,11 +30,13 @@ function isWatchable(users: UserDirectory): users is UserDirectory & WatchableUs
 export interface UserWatchOptions {
   aedes: Aedes
   users: UserDirectory
-  principalOf(client: Client): Principal | undefined
-  passwordHashOf(client: Client): string | undefined
-  setPrincipal(client: Client, principal: Principal): void
-  /** Removes stored subscriptions of a persistent session. */
-  removeSubscriptions(client: Client, topicFilters: string[]): Promise<void>
+  auth: {
+    principalOf(client: Client): Principal | undefined
+    passwordHashOf(client: Client): string | undefined
+    setPrincipal(client: Client, principal: Principal): void
+  }
+  /** Where a persistent session's subscriptions are stored. */
+  store: { removeSubscriptions(client: { id: string }, topicFilters: string[]): Promise<void> }
   log: Logger
 }
 
@@ -66,7 +68,7 @@ async function recheckAll(options: UserWatchOptions): Promise<void> {
   const clients = Object.values((options.aedes as unknown as { clients: Record<string, Client> }).clients)
   const byUser = new Map<string, Client[]>()
   for (const client of clients) {
-    const principal = options.principalOf(client)
+    const principal = options.auth.principalOf(client)
     if (principal?.kind !== 'user') continue
     byUser.set(principal.username, [...(byUser.get(principal.username) ?? []), client])
   }
@@ -78,16 +80,16 @@ async function recheckAll(options: UserWatchOptions): Promise<void> {
 
 function apply(options: UserWatchOptions, client: Client, user: MqttUser | undefined): void {
   if (client.closed) return
-  if (!user || user.passwordHash !== options.passwordHashOf(client)) {
+  if (!user || user.passwordHash !== options.auth.passwordHashOf(client)) {
     options.log.info({ clientId: client.id, username: user?.username, reason: user ? 'password changed' : 'user removed' }, 'mqtt client disconnected')
     client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION }, () => {})
     return
   }
   const principal = principalForUser(user, client.id)
-  options.setPrincipal(client, principal)
+  options.auth.setPrincipal(client, principal)
   const dropped = Object.keys(clientInternals(client).subscriptions).filter((topicFilter) => !maySubscribe(principal, topicFilter))
   if (dropped.length === 0) return
   options.log.info({ clientId: client.id, username: user.username, dropped }, 'mqtt subscriptions outside the new ACL dropped')
   client.unsubscribe({ unsubscriptions: dropped } as never, () => {})
-  if (!client.clean) void options.removeSubscriptions(client, dropped).catch((err: unknown) => options.log.error({ err, clientId: client.id }, 'mqtt stored subscriptions not removed'))
+  if (!client.clean) void options.store.removeSubscriptions(client, dropped).catch((err: unknown) => options.log.error({ err, clientId: client.id }, 'mqtt stored subscriptions not removed'))
 }
