@@ -4,6 +4,7 @@ import { errReplyTimeout, errTimeoutInvalid } from '../errors.js'
 import type { Message } from '../ports.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
 import { readBodyLimited } from './body.js'
+import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
 import { checkPublish, publishToBus } from './publish-message.js'
@@ -56,10 +57,11 @@ function isOurReply(reply: Message, correlation: Uint8Array, legacyTopic: string
 
 export function requestRoutes() {
   const app = createRouter()
+  app.post('/v1/request/', emptyTopic)
   app.openAPIRegistry.registerPath(requestRoute)
   app.openapi({ ...requestRoute, path: multiSegment(requestRoute.path), hide: true }, async (c) => {
     const deps = c.var.deps
-    const { topic } = c.req.valid('param')
+    const topic = topicFromPath(c, '/v1/request/')
     const { qos, timeout } = c.req.valid('query')
     const timeoutMs = parseTimeout(timeout, deps.limits.defaultRequestTimeoutMs, deps.limits.maxRequestTimeoutMs)
     const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
