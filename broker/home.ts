@@ -138,7 +138,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- end of features ---
 
-    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
+    const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
     const inFlight = new Set<ServerResponse>()
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
+import { corsMiddleware } from './http/cors.js'
 import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
@@ -24,6 +25,8 @@ export const API_VERSION = '0.1.0'
 export interface AppOptions {
   /** hex SHA-256 of POSTBRIDGE_ADMIN_TOKEN, when it is set. */
   envAdminHash?: string
+  /** Browser origins allowed to call the API (http.cors.origins); none: no CORS headers at all. */
+  corsOrigins?: readonly string[]
 }
 
 function problemResponse(err: ApiError): Response {
@@ -75,6 +78,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     })
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
+  // Before the token check: a preflight carries no Authorization header.
+  if (options.corsOrigins?.length) app.use('*', corsMiddleware(options.corsOrigins))
 
   const auth = requireToken(options)
   app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' ? next() : auth(c, next)))
