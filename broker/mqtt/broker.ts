@@ -16,6 +16,7 @@ import { startListeners } from './listeners.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
+import { ResponseGrants } from './response-grants.js'
 import { SessionResume } from './session-resume.js'
 
 export interface MqttUser {
@@ -77,11 +78,13 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const auth = new Authenticator({ allowAnonymous: opts.allowAnonymous, users: opts.users, passwords, log })
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
 
+  const grants = new ResponseGrants()
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
     authenticate: auth.authenticate,
-    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
+    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log, (client, topic) => grants.take(client, topic)),
+    authorizeForward: grants.authorizeForward,
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
       if (principal && maySubscribe(principal, subscription.topic)) {
