@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
+import { createTokenWatch, REVOCATION_CHECK_MS } from '../src/auth/revocation.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
@@ -137,6 +138,13 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // --- end of edge link ---
 
     // --- end of features ---
+
+    // Revocation ends a token's streams, request waits and webhooks; the CLI revokes from another process, so poll.
+    const tokenWatch = createTokenWatch({ tokens, webhooks: webhooks.service, log })
+    deps.tokenWatch = tokenWatch
+    const revocationTimer = setInterval(() => void tokenWatch.check(), REVOCATION_CHECK_MS)
+    revocationTimer.unref()
+    closers.push(() => clearInterval(revocationTimer))
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))

@@ -21,7 +21,8 @@ const subscribeRoute = createRoute({
   summary: 'Stream matching messages as Server-Sent Events',
   description:
     'Each message is an event `message` whose data is the JSON envelope. When the reader falls more than ' +
-    `${SSE_BUFFER_LIMIT} messages behind, the oldest are dropped and a \`dropped\` event says how many.`,
+    `${SSE_BUFFER_LIMIT} messages behind, the oldest are dropped and a \`dropped\` event says how many. ` +
+    'When the token is revoked, a `revoked` event ends the stream.',
   security: bearerSecurity,
   request: {
     query: z.object({
@@ -66,6 +67,11 @@ export function subscribeRoutes() {
         closed = true
         wake?.()
       })
+      let revoked = false
+      const unwatch = deps.tokenWatch?.watch(c.var.token.id, () => {
+        revoked = closed = true
+        wake?.()
+      })
       let sequence = 0
       try {
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ filters }) })
@@ -83,7 +89,9 @@ export function subscribeRoutes() {
           const m = queue.shift()!
           await stream.writeSSE({ event: 'message', id: String(++sequence), data: JSON.stringify(toEnvelope(m)) })
         }
+        if (revoked) await stream.writeSSE({ event: 'revoked', data: JSON.stringify({ reason: 'the token was revoked' }) })
       } finally {
+        unwatch?.()
         clearInterval(keepalive)
         await unsubscribe()
       }

@@ -158,4 +158,6 @@ export interface WebhookService {
   replay(id: string): Promise<number>
   /** Disables every enabled hook the token created (it was revoked); resolves with how many. */
   disableOwnedBy(tokenId: string): Promise<number>
+  /** Token ids that own an enabled hook. */
+  activeOwners(): string[]
 }

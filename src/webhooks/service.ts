@@ -145,6 +145,12 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
       return dispatcher.replay(id)
     },
 
+    activeOwners() {
+      const owners = new Set<string>()
+      for (const h of dispatcher.hooks.values()) if (h.enabled && h.createdBy !== undefined) owners.add(h.createdBy)
+      return [...owners]
+    },
+
     async disableOwnedBy(tokenId: string) {
       const owned = [...dispatcher.hooks.values()].filter((h) => h.createdBy === tokenId && h.enabled)
       for (const hook of owned) {
