@@ -82,7 +82,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   if (options.corsOrigins?.length) app.use('*', corsMiddleware(options.corsOrigins))
 
   const auth = requireToken(options)
-  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' ? next() : auth(c, next)))
+  // /v1/health answers without a token (only ok/degraded); a token given there is checked, and shows the details.
+  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' && !c.req.header('authorization') ? next() : auth(c, next)))
   app.use('/metrics', auth)
 
   app.route('/', healthRoutes())
