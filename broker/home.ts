@@ -12,6 +12,7 @@ import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
+import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
@@ -59,6 +60,7 @@ function listen(server: Server, port: number, host: string, what: string): Promi
 }
 
 export async function startHome(config: Config, log: Logger): Promise<Home> {
+  preparePrivateDir(config.dataDir)
   const db = openDatabase(config.dataDir)
   const closers: (() => Promise<void> | void)[] = [() => void db.close()]
   const closeAll = async () => {
@@ -140,6 +142,9 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // --- end of features ---
 
     // Revocation ends a token's streams, request waits and webhooks; the CLI revokes from another process, so poll.
+    // Everything is open now: files an older version made, or made before the umask, become 0600 too.
+    tightenTree(config.dataDir)
+
     const tokenWatch = createTokenWatch({ tokens, webhooks: webhooks.service, log })
     deps.tokenWatch = tokenWatch
     const revocationTimer = setInterval(() => void tokenWatch.check(), REVOCATION_CHECK_MS)

@@ -1,11 +1,11 @@
 /** A token stays inside its scope and revoking it ends what it started (issue 10), on a real home node. */
 import { createServer, type Server } from 'node:http'
-import { writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashPassword } from '../src/auth/password.js'
-import { startTestHome, waitFor, type TestHome } from './fixtures/home.js'
+import { startTestHome, tempDataDir, waitFor, type TestHome } from './fixtures/home.js'
 import { runCli } from './fixtures/process.js'
 
 let homes: TestHome[] = []
@@ -17,8 +17,8 @@ afterEach(async () => {
   for (const h of homes.splice(0)) await h.stop()
 })
 
-async function home(file: Record<string, unknown> = {}): Promise<TestHome> {
-  const h = await startTestHome(file)
+async function home(file: Record<string, unknown> = {}, opts: { dataDir?: string } = {}): Promise<TestHome> {
+  const h = await startTestHome(file, opts)
   homes.push(h)
   return h
 }
@@ -113,5 +113,32 @@ describe('revoking a token with the CLI (another process)', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(received.length).toBe(before)
     expect((await h.api('/v1/subscribe?filter=home/%23', { token: user.token })).status).toBe(401)
+  })
+})
+
+/** Every path under dir with its permission bits. */
+function modes(dir: string): { path: string; mode: number; dir: boolean }[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).map((e) => {
+    const path = join(e.parentPath, e.name)
+    return { path, mode: statSync(path).mode & 0o777, dir: e.isDirectory() }
+  })
+}
+
+describe('the data directory', () => {
+  it('is 0700 with files 0600, SQLite -wal/-shm and the broker LevelDB files included', async () => {
+    const dataDir = tempDataDir()
+    const older = join(dataDir, 'left-by-an-older-version')
+    writeFileSync(older, 'x')
+    chmodSync(older, 0o644)
+    chmodSync(dataDir, 0o755)
+    const h = await home({}, { dataDir })
+    expect((await h.api('/v1/publish/home/kept?retain=true', { method: 'POST', body: 'on' })).status).toBe(200)
+    await mintToken(h, { read: ['home/#'] })
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700)
+    const entries = modes(dataDir)
+    const names = entries.map((e) => e.path.slice(dataDir.length + 1))
+    expect(names).toEqual(expect.arrayContaining(['postbridge.db', 'postbridge.db-wal', 'postbridge.db-shm', 'broker', 'left-by-an-older-version']))
+    expect(names.some((n) => n.startsWith('broker/'))).toBe(true)
+    for (const e of entries) expect([e.path, e.mode]).toEqual([e.path, e.dir ? 0o700 : 0o600])
   })
 })

@@ -88,4 +88,21 @@ describe('webhook ownership (issue 10)', () => {
     expect(moved.secret).toBeUndefined()
     expect(await t.store.getWebhook(id)).toMatchObject({ url: URL_EVIL, secret: TEST_SECRET, headers: { 'X-Key': '2' } })
   })
+
+  it('never returns a stored secret or header value after creation, whatever the route', async () => {
+    const t = await setup()
+    const { id } = (await (await t.json('/v1/webhooks', 'POST', { filter: 'a', url: URL_A, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token' } })).json()) as { id: string }
+    const answers = [
+      await t.call('/v1/webhooks'),
+      await t.call(`/v1/webhooks/${id}`),
+      await t.json(`/v1/webhooks/${id}`, 'PATCH', { enabled: false, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token-2' } }),
+      await t.json(`/v1/webhooks/${id}`, 'PATCH', { url: URL_EVIL, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token-3' } }),
+      await t.call(`/v1/webhooks/${id}/deliveries`),
+    ]
+    for (const res of answers) {
+      const text = await res.text()
+      expect(res.status, text).toBe(200)
+      for (const secret of [TEST_SECRET, 'ha-token']) expect(text).not.toContain(secret)
+    }
+  })
 })
