@@ -15,7 +15,7 @@ import { openDatabase, type Db } from './store/db.js'
 import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
-import { startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 
@@ -129,7 +129,9 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- door sensors and phone alerts (issue 4): state and events in SQLite, /v1/sensors, /v1/notifiers ---
     // process.env: notifier secrets in the config file are env:NAME references.
-    const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env })
+    // Notifier URLs follow the webhook URL policy, with the same allowPrivate switch (a self-hosted ntfy on the Pi).
+    const urlPolicy = { allowPrivate: config.webhooks.allowPrivate, resolve: dnsResolver }
+    const notify = await startHomeNotify({ db, bus: broker.bus, sensors: config.sensors, notifiers: config.notifiers, log, env: process.env, urlPolicy })
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
     // --- end of door sensors ---

@@ -3,6 +3,7 @@ import type { NotifierSpec, SensorSpec } from '../../src/notify/config.js'
 import { startNotifyService, type RunningNotifyService } from '../../src/notify/notify-service.js'
 import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
 import type { Bus, Logger } from '../../src/ports.js'
+import type { UrlPolicy } from '../../src/webhooks/url-policy.js'
 import type { Db } from '../store/db.js'
 import { SqliteNotifierStore } from '../store/notifiers-sqlite.js'
 import { SqliteSensorStore } from '../store/sensors-sqlite.js'
@@ -16,6 +17,8 @@ export interface HomeNotifyOptions {
   /** Where `env:NAME` secrets are read. */
   env: Record<string, string | undefined>
   fetch?: typeof fetch
+  /** Which URLs notifiers may post to: the webhook URL policy (webhooks.allowPrivate). */
+  urlPolicy?: UrlPolicy
 }
 
 /**
@@ -33,5 +36,6 @@ export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyServ
     log: o.log,
     env: o.env,
     config: { sensors: o.sensors, notifiers: o.notifiers },
+    ...(o.urlPolicy ? { urlPolicy: o.urlPolicy } : {}),
   })
 }
