@@ -16,6 +16,7 @@ import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { answerClientError, refuseMissingHost } from './http/client-error.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 
@@ -154,7 +155,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     closers.push(() => clearInterval(revocationTimer))
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
-    const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, getRequestListener(app.fetch))
+    const listener = getRequestListener(app.fetch)
+    // Node's own answers to what it refuses are empty: these give problem+json (broker/http/client-error.ts).
+    const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => {
+      if (!refuseMissingHost(req, res)) void listener(req, res)
+    })
+    server.on('clientError', answerClientError)
     const inFlight = new Set<ServerResponse>()
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
