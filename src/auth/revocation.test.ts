@@ -42,6 +42,16 @@ describe('revoking a token', () => {
     await other.body!.cancel()
   })
 
+  it('cuts the stream of a reader that does not read, rather than waiting on its pending write', async () => {
+    const t = await setup()
+    await t.call('/v1/subscribe?filter=home/%23', { token: t.user })
+    while (t.bus.subscriberCount === 0) await new Promise((r) => setTimeout(r, 5))
+    for (let i = 0; i < 20; i++) await t.bus.publish({ topic: 'home/x', payload: utf8(`m${i}`), qos: 0, retain: false })
+    await t.call(`/v1/tokens/${t.userId}`, { method: 'DELETE' })
+    for (let i = 0; i < 200 && t.bus.subscriberCount > 0; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(t.bus.subscriberCount).toBe(0)
+  })
+
   it('answers its pending request with 401 at once rather than at the timeout', async () => {
     const t = await setup()
     const started = Date.now()

@@ -13,6 +13,8 @@ export const SSE_BUFFER_LIMIT = 1000
 /** Proxies close idle streams; a comment line every 15 s keeps them open. */
 export const SSE_KEEPALIVE_MS = 15_000
 const MAX_FILTERS = 32
+/** How long a revoked stream may take to send its `revoked` event before it is cut. */
+const REVOKED_GRACE_MS = 250
 
 const subscribeRoute = createRoute({
   method: 'get',
@@ -68,9 +70,12 @@ export function subscribeRoutes() {
         wake?.()
       })
       let revoked = false
+      let cutOff: ReturnType<typeof setTimeout> | undefined
       const unwatch = deps.tokenWatch?.watch(c.var.token.id, () => {
         revoked = closed = true
         wake?.()
+        // A reader that does not read holds a write pending for ever: cut the stream if the goodbye cannot go out.
+        cutOff = setTimeout(() => stream.abort(), REVOKED_GRACE_MS)
       })
       let sequence = 0
       try {
@@ -91,6 +96,7 @@ export function subscribeRoutes() {
         }
         if (revoked) await stream.writeSSE({ event: 'revoked', data: JSON.stringify({ reason: 'the token was revoked' }) })
       } finally {
+        clearTimeout(cutOff)
         unwatch?.()
         clearInterval(keepalive)
         await unsubscribe()
