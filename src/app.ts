@@ -109,6 +109,14 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
         description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
       },
     })
+  // Like every route's (routes/env.ts): a query these take none of is refused rather than ignored.
+  const noQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const names = Object.keys(c.req.queries())
+    if (names.length > 0) throw errInvalidRequest.with(`unknown query parameter(s) ${names.map((n) => `"${n}"`).join(', ')}`)
+    await next()
+  }
+  app.use('/openapi.yaml', noQuery)
+  app.use('/docs', noQuery)
   app.get('/openapi.yaml', (c) => c.body((yamlCache ??= stringify(document())), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
   app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
   return Object.assign(app, { openApiYaml: () => (yamlCache ??= stringify(document())) })

@@ -128,6 +128,8 @@ describe('refused with 400 problem+json, changing nothing', () => {
     ['GET', '/v1/tokens?all=1'],
     ['GET', '/v1/webhooks?owner=me'],
     ['GET', '/v1/health?verbose=1'],
+    ['GET', '/openapi.yaml?v=2'],
+    ['GET', '/docs?theme=dark'],
   ])('an unknown query parameter: %s %s', async (method, path) => {
     const t = await createTestApp()
     const problem = await problemOf(await t.call(path, { method, body: method === 'POST' ? 'x' : null }))
