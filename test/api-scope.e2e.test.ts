@@ -66,6 +66,24 @@ describe('MQTT 5 request/reply through a device that has an ACL', () => {
   })
 })
 
+describe('a content type that is not a header value, from an MQTT 5 device', () => {
+  it('is served as application/octet-stream from /v1/retained, not a 500, and kept in the envelope', async () => {
+    const h = await home({ mqtt: { allowAnonymous: true } })
+    const device = await connect(h, { protocolVersion: 5 })
+    const types = { 'dev/crlf': 'text/plain\r\nSet-Cookie: a=b', 'dev/nul': 'text/plain\u0000', 'dev/utf8': 'text/plain; charset=\u2603' }
+    for (const [topic, contentType] of Object.entries(types)) await device.publishAsync(topic, 'hello', { qos: 1, retain: true, properties: { contentType } })
+    for (const [topic, contentType] of Object.entries(types)) {
+      const raw = await h.api(`/v1/retained/${topic}`)
+      expect(raw.status, topic).toBe(200)
+      expect(raw.headers.get('content-type')).toBe('application/octet-stream')
+      expect(raw.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(await raw.text()).toBe('hello')
+      const envelope = (await (await h.api(`/v1/retained/${topic}`, { headers: { accept: 'application/json' } })).json()) as { properties: { contentType: string } }
+      expect(envelope.properties.contentType).toBe(contentType)
+    }
+  })
+})
+
 describe('revoking a token with the CLI (another process)', () => {
   it('closes its event stream and pending request, and disables its webhooks, within a second', async () => {
     const received: string[] = []
