@@ -99,6 +99,12 @@ describe('refused with 400 problem+json, changing nothing', () => {
     expect(t.bus.published).toHaveLength(0)
   })
 
+  it('finds the topic when the route itself is written with escapes', async () => {
+    const t = await createTestApp()
+    expect((await t.call('/v1/p%75blish/home/x', { method: 'POST', body: 'x' })).status).toBe(200)
+    expect(t.bus.published[0]!.topic).toBe('home/x')
+  })
+
   it('still publishes percent-encoded UTF-8 and %2F as they decode', async () => {
     const t = await createTestApp()
     expect((await t.call('/v1/publish/caf%C3%A9/a%2Fb', { method: 'POST', body: 'x' })).status).toBe(200)

@@ -8,10 +8,10 @@ import { errTopicInvalid } from '../errors.js'
  * what is not UTF-8 (a lone surrogate such as `%ED%A0%80` is not UTF-8 either) [MQTT-1.5.4-1].
  */
 export function topicFromPath(c: Context, prefix: string): string {
-  const path = new URL(c.req.url).pathname
-  if (!path.startsWith(prefix)) throw new Error(`topicFromPath: ${path} is not under ${prefix}`)
+  // By segments, not by text: the router also matches a prefix written with escapes (`/v1/p%75blish/...`).
+  const levels = new URL(c.req.url).pathname.split('/').slice(prefix.split('/').length - 1)
   try {
-    return decodeURIComponent(path.slice(prefix.length))
+    return decodeURIComponent(levels.join('/'))
   } catch {
     throw errTopicInvalid.with('the topic is not UTF-8 once percent-decoded')
   }
