@@ -8,15 +8,18 @@ import { getRequestListener } from '@hono/node-server'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
+import { createTokenWatch, REVOCATION_CHECK_MS } from '../src/auth/revocation.js'
 import type { Bus, Deps, Logger } from '../src/ports.js'
 import { bootstrapAdminToken } from './admin-token.js'
 import { createHomeBackup } from './backup/home-backup.js'
 import { watchCertificates, type TlsServerSettings } from './tls/certificates.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
+import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
-import { startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { answerClientError, refuseMissingHost } from './http/client-error.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
 import { ActionService } from '../src/notify/actions.js'
@@ -68,6 +71,7 @@ function listen(server: Server, port: number, host: string, what: string): Promi
 }
 
 export async function startHome(config: Config, log: Logger): Promise<Home> {
+  preparePrivateDir(config.dataDir)
   const db = openDatabase(config.dataDir)
   const closers: (() => Promise<void> | void)[] = [() => void db.close()]
   const closeAll = async () => {
@@ -169,6 +173,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: config.http.publicUrl, ttlMs: config.http.actionTtl })
       : undefined
     if (actions) deps.actions = actions
+    // Notifier URLs follow the webhook URL policy, with the same allowPrivate switch (a self-hosted ntfy on the Pi).
+    const urlPolicy = { allowPrivate: config.webhooks.allowPrivate, resolve: dnsResolver }
     const notify = await startHomeNotify({
       db,
       ...(actions ? { actions } : {}),
@@ -178,6 +184,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       log,
       env: process.env,
       ...(ha ? { observer: ha } : {}),
+      urlPolicy,
     })
     features.push({ name: 'notify', close: () => notify.close() })
     deps.notify = notify
@@ -194,12 +201,26 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- end of features ---
 
-    const app = createApp(() => deps, admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {})
-    const https = certs !== undefined && tls.https
+    // Revocation ends a token's streams, request waits and webhooks; the CLI revokes from another process, so poll.
+    // Everything is open now: files an older version made, or made before the umask, become 0600 too.
+    tightenTree(config.dataDir)
+
+    const tokenWatch = createTokenWatch({ tokens, webhooks: webhooks.service, log })
+    deps.tokenWatch = tokenWatch
+    const revocationTimer = setInterval(() => void tokenWatch.check(), REVOCATION_CHECK_MS)
+    revocationTimer.unref()
+    closers.push(() => clearInterval(revocationTimer))
+
+    const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const listener = getRequestListener(app.fetch)
-    const server: Server = https
-      ? createHttpsServer({ ...tlsSettings(), noDelay: true, keepAliveTimeout: 65_000 }, listener)
-      : createServer({ noDelay: true, keepAliveTimeout: 65_000 }, listener)
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      if (!refuseMissingHost(req, res)) void listener(req, res)
+    }
+    const https = certs !== undefined && tls.https
+    const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false }
+    const server: Server = https ? createHttpsServer({ ...tlsSettings(), ...serverOptions }, handler) : createServer(serverOptions, handler)
+    // Node's own answers to what it refuses are empty: these give problem+json (broker/http/client-error.ts).
+    server.on('clientError', answerClientError)
     if (https) {
       const secure = server as import('node:https').Server
       tlsOnChange.push((context) => secure.setSecureContext(context))

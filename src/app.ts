@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
+import { corsMiddleware } from './http/cors.js'
 import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
@@ -26,6 +27,8 @@ export const API_VERSION = '0.1.0'
 export interface AppOptions {
   /** hex SHA-256 of POSTBRIDGE_ADMIN_TOKEN, when it is set. */
   envAdminHash?: string
+  /** Browser origins allowed to call the API (http.cors.origins); none: no CORS headers at all. */
+  corsOrigins?: readonly string[]
 }
 
 function problemResponse(err: ApiError): Response {
@@ -77,10 +80,15 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     })
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
+  // Before the token check: a preflight carries no Authorization header.
+  if (options.corsOrigins?.length) app.use('*', corsMiddleware(options.corsOrigins))
 
   const auth = requireToken(options)
+  // /v1/health answers without a token (only ok/degraded); a token given there is checked, and shows the details.
   // Alert buttons carry their own single-use credential in the URL (routes/actions.ts).
-  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next)))
+  app.use('/v1/*', async (c, next) =>
+    (c.req.path === '/v1/health' && !c.req.header('authorization')) || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next),
+  )
   app.use('/metrics', auth)
 
   app.route('/', healthRoutes())
@@ -108,6 +116,14 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
         description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
       },
     })
+  // Like every route's (routes/env.ts): a query these take none of is refused rather than ignored.
+  const noQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const names = Object.keys(c.req.queries())
+    if (names.length > 0) throw errInvalidRequest.with(`unknown query parameter(s) ${names.map((n) => `"${n}"`).join(', ')}`)
+    await next()
+  }
+  app.use('/openapi.yaml', noQuery)
+  app.use('/docs', noQuery)
   app.get('/openapi.yaml', (c) => c.body((yamlCache ??= stringify(document())), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
   app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
   return Object.assign(app, { openApiYaml: () => (yamlCache ??= stringify(document())) })

@@ -1,6 +1,7 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
 import { validateTopicFilter, validateTopicName } from './topic/validate.js'
+import { validateCorsOrigin } from './http/cors.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
@@ -94,6 +95,13 @@ export const configSchema = z.strictObject({
       .optional(),
     /** How long an alert button works. */
     actionTtl: durationMs.default(60 * 60 * 1000),
+    /** Browser apps on these origins (https://app.example.com) may call the API; none by default. */
+    cors: z.strictObject({
+      origins: z.array(z.string().superRefine((o, ctx) => {
+        const reason = validateCorsOrigin(o)
+        if (reason) ctx.addIssue({ code: 'custom', message: reason })
+      })).default([]),
+    }).prefault({}),
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),

@@ -5,7 +5,7 @@ const DOCS = 'https://github.com/postbridge/postbridge/blob/main/README.md'
 export class ApiError extends Error {
   constructor(
     readonly code: number,
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 501 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 431 | 501 | 503 | 504,
     readonly title: string,
     readonly anchor: string,
     readonly detail?: string,
@@ -48,6 +48,7 @@ export const errPayloadEncoding = apiError(40006, 400, 'payload does not match i
 export const errTimeoutInvalid = apiError(40007, 400, 'timeout is invalid', 'request-reply')
 export const errUrlInvalid = apiError(40008, 400, 'url is invalid', 'webhooks')
 export const errUrlRefused = apiError(40009, 400, 'url points to a refused address', 'webhooks')
+export const errMalformedRequest = apiError(40050, 400, 'request is not valid HTTP', 'errors')
 export const errUnauthorized = apiError(40101, 401, 'a valid bearer token is required', 'authentication')
 export const errForbidden = apiError(40301, 403, 'token scope does not allow this', 'authentication')
 export const errNotFound = apiError(40401, 404, 'not found', 'errors')
@@ -56,9 +57,11 @@ export const errConflict = apiError(40901, 409, 'already exists', 'errors')
 export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'webhooks')
 export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors')
 export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors')
+export const errWebhookOwnerRevoked = apiError(40950, 409, 'the token that created this webhook was revoked', 'webhooks')
 export const errActionUsed = apiError(41001, 410, 'this action was already used', 'alert-actions')
 export const errActionExpired = apiError(41002, 410, 'this action has expired', 'alert-actions')
 export const errPayloadTooLarge = apiError(41301, 413, 'payload is larger than the limit', 'publishing')
+export const errHeadersTooLarge = apiError(43150, 431, 'request headers are larger than the limit', 'errors')
 export const errRateLimited = apiError(42901, 429, 'too many requests', 'errors')
 export const errNotAvailable = apiError(50101, 501, 'not available on this runtime', 'errors')
 export const errBusUnavailable = apiError(50301, 503, 'the broker is not accepting messages', 'errors')

@@ -125,6 +125,8 @@ export interface Deps {
   health?(): Promise<Record<string, unknown>> | Record<string, unknown>
   /** Optional: door sensors and phone alerts (src/notify/); /v1/sensors and /v1/notifiers answer 501 without it. */
   notify?: import('./notify/ports.js').NotifyService
+  /** Optional: ends the streams, request waits and webhooks of a revoked token (src/auth/revocation.ts). */
+  tokenWatch?: import('./auth/revocation.js').TokenWatch
   /** Optional: webhooks (src/webhooks/); the /v1/webhooks routes answer 501 without it. */
   webhooks?: import('./webhooks/ports.js').WebhookService
   /** Optional: the buttons of phone alerts; /v1/actions answers 501 without it. */

@@ -54,7 +54,8 @@ function notifiers() {
 const workshop = (extra: Record<string, unknown> = {}) => ({ id: 'workshop', name: 'Workshop door', topic: DOOR, notify: ALL, debounce: '500ms', ...extra })
 
 async function start(sensors: unknown[], dataDir?: string): Promise<TestHome> {
-  const home = await startTestHome({ sensors, notifiers: notifiers() }, dataDir ? { dataDir } : {})
+  // The provider stubs listen on loopback, which notifier URLs may reach only with allowPrivate.
+  const home = await startTestHome({ sensors, notifiers: notifiers(), webhooks: { allowPrivate: true } }, dataDir ? { dataDir } : {})
   homes.push(home)
   return home
 }

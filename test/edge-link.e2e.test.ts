@@ -44,7 +44,7 @@ function atEdge(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 async function edgeLink(): Promise<{ home: string; linkRefused: number; queued: number; expired: number }> {
-  return ((await (await fetch(`${edge.url}/v1/health`)).json()) as { link: never }).link
+  return ((await (await atEdge('/v1/health')).json()) as { link: never }).link
 }
 
 /** A home node linked to the edge; resolves once both sides report the link online. */

@@ -81,7 +81,7 @@ async function readEvents(res: Response, until: (events: SseEvent[]) => boolean,
 
 describe('the Worker with BROKER_URL, against mosquitto', () => {
   it('reports the broker connection on /v1/health, without credentials', async () => {
-    const res = await fetch(`${edge.url}/v1/health`)
+    const res = await atEdge('/v1/health')
     expect(res.status).toBe(200)
     const body = (await res.json()) as { status: string; mode: string; broker: { kind: string; connected: boolean; detail: { url: string } } }
     expect(body).toMatchObject({ status: 'ok', mode: 'broker-url', broker: { kind: 'external', connected: true, detail: { url: `mqtt://127.0.0.1:${broker.port}` } } })

@@ -86,7 +86,7 @@ describe('the BROKER_URL app with a bad BROKER_URL', () => {
   }
 
   it('says what is wrong on /v1/health (503), naming the variable', async () => {
-    const res = await (await badApp()).request('/v1/health')
+    const res = await (await badApp()).request('/v1/health', { headers: { authorization: `Bearer ${ADMIN}` } })
     expect(res.status).toBe(503)
     const body = (await res.json()) as { status: string; error: string; broker: { connected: boolean } }
     expect(body).toMatchObject({ status: 'down', mode: 'broker-url', broker: { connected: false } })

@@ -5,7 +5,7 @@ import { ADMIN } from './testing/test-home.js'
 // Through the Worker entry: every request reaches the home's Durable Object (HOME_HUB_NAME).
 describe('the Worker entry', () => {
   it('answers /v1/health with the link state', async () => {
-    const res = await exports.default.fetch('http://edge.test/v1/health')
+    const res = await exports.default.fetch('http://edge.test/v1/health', { headers: { authorization: `Bearer ${ADMIN}` } })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'degraded', broker: { kind: 'link', connected: true }, link: { home: 'offline' } })
   })

@@ -28,6 +28,7 @@ import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
 import { SessionOwners } from './session-owners.js'
+import { ResponseGrants } from './response-grants.js'
 import { SessionResume } from './session-resume.js'
 import type { SecureContextOptions } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
@@ -129,13 +130,19 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const counters: DeliveryCounters = { delivered: 0, shed: 0, overflowDisconnects: 0 }
   const mqtt5Limits: Mqtt5Limits = { ...MQTT5_DEFAULTS, ...opts.mqtt5 }
 
+  const grants = new ResponseGrants()
+  const aclForward = createAuthorizeForward((client) => auth.principalOf(client), log)
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
     ...aedesLimitOptions(mqtt5Limits),
     authenticate: auth.authenticate,
-    authorizeForward: createAuthorizeForward((client) => auth.principalOf(client), log),
-    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log),
+    // Deliveries outside the receiver's ACL are dropped; a Response Topic on the way out is granted for one reply.
+    authorizeForward: (client, packet) => {
+      const allowed = aclForward(client, packet)
+      return allowed ? grants.authorizeForward(client, allowed) : allowed
+    },
+    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log, (client, topic) => grants.take(client, topic)),
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
       if (principal && maySubscribe(principal, subscription.topic)) {

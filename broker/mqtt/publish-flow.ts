@@ -73,6 +73,8 @@ export function createAuthorizePublish(
   broker: () => AedesInternals,
   principalOf: (client: Client) => Principal | undefined,
   log: Logger,
+  /** An exception to the ACL: the reply to a request the client was sent (response-grants.ts). */
+  mayReply: (client: Client, topicName: string) => boolean = () => false,
 ): AuthorizePublish {
   return (client, packet, callback) => {
     const flow = packet as FlowPacket
@@ -82,8 +84,9 @@ export function createAuthorizePublish(
       return
     }
     const principal = principalOf(client)
-    if (!principal || !mayPublish(principal, packet.topic)) {
-      log.debug({ clientId: client.id, topic: packet.topic }, 'mqtt publish denied')
+    if (!principal || !(mayPublish(principal, packet.topic) || (!packet.topic.startsWith('$') && mayReply(client, packet.topic)))) {
+      const username = principal?.kind === 'user' ? principal.username : undefined
+      log.debug({ clientId: client.id, username, topic: packet.topic }, 'mqtt publish denied')
       if (client.version === 5) {
         callback(new Error('not authorized'))
         return

@@ -4,6 +4,7 @@ import { startNotifyService, type RunningNotifyService, type SensorObserver } fr
 import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
 import type { ActionService } from '../../src/notify/actions.js'
 import type { Bus, Logger } from '../../src/ports.js'
+import type { UrlPolicy } from '../../src/webhooks/url-policy.js'
 import type { Db } from '../store/db.js'
 import { SqliteNotifierStore } from '../store/notifiers-sqlite.js'
 import { SqliteSensorStore } from '../store/sensors-sqlite.js'
@@ -19,6 +20,8 @@ export interface HomeNotifyOptions {
   fetch?: typeof fetch
   observer?: SensorObserver
   actions?: ActionService
+  /** Which URLs notifiers may post to: the webhook URL policy (webhooks.allowPrivate). */
+  urlPolicy?: UrlPolicy
 }
 
 /**
@@ -38,5 +41,6 @@ export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyServ
     config: { sensors: o.sensors, notifiers: o.notifiers },
     ...(o.observer ? { observer: o.observer } : {}),
     ...(o.actions ? { actions: o.actions } : {}),
+    ...(o.urlPolicy ? { urlPolicy: o.urlPolicy } : {}),
   })
 }

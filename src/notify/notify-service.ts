@@ -3,7 +3,9 @@
  * sensors, turns their events into alerts, and answers the /v1/sensors and /v1/notifiers routes.
  */
 import { ConfigError } from '../config.js'
-import { errConflict, errInvalidRequest, errDeclaredInConfig, errNotFound, errNotifierInUse } from '../errors.js'
+import { errConflict, errInvalidRequest, errDeclaredInConfig, errNotFound, errNotifierInUse, errUrlRefused } from '../errors.js'
+import type { UrlPolicy } from '../webhooks/url-policy.js'
+import { checkNotifierUrls } from './url-check.js'
 import type { Bus, Logger } from '../ports.js'
 import type { RetryPolicy } from './backoff.js'
 import type { NotifierSpec, SensorSpec } from './config.js'
@@ -28,6 +30,8 @@ export interface NotifyServiceOptions {
   log: Logger
   /** Where `env:NAME` secrets are read (process.env at home, bindings on the Worker). */
   env: Env
+  /** Which URLs notifiers may post to (the webhook URL policy); every URL when absent. */
+  urlPolicy?: UrlPolicy
   /** The `sensors` and `notifiers` sections of the config file. */
   config?: { sensors: SensorSpec[]; notifiers: NotifierSpec[] }
   /** Local time for quiet hours and alert texts; the process time zone unless given. */
@@ -121,6 +125,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     },
     ...(o.retry ? { retry: o.retry } : {}),
     ...(o.random ? { random: o.random } : {}),
+    ...(o.urlPolicy ? { urlPolicy: o.urlPolicy } : {}),
   })
 
   const send = async (sensor: SensorRecord, event: SensorEvent) => {
@@ -197,6 +202,10 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     const unknown = spec.notify.filter((id) => !notifiers.has(id))
     if (unknown.length > 0) throw errInvalidRequest.with(`notify: unknown notifier ${unknown.map((u) => `"${u}"`).join(', ')}`)
   }
+  const checkUrls = async (spec: NotifierSpec) => {
+    const refused = o.urlPolicy ? await checkNotifierUrls(spec, o.urlPolicy) : undefined
+    if (refused) throw errUrlRefused.with(refused)
+  }
   const checkSecrets = (spec: NotifierSpec) => {
     const problems = secretProblems(spec, o.env)
     if (problems.length > 0) throw errInvalidRequest.with(problems.map((p) => `${p.field}: ${p.message}`).join('; '))
@@ -261,6 +270,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     async createNotifier(spec) {
       if (notifiers.has(spec.id)) throw errConflict.with(`notifier "${spec.id}" exists`)
       checkSecrets(spec)
+      await checkUrls(spec)
       return putNotifier(spec, o.now())
     },
     async replaceNotifier(id, spec) {
@@ -268,6 +278,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
       const old = notifierOf(id)
       if (old.source === 'config') throw errDeclaredInConfig.with(`notifier "${id}" is declared in the config file; change it there`)
       checkSecrets(spec)
+      await checkUrls(spec)
       return putNotifier(spec, old.createdAt)
     },
     async deleteNotifier(id) {

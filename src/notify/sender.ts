@@ -1,5 +1,6 @@
 /** Delivers alerts: one attempt per request, retries with backoff, a per-channel rate limit, every attempt recorded. */
 import type { Logger } from '../ports.js'
+import { checkWebhookUrl, type UrlPolicy } from '../webhooks/url-policy.js'
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './backoff.js'
 import { buildRequest } from './channels/index.js'
 import type { NotifierSpec } from './config.js'
@@ -25,6 +26,8 @@ export interface SenderOptions {
   retry?: Partial<RetryPolicy>
   random?(): number
   timeoutMs?: number
+  /** Checked before every request: a refused URL fails the attempt without sending (src/notify/url-check.ts). */
+  urlPolicy?: UrlPolicy
 }
 
 export class AlertSender {
@@ -52,6 +55,8 @@ export class AlertSender {
     } catch (err) {
       return { ok: false, retryable: false, error: err instanceof Error ? err.message : String(err) }
     }
+    const refused = this.o.urlPolicy ? await checkWebhookUrl(request.url, this.o.urlPolicy) : undefined
+    if (refused) return { ok: false, retryable: false, error: `refused: ${refused}` }
     try {
       const res = await this.o.fetch(request, { signal: AbortSignal.timeout(this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS) })
       if (res.ok) {

@@ -10,20 +10,36 @@ export interface AppEnv {
 
 export type AppContext = Context<AppEnv>
 
-/** Validation failures of route schemas become one 400 problem listing every bad field. */
+/**
+ * Validation failures of route schemas become one 400 problem listing every bad field. Every route's query is
+ * strict: an unknown parameter (`?retained=true` for `retain`) is refused rather than silently ignored.
+ */
 export function createRouter(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({
+  const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        const unknown = result.target === 'query' ? 'unknown query parameter(s)' : 'unknown field(s)'
         const issues = result.error.issues.map((i) => {
           const where = i.path.join('.')
-          const what = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
+          const what = i.code === 'unrecognized_keys' ? `${unknown} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
           return where ? `${where}: ${what}` : what
         })
         throw errInvalidRequest.with(issues.join('; '), { errors: issues })
       }
     },
   })
+  const register = app.openapi
+  app.openapi = ((route: RouteConfig, ...rest: unknown[]) => register({ ...route, request: withStrictQuery(route.request) }, ...(rest as [never]))) as typeof app.openapi
+  return app
+}
+
+type RouteConfig = Parameters<OpenAPIHono<AppEnv>['openapi']>[0]
+
+/** The route's query schema made strict, or an empty strict one for a route that takes no query. */
+function withStrictQuery(request: RouteConfig['request']): RouteConfig['request'] {
+  const query = request?.query
+  if (query === undefined) return { ...request, query: z.strictObject({}) }
+  return query instanceof z.ZodObject ? { ...request, query: query.strict() } : request
 }
 
 export const problemSchema = z

@@ -1,4 +1,4 @@
-/** GET /v1/health (public liveness) and GET /metrics (Prometheus text, any valid token). */
+/** GET /v1/health (public liveness; details with any valid token) and GET /metrics (Prometheus text, any valid token). */
 import { createRoute, z } from '@hono/zod-openapi'
 import type { MetricLine } from '../ports.js'
 import { bearerSecurity, createRouter, problems } from './env.js'
@@ -8,16 +8,29 @@ const healthRoute = createRoute({
   path: '/v1/health',
   tags: ['health'],
   summary: 'Liveness and the state of the broker (and link)',
+  description:
+    'Without a token the answer says only `ok` or `degraded`; with any valid token it also holds the state of the broker, ' +
+    'the link and the stores. A token that is not valid gets 401.',
+  security: [{}, { bearerAuth: [] }],
   responses: {
     200: {
       description: 'Up',
       content: {
         'application/json': {
-          schema: z.object({ status: z.enum(['ok', 'degraded']), broker: z.object({ kind: z.string(), connected: z.boolean() }).passthrough() }).passthrough(),
+          schema: z
+            .object({
+              status: z.enum(['ok', 'degraded']),
+              broker: z.object({ kind: z.string(), connected: z.boolean() }).passthrough().optional().openapi({ description: 'With a token only' }),
+            })
+            .passthrough(),
         },
       },
     },
-    503: { description: 'The broker is not connected', content: { 'application/json': { schema: z.object({ status: z.literal('down') }).passthrough() } } },
+    503: {
+      description: 'The broker is not connected',
+      content: { 'application/json': { schema: z.object({ status: z.enum(['degraded', 'down']) }).passthrough().openapi({ description: '`degraded` without a token' }) } },
+    },
+    ...problems(401),
   },
 })
 
@@ -37,7 +50,10 @@ export function healthRoutes() {
     const broker = deps.bus.status()
     const extra = deps.health ? await deps.health() : {}
     const body = { status: broker.connected ? 'ok' : 'down', broker, ...extra }
-    return c.json(body as never, broker.connected ? 200 : 503)
+    const code = broker.connected ? 200 : 503
+    // Counters, addresses and link state tell a stranger what runs here: they need a token.
+    if (!c.get('token')) return c.json({ status: body.status === 'ok' ? 'ok' : 'degraded' } as never, code)
+    return c.json(body as never, code)
   })
   return app
 }

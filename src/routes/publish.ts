@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { errInvalidRequest } from '../errors.js'
 import type { Message } from '../ports.js'
 import { readBodyLimited } from './body.js'
+import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { checkPublish, messageFromEnvelope, publishStatus, publishToBus } from './publish-message.js'
 import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
@@ -81,10 +82,11 @@ export function publishRoutes() {
     return c.json(receipt, publishStatus([receipt]))
   })
 
+  app.post('/v1/publish/', emptyTopic)
   app.openAPIRegistry.registerPath(rawRoute)
   app.openapi({ ...rawRoute, path: multiSegment(rawRoute.path), hide: true }, async (c) => {
     const deps = c.var.deps
-    const { topic } = c.req.valid('param')
+    const topic = topicFromPath(c, '/v1/publish/')
     const { qos, retain } = c.req.valid('query')
     const contentType = c.req.header('content-type')
     const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)

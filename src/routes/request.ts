@@ -1,9 +1,11 @@
 /** POST /v1/request/{topic}: publish and wait for the device's reply. */
 import { createRoute, z } from '@hono/zod-openapi'
-import { errReplyTimeout, errTimeoutInvalid } from '../errors.js'
+import { canReadTopic } from '../auth/token.js'
+import { errReplyTimeout, errTimeoutInvalid, errUnauthorized } from '../errors.js'
 import type { Message } from '../ports.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
 import { readBodyLimited } from './body.js'
+import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
 import { checkPublish, publishToBus } from './publish-message.js'
@@ -19,8 +21,9 @@ const requestRoute = createRoute({
   summary: 'Publish and wait for the reply',
   description:
     'Publishes the body with MQTT 5 `responseTopic` (postbridge/reply/<id>) and `correlationData` (<id>). ' +
-    'MQTT 3.1.1 devices, which cannot see those properties, reply on `{topic}/reply`. The first reply is returned, ' +
-    'raw or as the JSON envelope with `Accept: application/json`.',
+    'MQTT 3.1.1 devices, which cannot see those properties, reply on `{topic}/reply`: that reply is returned only to a ' +
+    'token with read scope for `{topic}/reply`, and requests to one topic that listen there wait their turn, so replies ' +
+    'never cross. The first reply is returned, raw or as the JSON envelope with `Accept: application/json`.',
   security: bearerSecurity,
   request: {
     params: topicParam,
@@ -54,12 +57,35 @@ function isOurReply(reply: Message, correlation: Uint8Array, legacyTopic: string
   return reply.topic === legacyTopic || reply.topic.startsWith(RESPONSE_TOPIC_PREFIX)
 }
 
+/**
+ * One request at a time per 3.1.1 reply topic: a reply there carries nothing that says which request it answers.
+ * Resolves with the release function once the caller's turn comes, or undefined if `expired` comes first.
+ */
+function createTurns() {
+  const tails = new Map<string, Promise<void>>()
+  return async (key: string, expired: Promise<void>): Promise<(() => void) | undefined> => {
+    const before = tails.get(key) ?? Promise.resolve()
+    let release!: () => void
+    const done = new Promise<void>((resolve) => (release = resolve))
+    const tail = before.then(() => done)
+    tails.set(key, tail)
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key)
+    })
+    const turn = await Promise.race([before.then(() => true), expired.then(() => false)])
+    if (!turn) release()
+    return turn ? release : undefined
+  }
+}
+
 export function requestRoutes() {
   const app = createRouter()
+  const takeTurn = createTurns()
+  app.post('/v1/request/', emptyTopic)
   app.openAPIRegistry.registerPath(requestRoute)
   app.openapi({ ...requestRoute, path: multiSegment(requestRoute.path), hide: true }, async (c) => {
     const deps = c.var.deps
-    const { topic } = c.req.valid('param')
+    const topic = topicFromPath(c, '/v1/request/')
     const { qos, timeout } = c.req.valid('query')
     const timeoutMs = parseTimeout(timeout, deps.limits.defaultRequestTimeoutMs, deps.limits.maxRequestTimeoutMs)
     const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
@@ -83,22 +109,46 @@ export function requestRoutes() {
       },
     }
     checkPublish(deps, c.var.token.scope, message)
+    // The 3.1.1 fallback hands back whatever arrives on {topic}/reply: only a token that may read it gets it.
+    const useLegacy = canReadTopic(c.var.token.scope, legacyTopic)
+    const listenedOn = useLegacy ? `${responseTopic} or ${legacyTopic}` : responseTopic
 
     let settle: (m: Message | undefined) => void = () => {}
     const replied = new Promise<Message | undefined>((resolve) => (settle = resolve))
-    // Subscribe before publishing, or a fast device could answer before we listen.
-    const unsubscribe = await deps.bus.subscribe([responseTopic, legacyTopic], (reply) => {
-      if (isOurReply(reply, correlation, legacyTopic)) settle(reply)
+    let expire: () => void = () => {}
+    const expired = new Promise<void>((resolve) => (expire = resolve))
+    const timer = setTimeout(() => {
+      expire()
+      settle(undefined)
+    }, timeoutMs)
+    let revoked = false
+    const unwatch = deps.tokenWatch?.watch(c.var.token.id, () => {
+      revoked = true
+      expire()
+      settle(undefined)
     })
-    const timer = setTimeout(() => settle(undefined), timeoutMs)
+    let release: (() => void) | undefined
+    let unsubscribe: (() => Promise<void>) | undefined
     try {
+      if (useLegacy) {
+        release = await takeTurn(legacyTopic, expired)
+        if (!release && !revoked) throw errReplyTimeout.with(`requests before this one to ${topic} were still waiting after ${timeoutMs} ms`)
+      }
+      if (revoked) throw errUnauthorized.with('the token was revoked')
+      // Subscribe before publishing, or a fast device could answer before we listen.
+      unsubscribe = await deps.bus.subscribe(useLegacy ? [responseTopic, legacyTopic] : [responseTopic], (reply) => {
+        if (isOurReply(reply, correlation, legacyTopic)) settle(reply)
+      })
       await publishToBus(deps, message)
       const reply = await replied
-      if (!reply) throw errReplyTimeout.with(`nothing on ${responseTopic} or ${legacyTopic} within ${timeoutMs} ms`)
+      if (revoked) throw errUnauthorized.with('the token was revoked')
+      if (!reply) throw errReplyTimeout.with(`nothing on ${listenedOn} within ${timeoutMs} ms`)
       return messageResponse(c, reply) as never
     } finally {
       clearTimeout(timer)
-      await unsubscribe()
+      unwatch?.()
+      await unsubscribe?.()
+      release?.()
     }
   })
   return app

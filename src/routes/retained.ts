@@ -6,6 +6,7 @@ import { toEnvelope } from '../message.js'
 import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
+import { emptyTopic, topicFromPath } from './topic-path.js'
 import { messageSchema, topicParam } from './schemas.js'
 
 const getRoute = createRoute({
@@ -67,9 +68,11 @@ export function retainedRoutes() {
     return c.json({ messages: messages.map(toEnvelope) }, 200)
   })
 
+  app.get('/v1/retained/', emptyTopic)
+  app.delete('/v1/retained/', emptyTopic)
   app.openAPIRegistry.registerPath(getRoute)
   app.openapi({ ...getRoute, path: multiSegment(getRoute.path), hide: true }, async (c) => {
-    const topic = checkedTopic(c.req.valid('param').topic)
+    const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
     if (!canReadTopic(c.var.token.scope, topic)) throw errForbidden.with(`no read scope for "${topic}"`)
     const [message] = await c.var.deps.bus.retained(topic)
     if (!message) throw errNoRetained.with(topic)
@@ -78,7 +81,7 @@ export function retainedRoutes() {
 
   app.openAPIRegistry.registerPath(deleteRoute)
   app.openapi({ ...deleteRoute, path: multiSegment(deleteRoute.path), hide: true }, async (c) => {
-    const topic = checkedTopic(c.req.valid('param').topic)
+    const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
     // Clearing is a publish (an empty retained message), so it needs publish scope.
     if (!canPublish(c.var.token.scope, topic)) throw errForbidden.with(`no publish scope for "${topic}"`)
     await c.var.deps.bus.clearRetained(topic)

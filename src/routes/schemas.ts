@@ -1,5 +1,6 @@
 /** Zod schemas shared by several routes; they are also the OpenAPI components. */
 import { z } from '@hono/zod-openapi'
+import { hasLoneSurrogate } from '../topic/validate.js'
 
 export const qosQuery = z
   .enum(['0', '1', '2'], { message: 'qos must be 0, 1 or 2' })
@@ -18,14 +19,23 @@ export const topicParam = z.object({
   topic: z.string().openapi({ param: { name: 'topic', in: 'path' }, description: 'MQTT topic name; its "/" stay as they are', example: 'home/relay/1/set' }),
 })
 
+/**
+ * An MQTT UTF-8 string: no U+0000 [MQTT-1.5.4-2] (a libmosquitto subscriber drops its connection on one) and
+ * no lone surrogate, which has no UTF-8 form [MQTT-1.5.4-1].
+ */
+const mqttString = z
+  .string()
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000)')
+  .refine((s) => !hasLoneSurrogate(s), 'must not contain a lone surrogate (not UTF-8)')
+
 export const propertiesSchema = z
   .strictObject({
-    contentType: z.string().max(1024).optional(),
+    contentType: mqttString.max(1024).optional(),
     payloadFormatIndicator: z.boolean().optional(),
     messageExpiryInterval: z.number().int().min(0).max(0xffffffff).optional(),
     responseTopic: z.string().optional(),
     correlationData: z.string().optional().openapi({ description: 'base64' }),
-    userProperties: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+    userProperties: z.record(mqttString, z.union([mqttString, z.array(mqttString)])).optional(),
   })
   .openapi('MessageProperties', { description: 'MQTT 5 publish properties' })
 

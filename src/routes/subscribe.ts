@@ -13,6 +13,8 @@ export const SSE_BUFFER_LIMIT = 1000
 /** Proxies close idle streams; a comment line every 15 s keeps them open. */
 export const SSE_KEEPALIVE_MS = 15_000
 const MAX_FILTERS = 32
+/** How long a revoked stream may take to send its `revoked` event before it is cut. */
+const REVOKED_GRACE_MS = 250
 
 const subscribeRoute = createRoute({
   method: 'get',
@@ -21,7 +23,8 @@ const subscribeRoute = createRoute({
   summary: 'Stream matching messages as Server-Sent Events',
   description:
     'Each message is an event `message` whose data is the JSON envelope. When the reader falls more than ' +
-    `${SSE_BUFFER_LIMIT} messages behind, the oldest are dropped and a \`dropped\` event says how many.`,
+    `${SSE_BUFFER_LIMIT} messages behind, the oldest are dropped and a \`dropped\` event says how many. ` +
+    'When the token is revoked, a `revoked` event ends the stream.',
   security: bearerSecurity,
   request: {
     query: z.object({
@@ -66,6 +69,14 @@ export function subscribeRoutes() {
         closed = true
         wake?.()
       })
+      let revoked = false
+      let cutOff: ReturnType<typeof setTimeout> | undefined
+      const unwatch = deps.tokenWatch?.watch(c.var.token.id, () => {
+        revoked = closed = true
+        wake?.()
+        // A reader that does not read holds a write pending for ever: cut the stream if the goodbye cannot go out.
+        cutOff = setTimeout(() => stream.abort(), REVOKED_GRACE_MS)
+      })
       let sequence = 0
       try {
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ filters }) })
@@ -83,7 +94,10 @@ export function subscribeRoutes() {
           const m = queue.shift()!
           await stream.writeSSE({ event: 'message', id: String(++sequence), data: JSON.stringify(toEnvelope(m)) })
         }
+        if (revoked) await stream.writeSSE({ event: 'revoked', data: JSON.stringify({ reason: 'the token was revoked' }) })
       } finally {
+        clearTimeout(cutOff)
+        unwatch?.()
         clearInterval(keepalive)
         await unsubscribe()
       }

@@ -33,11 +33,11 @@ describe('/v1/tokens', () => {
 })
 
 describe('health, metrics, docs', () => {
-  it('answers /v1/health without a token', async () => {
+  it('answers /v1/health without a token, saying only ok', async () => {
     const t = await createTestApp()
     const res = await t.call('/v1/health', { token: null })
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ status: 'ok', broker: { connected: true } })
+    expect(await res.json()).toEqual({ status: 'ok' })
   })
   it('counts HTTP requests by route pattern and status in /metrics, behind a token', async () => {
     const t = await createTestApp()

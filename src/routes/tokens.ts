@@ -95,6 +95,8 @@ export function tokenRoutes() {
     requireAdmin(c)
     const { id } = c.req.valid('param')
     if (!(await c.var.deps.tokens.revoke(id))) throw errNotFound.with(`no token "${id}"`)
+    // At once: its streams and request waits close and its webhooks stop before the 204.
+    await c.var.deps.tokenWatch?.check()
     c.var.deps.log.info({ tokenId: id, by: c.var.token.id }, 'token revoked')
     return c.body(null, 204)
   })

@@ -16,7 +16,10 @@ const webhookSchema = z
     url: z.string(),
     headerNames: z.array(z.string()).openapi({ description: 'Names of the extra headers; their values are never shown' }),
     enabled: z.boolean(),
-    disabledReason: z.enum(['gone']).optional().openapi({ description: '"gone": the receiver answered 410 and the webhook was disabled' }),
+    disabledReason: z
+      .enum(['gone', 'revoked'])
+      .optional()
+      .openapi({ description: '"gone": the receiver answered 410 and the webhook was disabled; "revoked": the token that created it was revoked' }),
     source: z.enum(['api', 'config']),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -82,9 +85,14 @@ const patchRoute = route({
   method: 'patch',
   path: '/v1/webhooks/{id}',
   summary: 'Change a webhook',
-  description: 'Only the fields given change. `enabled: true` re-enables a webhook disabled by a 410. Webhooks from the config file take only `enabled` and `secret`.',
+  description:
+    'Only the fields given change. `enabled: true` re-enables a webhook disabled by a 410. A new `url` drops the stored `headers` and ' +
+    '`secret` unless they are given again: a generated secret is in this answer only. Webhooks from the config file take only `enabled` and `secret`.',
   request: { params: idParam, body: { required: true, content: { 'application/json': { schema: patchBody } } } },
-  responses: { 200: { description: 'The changed webhook', content: { 'application/json': { schema: webhookSchema } } }, ...problems(400, 401, 403, 404, 409, 501) },
+  responses: {
+    200: { description: 'The changed webhook', content: { 'application/json': { schema: webhookSchema.extend({ secret: z.string().optional() }) } } },
+    ...problems(400, 401, 403, 404, 409, 501),
+  },
 })
 const deleteRoute = route({
   method: 'delete',
@@ -135,24 +143,26 @@ function serviceOf(c: AppContext): WebhookService {
   return service
 }
 
-function mayManage(c: AppContext, topicFilter: string): boolean {
-  return canReadFilter(c.var.token.scope, topicFilter)
+/** A webhook belongs to the token that created it; admins manage every one (and those from the config file). */
+function mayManage(c: AppContext, hook: WebhookView): boolean {
+  const token = c.var.token
+  return token.scope.admin || (hook.owner === token.id && canReadFilter(token.scope, hook.filter))
 }
 
 function requireRead(c: AppContext, topicFilter: string): void {
-  if (!mayManage(c, topicFilter)) throw errForbidden.with(`no read scope for "${topicFilter}"`)
+  if (!canReadFilter(c.var.token.scope, topicFilter)) throw errForbidden.with(`no read scope for "${topicFilter}"`)
 }
 
-/** A webhook the token may not read is answered as absent: its existence is not the token's business. */
+/** Another token's webhook is answered as absent (404, never 403): its existence is not this token's business. */
 async function findVisible(c: AppContext, service: WebhookService, id: string): Promise<WebhookView> {
   const hook = await service.get(id)
-  if (!hook || !mayManage(c, hook.filter)) throw errNotFound.with(`no webhook "${id}"`)
+  if (!hook || !mayManage(c, hook)) throw errNotFound.with(`no webhook "${id}"`)
   return hook
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-function toJson(w: WebhookView) {
+function toJson({ owner: _owner, ...w }: WebhookView) {
   return { ...w, createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt) }
 }
 
@@ -170,7 +180,7 @@ export function webhookRoutes() {
 
   app.openapi(listRoute, async (c) => {
     const hooks = await serviceOf(c).list()
-    return c.json({ webhooks: hooks.filter((h) => mayManage(c, h.filter)).map(toJson) }, 200)
+    return c.json({ webhooks: hooks.filter((h) => mayManage(c, h)).map(toJson) }, 200)
   })
 
   app.openapi(getRoute, async (c) => {
@@ -183,9 +193,9 @@ export function webhookRoutes() {
     await findVisible(c, service, id)
     const patch = c.req.valid('json')
     if (patch.filter !== undefined) requireRead(c, patch.filter)
-    const updated = await service.update(id, patch)
+    const { webhook, secret } = await service.update(id, patch)
     c.var.deps.log.info({ webhookId: id, fields: Object.keys(patch), by: c.var.token.id }, 'webhook changed')
-    return c.json(toJson(updated), 200)
+    return c.json({ ...toJson(webhook), ...(secret ? { secret } : {}) }, 200)
   })
 
   app.openapi(deleteRoute, async (c) => {

@@ -1,5 +1,5 @@
 /** An app built on fakes, with an admin token and a helper to mint scoped tokens. */
-import { createApp } from '../app.js'
+import { createApp, type AppOptions } from '../app.js'
 import { issueToken } from '../auth/token.js'
 import { createMetrics } from '../metrics.js'
 import type { Deps, Scope } from '../ports.js'
@@ -7,7 +7,7 @@ import { MemoryBus } from './memory-bus.js'
 import { MemoryTokenStore } from './memory-token-store.js'
 import { RecordingLogger } from './recording-logger.js'
 
-export async function createTestApp(overrides: Partial<Deps> = {}) {
+export async function createTestApp(overrides: Partial<Deps> = {}, options: AppOptions = {}) {
   const bus = new MemoryBus()
   const tokens = new MemoryTokenStore()
   const log = new RecordingLogger()
@@ -21,7 +21,7 @@ export async function createTestApp(overrides: Partial<Deps> = {}) {
     limits: { maxPayloadBytes: 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10 },
     ...overrides,
   }
-  const app = createApp(() => deps)
+  const app = createApp(() => deps, options)
   const mint = async (scope: Partial<Scope>, name = 'test') => {
     const { token, record } = await issueToken(name, { publish: [], read: [], admin: false, ...scope }, Date.now())
     await tokens.create(record)

@@ -10,8 +10,15 @@ function commonReason(value: string, kind: 'topic name' | 'topic filter'): strin
   if (value.length === 0) return `${kind} is empty`
   // [MQTT-4.7.3-2] no U+0000
   if (value.includes('\u0000')) return `${kind} contains a NUL character`
+  // [MQTT-1.5.4-1] well-formed UTF-8: a lone UTF-16 surrogate has no UTF-8 form
+  if (hasLoneSurrogate(value)) return `${kind} contains a lone surrogate (not UTF-8)`
   if (encoder.encode(value).byteLength > MAX_TOPIC_BYTES) return `${kind} is longer than ${MAX_TOPIC_BYTES} bytes`
   return undefined
+}
+
+/** True when the string holds an unpaired UTF-16 surrogate, which no UTF-8 encodes. */
+export function hasLoneSurrogate(value: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)
 }
 
 /** Why `topicName` cannot be published to, or undefined when it can. `$` topics are refused: they belong to the broker [MQTT-4.7.2-1]. */

@@ -157,7 +157,7 @@ describe('webhook dispatcher', () => {
     expect(sent(fake)).toEqual(['1'])
     expect((await h.service.deliveries(webhook.id, { limit: 5 }))[0]).toMatchObject({ status: 410, outcome: 'gone' })
     gone = false
-    const enabled = await h.service.update(webhook.id, { enabled: true })
+    const { webhook: enabled } = await h.service.update(webhook.id, { enabled: true })
     expect(enabled.disabledReason).toBeUndefined()
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1'])) // held message goes; '2' came while disabled
   })

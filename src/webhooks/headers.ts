@@ -20,6 +20,10 @@ export function checkHeaders(headers: Record<string, string>): string | undefine
     const value = headers[name]!
     // CR, LF and NUL would split or corrupt the request (header injection).
     if (/[\r\n\0]/.test(value)) return `header "${name}" holds a line break or NUL`
+    // RFC 9110 §5.5: a field value is visible ASCII, obs-text (0x80-0xFF), space and tab; fetch refuses anything
+    // else, so every delivery would fail.
+    if (/[\x01-\x08\x0b-\x1f\x7f]/.test(value)) return `header "${name}" holds a control character`
+    if (/[^\x00-\xff]/.test(value)) return `header "${name}" holds a character outside Latin-1`
     if (value.length > MAX_VALUE_LENGTH) return `header "${name}" is longer than ${MAX_VALUE_LENGTH} characters`
   }
   return undefined

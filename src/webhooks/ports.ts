@@ -1,5 +1,8 @@
 /** The ports of webhook delivery: the store (webhooks, outbox, attempts log), timers, DNS, and the service the routes call. */
 
+/** Why a hook was disabled by Postbridge rather than by a person. */
+export type DisabledReason = 'gone' | 'revoked'
+
 export interface WebhookRecord {
   /** `wh_...` for hooks made through the API; the `id` written in the config file for declared ones. */
   id: string
@@ -10,8 +13,8 @@ export interface WebhookRecord {
   /** Extra request headers (e.g. Authorization for Home Assistant). Values are secrets too: only names are shown. */
   headers: Record<string, string>
   enabled: boolean
-  /** Set when delivery (not a person) disabled the hook: the receiver answered 410 Gone. */
-  disabledReason?: 'gone'
+  /** Set when delivery (not a person) disabled the hook: the receiver answered 410 Gone, or its token was revoked. */
+  disabledReason?: DisabledReason
   source: 'api' | 'config'
   /** Token id that created it (API hooks). */
   createdBy?: string
@@ -113,8 +116,10 @@ export interface WebhookView {
   url: string
   headerNames: string[]
   enabled: boolean
-  disabledReason?: 'gone'
+  disabledReason?: DisabledReason
   source: 'api' | 'config'
+  /** Token id that created it; absent for hooks from the config file, which belong to admins. Not shown by the API. */
+  owner?: string
   createdAt: number
   updatedAt: number
   pending: number
@@ -143,11 +148,16 @@ export interface WebhookService {
   create(input: WebhookInput, createdBy: string): Promise<{ webhook: WebhookView; secret: string }>
   list(): Promise<WebhookView[]>
   get(id: string): Promise<WebhookView | undefined>
-  update(id: string, patch: WebhookPatch): Promise<WebhookView>
+  /** A new URL drops the stored headers and secret unless the patch gives them: `secret` is set when one was generated. */
+  update(id: string, patch: WebhookPatch): Promise<{ webhook: WebhookView; secret?: string }>
   remove(id: string): Promise<boolean>
   deliveries(id: string, query: { limit: number; outcome?: AttemptOutcome }): Promise<AttemptRecord[]>
   /** Sends a test message now, outside the outbox, and says how the receiver answered. */
   test(id: string): Promise<TestResult>
   /** Re-queues dead deliveries and makes waiting retries due now; resolves with the number of rows re-queued. */
   replay(id: string): Promise<number>
+  /** Disables every enabled hook the token created (it was revoked); resolves with how many. */
+  disableOwnedBy(tokenId: string): Promise<number>
+  /** Token ids that own an enabled hook. */
+  activeOwners(): string[]
 }

@@ -1,6 +1,6 @@
 /** The WebhookService behind /v1/webhooks: checks input once, stores, and hands changes to the running dispatcher. */
 import { newTokenId } from '../auth/token.js'
-import { errFilterInvalid, errInvalidRequest, errNotFound, errUrlInvalid, errUrlRefused, errWebhookDeclared } from '../errors.js'
+import { errFilterInvalid, errInvalidRequest, errNotFound, errUrlInvalid, errUrlRefused, errWebhookDeclared, errWebhookOwnerRevoked } from '../errors.js'
 import { validateTopicFilter } from '../topic/validate.js'
 import type { Dispatcher } from './dispatcher.js'
 import { checkHeaders } from './headers.js'
@@ -46,6 +46,7 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
       enabled: hook.enabled,
       ...(hook.disabledReason ? { disabledReason: hook.disabledReason } : {}),
       source: hook.source,
+      ...(hook.createdBy !== undefined ? { owner: hook.createdBy } : {}),
       createdAt: hook.createdAt,
       updatedAt: hook.updatedAt,
       ...counts,
@@ -100,15 +101,19 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
         const secretEnv = dispatcher.options.config.hooks.find((h) => h.id === id)?.secretEnv
         if (patch.secret !== undefined && secretEnv) throw errWebhookDeclared.with(`the secret comes from ${secretEnv}`)
       }
+      if (patch.enabled === true && hook.disabledReason === 'revoked') throw errWebhookOwnerRevoked.with('create a new webhook with a valid token')
       checkFields(patch)
       if (patch.url !== undefined) await checkUrl(patch.url)
       const enabled = patch.enabled ?? hook.enabled
+      // Headers and secret were given for the old receiver (a Home Assistant token, say): a new URL must not get them.
+      const newReceiver = patch.url !== undefined && patch.url !== hook.url
+      const generated = newReceiver && patch.secret === undefined ? generateSecret() : undefined
       const next: WebhookRecord = {
         ...hook,
         topicFilter: patch.filter ?? hook.topicFilter,
         url: patch.url ?? hook.url,
-        secret: patch.secret ?? hook.secret,
-        headers: patch.headers ?? hook.headers,
+        secret: patch.secret ?? generated ?? hook.secret,
+        headers: patch.headers ?? (newReceiver ? {} : hook.headers),
         enabled,
         updatedAt: now(),
       }
@@ -116,7 +121,7 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
       if (patch.enabled !== undefined) delete next.disabledReason
       await store.putWebhook(next)
       await dispatcher.apply(next)
-      return view(next)
+      return { webhook: await view(next), ...(generated ? { secret: generated } : {}) }
     },
 
     async remove(id: string) {
@@ -138,6 +143,22 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
     async replay(id: string) {
       await find(id)
       return dispatcher.replay(id)
+    },
+
+    activeOwners() {
+      const owners = new Set<string>()
+      for (const h of dispatcher.hooks.values()) if (h.enabled && h.createdBy !== undefined) owners.add(h.createdBy)
+      return [...owners]
+    },
+
+    async disableOwnedBy(tokenId: string) {
+      const owned = [...dispatcher.hooks.values()].filter((h) => h.createdBy === tokenId && h.enabled)
+      for (const hook of owned) {
+        const next: WebhookRecord = { ...hook, enabled: false, disabledReason: 'revoked', updatedAt: now() }
+        await store.putWebhook(next)
+        await dispatcher.apply(next)
+      }
+      return owned.length
     },
   }
 }

@@ -69,7 +69,7 @@ export function toHook(row: HookRow): WebhookRecord {
     secret: row.secret,
     headers: JSON.parse(row.headers) as Record<string, string>,
     enabled: row.enabled === 1,
-    ...(row.disabled_reason === 'gone' ? { disabledReason: 'gone' as const } : {}),
+    ...(row.disabled_reason === 'gone' || row.disabled_reason === 'revoked' ? { disabledReason: row.disabled_reason } : {}),
     source: row.source === 'config' ? 'config' : 'api',
     ...(row.created_by !== null ? { createdBy: row.created_by } : {}),
     createdAt: row.created_at,
