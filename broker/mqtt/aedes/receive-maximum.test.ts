@@ -64,6 +64,29 @@ describe("the client's Receive Maximum", () => {
     expect(got.map((m) => m.payload)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
   })
 
+  it('frees a slot on PUBCOMP, and on a PUBREC with a failure reason code [MQTT-3.3.4-9]', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const raw = await openRaw(broker.tcpPort, { receiveMaximum: 1 })
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rq2/#', qos: 2 }] })
+    await raw.next('suback')
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    for (let i = 0; i < 3; i++) await pub.publishAsync('rq2/t', String(i), { qos: 2 })
+    const first = await raw.next('publish')
+    await sleep(200)
+    expect(publishes(raw)).toHaveLength(1)
+    // Refused: the QoS 2 flow ends here (MQTT 5 §4.3.3), and the slot is free.
+    raw.send({ cmd: 'pubrec', messageId: first.messageId, reasonCode: 0x80 })
+    await waitFor(() => publishes(raw).length === 2, 5000, 'the second message')
+    const second = publishes(raw)[1]!
+    raw.send({ cmd: 'pubrec', messageId: second.messageId })
+    await raw.next('pubrel')
+    await sleep(200)
+    expect(publishes(raw)).toHaveLength(2) // PUBREC alone does not end the QoS 2 flow
+    raw.send({ cmd: 'pubcomp', messageId: second.messageId })
+    await waitFor(() => publishes(raw).length === 3, 5000, 'the third message')
+    expect(publishes(raw).map((p) => p.payload.toString())).toEqual(['0', '1', '2'])
+  })
+
   it('applies to the queue replayed when a persistent session resumes [MQTT-3.3.4-9]', async () => {
     const broker = await h.broker({ allowAnonymous: true })
     const session = { clientId: 'rm-resume', clean: false }
