@@ -112,6 +112,31 @@ describe("the client's Receive Maximum", () => {
     }
     expect(publishes(back).map((p) => p.payload.toString())).toEqual(['0', '1', '2', '3', '4', '5', '6', '7'])
   })
+
+  it('counts a QoS 2 message left at PUBREL by the last connection when the session resumes [MQTT-3.3.4-9]', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const session = { clientId: 'rm-pubrel', clean: false }
+    const props = { sessionExpiryInterval: 3600, receiveMaximum: 1 }
+    const first = await openRaw(broker.tcpPort, props, session)
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rp/#', qos: 2 }] })
+    await first.next('suback')
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    await pub.publishAsync('rp/t', 'half', { qos: 2 })
+    const half = await first.next('publish')
+    first.send({ cmd: 'pubrec', messageId: half.messageId })
+    await first.next('pubrel')
+    first.end() // gone before PUBCOMP
+    await sleep(200)
+    await pub.publishAsync('rp/t', 'next', { qos: 2 })
+
+    const back = await openRaw(broker.tcpPort, props, session)
+    const pubrel = await back.next('pubrel')
+    expect(pubrel.messageId).toBe(half.messageId)
+    await sleep(300)
+    expect(publishes(back)).toEqual([])
+    back.send({ cmd: 'pubcomp', messageId: pubrel.messageId })
+    expect((await back.next('publish')).payload.toString()).toBe('next')
+  })
 })
 
 describe("the server's Receive Maximum", () => {

@@ -97,7 +97,10 @@ export class ReceiveMaximum {
     const outgoingClearMessageId = store.outgoingClearMessageId.bind(store)
     store.outgoingUpdate = async (client, packet) => {
       const gate = this.gates.get(client)
-      if (gate?.replaying && packet.cmd === 'publish' && (packet.qos ?? 0) > 0 && typeof packet.messageId === 'number') {
+      // A stored QoS 1/2 PUBLISH, or the PUBREL of a QoS 2 message the client has not completed: both
+      // count until PUBACK / PUBCOMP. (A PUBREL for a message already counted is the live QoS 2 flow.)
+      const counts = (packet.cmd === 'publish' && (packet.qos ?? 0) > 0) || packet.cmd === 'pubrel'
+      if (gate?.replaying && counts && typeof packet.messageId === 'number' && !gate.inFlight.has(packet.messageId)) {
         const id = packet.messageId
         await new Promise<void>((resolve) => gate.whenFree(() => {
           gate.inFlight.set(id, true)
