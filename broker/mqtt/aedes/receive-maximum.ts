@@ -12,7 +12,8 @@
  * window as not yet written: the window's bounds and slow-subscriber cut-off apply to them as well.
  *
  * A resumed session's stored queue is written by aedes' emptyQueue, outside deliverQoS; each stored
- * message passes through the store's outgoingUpdate first, so that is where the replay waits for a slot.
+ * message passes through the store's outgoingUpdate first, so that is where the replay waits for a slot
+ * (a stored PUBREL too: its QoS 2 message is in flight until PUBCOMP).
  * A message aedes decides not to send (expired, not authorized, too large: see packet-size.ts) is
  * cleared with outgoingClearMessageId or never forwarded, and frees its slot.
  */
