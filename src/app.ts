@@ -9,6 +9,7 @@ import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauth
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
+import { limitBodies } from './routes/body-limit.js'
 import { healthRoutes, metricsRoutes } from './routes/health.js'
 import { publishRoutes } from './routes/publish.js'
 import { requestRoutes } from './routes/request.js'
@@ -79,6 +80,7 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   const auth = requireToken(options)
   app.use('/v1/*', async (c, next) => (c.req.path === '/v1/health' ? next() : auth(c, next)))
   app.use('/metrics', auth)
+  app.use('/v1/*', limitBodies())
 
   app.route('/', healthRoutes())
   app.route('/', metricsRoutes())

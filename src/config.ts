@@ -1,5 +1,6 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
+import { API_LIMIT_DEFAULTS } from './limits/defaults.js'
 import { validateTopicFilter } from './topic/validate.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
@@ -56,6 +57,15 @@ export const configSchema = z.strictObject({
     requestTimeout: durationMs.default(5000),
     maxRequestTimeout: durationMs.default(60_000),
     maxBulk: z.number().int().positive().default(1000),
+    // Resource bounds of the API (src/limits/defaults.ts says why each default): the README lists the answer at each.
+    maxJsonBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxJsonBytes),
+    maxBulkBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxBulkBytes),
+    sseBufferBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.sseBufferBytes),
+    maxStreams: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreams),
+    maxStreamsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreamsPerToken),
+    maxRequests: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequests),
+    maxRequestsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequestsPerToken),
+    retainedPageBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.retainedPageBytes),
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),

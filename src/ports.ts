@@ -135,4 +135,19 @@ export interface ApiLimits {
   maxRequestTimeoutMs: number
   defaultRequestTimeoutMs: number
   maxBulk: number
+  // The bounds below are optional for runtimes that predate them; src/limits/defaults.ts fills them.
+  /** Largest JSON body (413 beyond), checked before it is buffered. */
+  maxJsonBytes?: number
+  /** Largest POST /v1/publish/bulk body. */
+  maxBulkBytes?: number
+  /** Bytes one SSE stream may hold for a slow reader before it is dropped. */
+  sseBufferBytes?: number
+  maxStreams?: number
+  maxStreamsPerToken?: number
+  /** Concurrent /v1/request waits. */
+  maxRequests?: number
+  maxRequestsPerToken?: number
+  retainedPageSize?: number
+  maxRetainedPageSize?: number
+  retainedPageBytes?: number
 }
