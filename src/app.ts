@@ -5,7 +5,18 @@ import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
-import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
+import {
+  ApiError,
+  errInvalidRequest,
+  errNotFound,
+  errPayloadTooLarge,
+  errRequestsFull,
+  errRequestsPerToken,
+  errStreamsFull,
+  errStreamsPerToken,
+  errUnauthorized,
+} from './errors.js'
+import { Slots, type ApiSlots } from './limits/slots.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
@@ -28,9 +39,10 @@ export interface AppOptions {
 }
 
 function problemResponse(err: ApiError): Response {
+  const retryAfter = err.extra?.retryAfter
   return new Response(JSON.stringify(err.toProblem()), {
     status: err.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { 'content-type': 'application/problem+json', ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) },
   })
 }
 
@@ -53,9 +65,14 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
 export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
   const app = createRouter()
+  const slots: ApiSlots = {
+    streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
+    requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),
+  }
 
   app.use('*', async (c, next) => {
     c.set('deps', resolveDeps(c))
+    c.set('slots', slots)
     c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
     await next()
     // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.

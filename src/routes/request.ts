@@ -1,7 +1,8 @@
 /** POST /v1/request/{topic}: publish and wait for the device's reply. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { errReplyTimeout, errTimeoutInvalid } from '../errors.js'
-import type { Message } from '../ports.js'
+import { fullLimits } from '../limits/defaults.js'
+import type { Message, Unsubscribe } from '../ports.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
 import { readBodyLimited } from './body.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
@@ -18,6 +19,7 @@ const requestRoute = createRoute({
   tags: ['request'],
   summary: 'Publish and wait for the reply',
   description:
+    'Waiting requests are capped per token (429) and in total (503), with `Retry-After`. ' +
     'Publishes the body with MQTT 5 `responseTopic` (postbridge/reply/<id>) and `correlationData` (<id>). ' +
     'MQTT 3.1.1 devices, which cannot see those properties, reply on `{topic}/reply`. The first reply is returned, ' +
     'raw or as the JSON envelope with `Accept: application/json`.',
@@ -35,7 +37,7 @@ const requestRoute = createRoute({
       description: 'The reply',
       content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) }, 'application/json': { schema: messageSchema } },
     },
-    ...problems(400, 401, 403, 413, 503, 504),
+    ...problems(400, 401, 403, 413, 429, 503, 504),
   },
 })
 
@@ -83,13 +85,21 @@ export function requestRoutes() {
       },
     }
     checkPublish(deps, c.var.token.scope, message)
+    const limits = fullLimits(deps.limits)
+    const release = c.var.slots.requests.acquire(c.var.token.id, { total: limits.maxRequests, perToken: limits.maxRequestsPerToken })
 
     let settle: (m: Message | undefined) => void = () => {}
     const replied = new Promise<Message | undefined>((resolve) => (settle = resolve))
     // Subscribe before publishing, or a fast device could answer before we listen.
-    const unsubscribe = await deps.bus.subscribe([responseTopic, legacyTopic], (reply) => {
-      if (isOurReply(reply, correlation, legacyTopic)) settle(reply)
-    })
+    let unsubscribe: Unsubscribe
+    try {
+      unsubscribe = await deps.bus.subscribe([responseTopic, legacyTopic], (reply) => {
+        if (isOurReply(reply, correlation, legacyTopic)) settle(reply)
+      })
+    } catch (err) {
+      release()
+      throw err
+    }
     const timer = setTimeout(() => settle(undefined), timeoutMs)
     try {
       await publishToBus(deps, message)
@@ -98,6 +108,7 @@ export function requestRoutes() {
       return messageResponse(c, reply) as never
     } finally {
       clearTimeout(timer)
+      release()
       await unsubscribe()
     }
   })
