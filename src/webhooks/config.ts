@@ -49,6 +49,8 @@ function buildSchema() {
       maxAge: durationMs.default(86_400_000),
       /** Wait before the 2nd attempt; each next wait is 3x longer (±20 % jitter), none over an hour. */
       retryBase: durationMs.default(3000),
+      /** Webhooks one token may create through the API (declared hooks do not count). */
+      maxPerToken: z.number().int().min(1).default(20),
       hooks: z.array(declaredHook).default([]),
     })
     .superRefine((section, ctx) => {

@@ -159,7 +159,8 @@ describe('webhook dispatcher', () => {
     gone = false
     const enabled = await h.service.update(webhook.id, { enabled: true })
     expect(enabled.disabledReason).toBeUndefined()
-    await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1'])) // held message goes; '2' came while disabled
+    // The held message goes, then '2', which came while the hook was disabled and waited (issue 10).
+    await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '2']))
   })
 
   it('does not let a receiver that never answers delay another webhook', async () => {
@@ -231,13 +232,27 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1']))
   })
 
-  it('queues nothing for a disabled hook', async () => {
+  it('keeps the messages that arrive while a hook is disabled, and delivers them in order once it is enabled (issue 10)', async () => {
     const h = await harness()
     const { webhook } = await h.service.create({ filter: 'a', url: URL_A, enabled: false }, 'tok')
-    await h.publish('a')
+    await h.publish('a', '1')
+    await h.publish('a', '2')
     await settle()
     expect(h.fetch.requests).toHaveLength(0)
-    expect(await h.store.counts(webhook.id)).toEqual({ pending: 0, dead: 0 })
+    expect(await h.store.counts(webhook.id)).toEqual({ pending: 2, dead: 0 })
+    await h.service.update(webhook.id, { enabled: true })
+    await vi.waitFor(() => expect(sent(h.fetch)).toEqual(['1', '2']))
+  })
+
+  it('caps the webhooks one token may create at webhooks.maxPerToken (issue 10)', async () => {
+    const h = await harness({ config: { maxPerToken: 2 } })
+    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    await h.service.create({ filter: 'b', url: URL_A }, 'tok')
+    await expect(h.service.create({ filter: 'c', url: URL_A }, 'tok')).rejects.toMatchObject({ code: 40970, status: 409 })
+    await h.service.create({ filter: 'c', url: URL_A }, 'other')
+    const [first] = await h.service.list()
+    await h.service.remove(first!.id)
+    await h.service.create({ filter: 'c', url: URL_A }, 'tok')
   })
 
   it('delivers a message matching two hooks with overlapping filters once to each', async () => {

@@ -53,7 +53,7 @@ const PRUNE_EVERY_MS = 10 * 60_000
 export class Dispatcher {
   readonly hooks = new Map<string, WebhookRecord>()
   private readonly lanes = new Map<string, DeliveryLane>()
-  /** Enabled hooks by topic filter: one Bus subscription per distinct filter. */
+  /** Hooks by topic filter, disabled ones included (their messages wait): one Bus subscription per distinct filter. */
   private byFilter = new Map<string, WebhookRecord[]>()
   private readonly subscriptions: FilterSubscriptions
   private readonly writer: SettleWriter
@@ -224,8 +224,8 @@ export class Dispatcher {
   private reindex(): Promise<void> {
     if (this.closed) return Promise.resolve()
     const byFilter = new Map<string, WebhookRecord[]>()
+    // Disabled hooks keep matching: their messages wait in the outbox (bounded by maxOutboxBytes) until re-enabled.
     for (const hook of this.hooks.values()) {
-      if (!hook.enabled) continue
       const list = byFilter.get(hook.topicFilter)
       if (list) list.push(hook)
       else byFilter.set(hook.topicFilter, [hook])
