@@ -244,14 +244,33 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(sent(h.fetch)).toEqual(['1', '2']))
   })
 
+  it('keeps a hook outbox within webhooks.maxOutboxBytes: the oldest go to dead, counted in the metrics (issue 10)', async () => {
+    let up = false
+    const fake = new FakeFetch(() => (up ? 200 : 503))
+    const h = await harness({ fetch: fake, config: { maxOutboxBytes: 2048 } })
+    const { webhook } = await h.service.create({ filter: 'a', url: URL_A, enabled: false }, 'tok')
+    for (let n = 1; n <= 6; n++) await h.publish('a', `${n}`.padEnd(500, '.'))
+    await settle()
+    const counts = await h.store.counts(webhook.id)
+    expect(counts.pending).toBeLessThan(6)
+    expect(counts.pending + counts.dead).toBe(6)
+    const evicted = h.dispatcher.metricLines().find((l) => l.name === 'postbridge_webhook_outbox_evicted_total')
+    expect(evicted?.value).toBe(counts.dead)
+    up = true
+    await h.service.update(webhook.id, { enabled: true })
+    await vi.waitFor(() => expect(sent(fake)).toHaveLength(counts.pending))
+    // The newest messages got through; the oldest are dead, to replay or to let go.
+    expect(sent(fake).at(-1)!.startsWith('6')).toBe(true)
+    expect(sent(fake)[0]!.startsWith('1')).toBe(false)
+  })
+
   it('caps the webhooks one token may create at webhooks.maxPerToken (issue 10)', async () => {
     const h = await harness({ config: { maxPerToken: 2 } })
-    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    const { webhook: first } = await h.service.create({ filter: 'a', url: URL_A }, 'tok')
     await h.service.create({ filter: 'b', url: URL_A }, 'tok')
     await expect(h.service.create({ filter: 'c', url: URL_A }, 'tok')).rejects.toMatchObject({ code: 40970, status: 409 })
     await h.service.create({ filter: 'c', url: URL_A }, 'other')
-    const [first] = await h.service.list()
-    await h.service.remove(first!.id)
+    await h.service.remove(first.id)
     await h.service.create({ filter: 'c', url: URL_A }, 'tok')
   })
 
