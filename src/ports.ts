@@ -45,6 +45,8 @@ export interface Bus {
   subscribe(topicFilters: string[], onMessage: (message: Message) => void, options?: SubscribeOptions): Promise<Unsubscribe>
   /** Retained messages whose topic matches the filter. */
   retained(topicFilter: string): Promise<Message[]>
+  /** Optional: the same, one at a time, so a caller keeps only what it needs (GET /v1/retained pages). */
+  eachRetained?(topicFilter: string, onMessage: (message: Message) => void): Promise<void>
   /** Removes the retained message of a topic name (an empty retained publish). */
   clearRetained(topicName: string): Promise<void>
   /** Runtime facts for /v1/health and /metrics. */

@@ -22,23 +22,42 @@ export function decodeCursor(cursor: string): string {
   return topic
 }
 
+/** About the bytes a message takes as a JSON envelope (base64 payloads grow by a third). */
+function envelopeBytes(m: Message): number {
+  return Math.ceil((m.payload.byteLength * 4) / 3) + m.topic.length + 200
+}
+
 /**
- * Takes messages with a topic after `after` (code-unit order), at most `limit`, and stops before the envelopes pass
- * maxBytes, except that a page always holds one message (one is never larger than the broker's packet limit).
+ * Collects one page from messages offered in any order: the smallest topics after `after` (code-unit order), at most
+ * `limit`, within about maxBytes of envelopes (a page always holds one message). It holds no more than the page,
+ * so a bus can stream every retained message through it.
  */
-export function retainedPage(messages: Message[], opts: { after?: string; limit: number; maxBytes: number }): RetainedPage {
-  const sorted = [...messages].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
-  const after = opts.after
-  const start = after === undefined ? 0 : sorted.findIndex((m) => m.topic > after)
-  const page: MessageEnvelope[] = []
-  let bytes = 0
-  let i = start < 0 ? sorted.length : start
-  for (; i < sorted.length && page.length < opts.limit; i++) {
-    const envelope = toEnvelope(sorted[i]!)
-    const size = envelope.payload.length + envelope.topic.length + 200
-    if (page.length > 0 && bytes + size > opts.maxBytes) break
-    page.push(envelope)
-    bytes += size
+export class PageCollector {
+  private readonly page: Message[] = []
+  private bytes = 0
+  private more = false
+
+  constructor(private readonly opts: { after?: string; limit: number; maxBytes: number }) {}
+
+  offer(m: Message): void {
+    if (this.opts.after !== undefined && !(m.topic > this.opts.after)) return
+    let lo = 0
+    let hi = this.page.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.page[mid]!.topic < m.topic) lo = mid + 1
+      else hi = mid
+    }
+    this.page.splice(lo, 0, m)
+    this.bytes += envelopeBytes(m)
+    while (this.page.length > this.opts.limit || (this.page.length > 1 && this.bytes > this.opts.maxBytes)) {
+      this.bytes -= envelopeBytes(this.page.pop()!)
+      this.more = true
+    }
   }
-  return i < sorted.length && page.length > 0 ? { messages: page, next: encodeCursor(page[page.length - 1]!.topic) } : { messages: page }
+
+  result(): RetainedPage {
+    const messages = this.page.map(toEnvelope)
+    return this.more && messages.length > 0 ? { messages, next: encodeCursor(messages[messages.length - 1]!.topic) } : { messages }
+  }
 }

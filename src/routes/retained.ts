@@ -6,7 +6,8 @@ import { API_LIMIT_DEFAULTS, fullLimits } from '../limits/defaults.js'
 import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
-import { decodeCursor, retainedPage } from './retained-page.js'
+import { decodeCursor, PageCollector } from './retained-page.js'
+import type { Message } from '../ports.js'
 import { messageSchema, topicParam } from './schemas.js'
 
 const getRoute = createRoute({
@@ -91,9 +92,15 @@ export function retainedRoutes() {
     const scope = c.var.token.scope
     if (!scope.admin && scope.read.length === 0) throw errForbidden.with('token has no read scope')
     // A narrower token still lists what it may read, so filter by topic rather than refusing the filter.
-    const messages = (await c.var.deps.bus.retained(filter)).filter((m) => canReadTopic(scope, m.topic))
-    const page = retainedPage(messages, { ...(after !== undefined ? { after } : {}), limit: pageSize, maxBytes: limits.retainedPageBytes })
-    return c.json(page, 200)
+    const collector = new PageCollector({ ...(after !== undefined ? { after } : {}), limit: pageSize, maxBytes: limits.retainedPageBytes })
+    const offer = (m: Message) => {
+      if (canReadTopic(scope, m.topic)) collector.offer(m)
+    }
+    // A bus that can stream retained messages never holds more than the page in memory.
+    const bus = c.var.deps.bus
+    if (bus.eachRetained) await bus.eachRetained(filter, offer)
+    else for (const m of await bus.retained(filter)) offer(m)
+    return c.json(collector.result(), 200)
   })
 
   app.openAPIRegistry.registerPath(getRoute)
