@@ -86,13 +86,13 @@ function numberFor(schema: Schema, integer: boolean): fc.Arbitrary<number> {
 }
 
 /** Values a JSON schema describes, with boundary values, and now and then a value of the wrong type. */
-function valueOf(schemaIn: Schema | undefined, name = '', depth = 0): fc.Arbitrary<unknown> {
+function arbitraryOf(schemaIn: Schema | undefined, name = '', depth = 0): fc.Arbitrary<unknown> {
   const schema = resolve(schemaIn)
   const wrong = fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 5 }), fc.boolean(), fc.constant([]), fc.constant({}))
   const right = ((): fc.Arbitrary<unknown> => {
     for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
       const options = schema[key] as Schema[] | undefined
-      if (options?.length) return fc.oneof(...options.map((o) => valueOf(o, name, depth + 1)))
+      if (options?.length) return fc.oneof(...options.map((o) => arbitraryOf(o, name, depth + 1)))
     }
     const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
     if (schema.enum && type !== 'string') return fc.constantFrom(...schema.enum)
@@ -100,10 +100,10 @@ function valueOf(schemaIn: Schema | undefined, name = '', depth = 0): fc.Arbitra
     if (type === 'integer') return numberFor(schema, true)
     if (type === 'number') return numberFor(schema, false)
     if (type === 'boolean') return fc.boolean()
-    if (type === 'array') return depth > 3 ? fc.constant([]) : fc.array(valueOf(schema.items, name, depth + 1), { maxLength: 4 })
+    if (type === 'array') return depth > 3 ? fc.constant([]) : fc.array(arbitraryOf(schema.items, name, depth + 1), { maxLength: 4 })
     if (type === 'object' || schema.properties) {
       if (depth > 3) return fc.constant({})
-      const props = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, valueOf(v, k, depth + 1)]))
+      const props = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, arbitraryOf(v, k, depth + 1)]))
       const record = fc.record(props, { requiredKeys: (schema.required ?? []).filter((k) => k in props) })
       // Now and then an unknown field.
       return fc.tuple(record, fc.option(fc.constantFrom('extra', '__proto__', 'constructor'), { freq: 8 })).map(([r, extra]) => (extra ? { ...r, [extra]: 1 } : r))
@@ -136,11 +136,11 @@ function requestOf(tokens: Record<string, string>): fc.Arbitrary<FuzzRequest> {
       // Path values stay under Node's header size limit: a longer URL is refused before the app sees it.
       params: fc.tuple(...pathParams.map((p) => (p.name === 'topic' ? fc.constantFrom(...TOPICS) : stringFor(p.name, resolve(p.schema)).map((v) => v.slice(0, 1000))))),
       query: fc.tuple(
-        ...queryParams.map((p) => fc.option(p.name === 'timeout' ? fc.constantFrom('1', '50', '0', '-1', '99999999', 'x') : valueOf(p.schema, p.name).map(String), { freq: 2 })),
+        ...queryParams.map((p) => fc.option(p.name === 'timeout' ? fc.constantFrom('1', '50', '0', '-1', '99999999', 'x') : arbitraryOf(p.schema, p.name).map(String), { freq: 2 })),
         fc.option(fc.constantFrom('retained=true', 'filter=%23&filter=%2B', 'qos=3', 'cursor=%FF', 'limit=1e3'), { freq: 6 }),
       ),
       body: op.body
-        ? fc.oneof({ weight: 6, arbitrary: valueOf(op.body.schema).map((v) => JSON.stringify(v)) }, { weight: 1, arbitrary: fc.constantFrom('{', '[', '', 'null', '[]', '{"a":', '\u0000', '1e999') })
+        ? fc.oneof({ weight: 6, arbitrary: arbitraryOf(op.body.schema).map((v) => JSON.stringify(v)) }, { weight: 1, arbitrary: fc.constantFrom('{', '[', '', 'null', '[]', '{"a":', '\u0000', '1e999') })
         : fc.option(fc.string({ maxLength: 20 }), { freq: 4 }),
       contentType: fc.option(op.body ? fc.oneof({ weight: 5, arbitrary: fc.constant(op.body.type) }, { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES) }) : fc.constantFrom(...CONTENT_TYPES), { freq: 8 }),
       extraHeaders: fc.array(
