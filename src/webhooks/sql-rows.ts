@@ -75,6 +75,8 @@ export function migrateWebhookTables(run: SqlRun): void {
   } catch {
     // the column is there already
   }
+  // Covers the per-hook byte sums of every enqueue (evictOverCap), so they read the index only.
+  run('CREATE INDEX IF NOT EXISTS webhook_outbox_bytes ON webhook_outbox (webhook_id, state, bytes)')
 }
 
 /** The outbox columns with the body taken from webhook_bodies when the row does not hold its own. */
