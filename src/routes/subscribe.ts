@@ -110,6 +110,10 @@ async function eventStream(deps: Deps, filters: string[], budgetBytes: number, o
     } catch {
       return
     }
+    // A reader waiting in pull() gets the frame now; its next pull ends the stream.
+    const waiting = pulling
+    pulling = undefined
+    waiting?.()
     // A reader that never reads would keep the connection and its last frames forever: cut it.
     setTimeout(() => {
       if (finished) return
