@@ -53,18 +53,19 @@ describe('login flood', () => {
     const loginMs = performance.now() - t0
     expect(device.connected).toBe(true)
 
-    const answered = bogus.filter((b) => b.received().length >= 4)
-    const rate = answered.filter((b) => b.received()[3] === V5_RATE_EXCEEDED || b.received()[3] === V4_NOT_AUTHORIZED).length
+    const answered = () => bogus.filter((b) => b.received().length >= 4)
+    const overRate = () => answered().filter((b) => b.received()[3] === V5_RATE_EXCEEDED || b.received()[3] === V4_NOT_AUTHORIZED).length
+    const rate = overRate()
     console.info(
       `login flood: real CONNACK after ${loginMs.toFixed(0)} ms (one login alone: ${baselineMs.toFixed(0)} ms) with 300 bogus CONNECTs in flight; ` +
-        `${answered.length} bogus answered so far (${rate} refused as over the rate), ` +
+        `${answered().length} bogus answered so far (${rate} refused as over the rate), ` +
         `${detail(broker).passwordVerifications} PBKDF2 runs, ${detail(broker).passwordChecksWaiting} waiting`,
     )
     // The issue's bound: 1 s. A shared machine can make one login alone slower than that; then the
     // flood may at most double it (stock aedes: 300 PBKDF2 runs first, 11-19 s on a Pi).
     expect(loginMs).toBeLessThan(Math.max(1000, 2 * baselineMs))
-    // The queue is bounded: most of the flood was refused without a PBKDF2 run.
-    expect(rate).toBeGreaterThan(200)
+    // The queue is bounded (64 in all, 16 per address): the rest of the flood is refused without a PBKDF2 run.
+    await waitFor(() => overRate() >= 200, 10_000, 'the bogus logins beyond the queue to be refused')
     expect(detail(broker).passwordChecksWaiting).toBeLessThanOrEqual(64)
   })
 
