@@ -18,6 +18,8 @@ import { tokenRoutes } from './routes/tokens.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { sensorRoutes } from './routes/sensors.js'
 import { notifierRoutes } from './routes/notifiers.js'
+import { clientRoutes } from './routes/clients.js'
+import { mqttUserRoutes } from './routes/mqtt-users.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -90,6 +92,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', webhookRoutes())
   app.route('/', sensorRoutes())
   app.route('/', notifierRoutes())
+  app.route('/', clientRoutes())
+  app.route('/', mqttUserRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

@@ -55,6 +55,7 @@ export const errNoRetained = apiError(40402, 404, 'no retained message on this t
 export const errConflict = apiError(40901, 409, 'already exists', 'errors')
 export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'webhooks')
 export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors')
+export const errUserDeclared = apiError(40990, 409, 'mqtt user is declared in the config file', 'mqtt-users')
 export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors')
 export const errPayloadTooLarge = apiError(41301, 413, 'payload is larger than the limit', 'publishing')
 export const errRateLimited = apiError(42901, 429, 'too many requests', 'errors')

@@ -127,6 +127,52 @@ export interface Deps {
   notify?: import('./notify/ports.js').NotifyService
   /** Optional: webhooks (src/webhooks/); the /v1/webhooks routes answer 501 without it. */
   webhooks?: import('./webhooks/ports.js').WebhookService
+  /** Optional: the broker's connected MQTT clients; /v1/clients answers 501 without it (external broker, edge). */
+  clients?: ClientDirectory
+  /** Optional: MQTT users kept by this node; /v1/mqtt-users answers 501 without it. */
+  mqttUsers?: MqttUserAdmin
+}
+
+/** One connected MQTT client, as GET /v1/clients shows it. */
+export interface ClientInfo {
+  clientId: string
+  /** Absent for anonymous clients. */
+  username?: string
+  /** Remote address and port, e.g. `127.0.0.1:51234`. */
+  address?: string
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+  protocolVersion?: number
+  /** ms since epoch when the CONNACK was sent. */
+  connectedAt?: number
+  /** Seconds; 0 means none. */
+  keepAliveSeconds?: number
+  subscriptions: number
+  transport?: 'tcp' | 'websocket'
+}
+
+/** The broker's client list, and a way to end one connection. */
+export interface ClientDirectory {
+  list(): ClientInfo[]
+  /** Closes the connection (MQTT 5: DISCONNECT 0x98 Administrative action); false when no such client is connected. */
+  disconnect(clientId: string): Promise<boolean>
+}
+
+/** An MQTT user without its password hash. */
+export interface MqttUserInfo {
+  username: string
+  publish: string[]
+  subscribe: string[]
+  /** 'config': declared in the config file, read-only here. */
+  source: 'config' | 'api'
+}
+
+/** The MQTT users of this node: a user added here can connect at once; removal refuses new connections. */
+export interface MqttUserAdmin {
+  list(): Promise<MqttUserInfo[]>
+  /** False when the username is taken. */
+  create(user: { username: string; passwordHash: string; publish: string[]; subscribe: string[] }): Promise<boolean>
+  /** 'declared': the user comes from the config file and stays. */
+  remove(username: string): Promise<'removed' | 'absent' | 'declared'>
 }
 
 export interface ApiLimits {

@@ -5,11 +5,12 @@
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
-import type { Bus, Logger } from '../../src/ports.js'
+import type { Bus, ClientDirectory, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { AedesBus } from './aedes-bus.js'
 import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
+import { createClientDirectory } from './client-directory.js'
 import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 import { EmitterGate } from './emitter-gate.js'
 import { startListeners } from './listeners.js'
@@ -57,6 +58,8 @@ export interface MqttBroker {
   bus: Bus
   /** The bound TCP port. */
   tcpPort: number
+  /** Connected clients, for /v1/clients (absent for an external broker). */
+  clients?: ClientDirectory
   /** Serve MQTT over an accepted WebSocket (the HTTP server upgrades /mqtt and calls this). */
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Stop accepting, disconnect clients, flush and close aedes and the Level db. Idempotent. */
@@ -121,6 +124,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'))
   aedes.on('clientReady', (client) => log.debug({ clientId: client.id, version: client.version }, 'mqtt client connected'))
 
+  const clients = createClientDirectory(aedes, (client) => auth.principalOf(client))
+
   let listeners: Awaited<ReturnType<typeof startListeners>>
   try {
     await aedes.listen()
@@ -163,5 +168,5 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   }
 
   log.info({ host: opts.host, port: listeners.tcpPort }, 'mqtt broker listening')
-  return { bus, tcpPort: listeners.tcpPort, handleWebSocket: listeners.handleWebSocket, close }
+  return { bus, tcpPort: listeners.tcpPort, clients, handleWebSocket: listeners.handleWebSocket, close }
 }
