@@ -14,6 +14,7 @@ import { openDatabase, type Db } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
+import { loadDashboard } from './dashboard-assets.js'
 import { startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
@@ -112,6 +113,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // The embedded broker's client list and MQTT users (issue 13): /v1/clients, /v1/mqtt-users.
     if (broker.clients) deps.clients = broker.clients
     if (!external) deps.mqttUsers = createMqttUserAdmin(users, config.mqtt.users)
+    const dashboard = loadDashboard()
+    if (dashboard) deps.dashboard = dashboard
     const features: Feature[] = []
     // Registered before any feature starts, so one that fails to start still gets the others closed.
     closers.push(async () => {

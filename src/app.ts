@@ -20,6 +20,8 @@ import { sensorRoutes } from './routes/sensors.js'
 import { notifierRoutes } from './routes/notifiers.js'
 import { clientRoutes } from './routes/clients.js'
 import { mqttUserRoutes } from './routes/mqtt-users.js'
+import { whoamiRoutes } from './routes/whoami.js'
+import { mountDashboard } from './routes/dashboard.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -94,6 +96,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', notifierRoutes())
   app.route('/', clientRoutes())
   app.route('/', mqttUserRoutes())
+  app.route('/', whoamiRoutes())
+  mountDashboard(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

@@ -131,6 +131,21 @@ export interface Deps {
   clients?: ClientDirectory
   /** Optional: MQTT users kept by this node; /v1/mqtt-users answers 501 without it. */
   mqttUsers?: MqttUserAdmin
+  /** Optional: the dashboard's files, served at `/` and `/ui/`; `/` answers 404 without them. */
+  dashboard?: DashboardAssets
+}
+
+/** One file of the dashboard, held in memory (the whole dashboard is under 100 KiB gzipped). */
+export interface DashboardAsset {
+  body: Uint8Array
+  /** The same bytes gzipped, sent to browsers that accept gzip. */
+  gzip?: Uint8Array
+  contentType: string
+}
+
+/** The dashboard's files by path below `/ui/` (`index.html` is also `/`). */
+export interface DashboardAssets {
+  get(path: string): DashboardAsset | undefined
 }
 
 /** One connected MQTT client, as GET /v1/clients shows it. */

@@ -1,0 +1,40 @@
+// Devices: the MQTT clients connected now (GET /v1/clients, admin), with a disconnect button.
+import { act, ago, api, fill, h, notice } from '../lib.js'
+
+const VERSIONS = { 3: '3.1', 4: '3.1.1', 5: '5' }
+
+export function render(main) {
+  const body = h('div', { class: 'scroll' }, h('p', { class: 'muted' }, 'Loading…'))
+  const out = h('div', {})
+  main.append(h('h1', {}, 'Devices'), h('section', { class: 'card' },
+    h('h2', {}, 'Connected MQTT clients'), out, body))
+  const load = async () => {
+    let clients
+    try {
+      ;({ clients } = await api('/v1/clients'))
+    } catch (err) {
+      fill(body, notice(err.status === 501 ? 'This node uses an external broker: its clients are not listed here.' : err.message, true))
+      return
+    }
+    if (!clients.length) return fill(body, h('p', { class: 'muted' }, 'No MQTT client is connected.'))
+    fill(body, h('table', { id: 'clients' },
+      h('thead', {}, h('tr', {}, ['Client id', 'User', 'Address', 'MQTT', 'Since', 'Keep alive', 'Subs', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, clients.map((c) => {
+        const btn = h('button', { type: 'button', class: 'danger', 'aria-label': `Disconnect ${c.clientId}` }, 'Disconnect')
+        btn.onclick = () => act(btn, out, async () => {
+          await api(`/v1/clients/${encodeURIComponent(c.clientId)}`, { method: 'DELETE' })
+          await load()
+          return `Disconnected ${c.clientId}.`
+        })
+        return h('tr', { 'data-client': c.clientId },
+          h('td', { class: 'mono' }, c.clientId), h('td', {}, c.username || h('span', { class: 'muted' }, 'anonymous')),
+          h('td', { class: 'mono' }, c.address || '—', c.transport === 'websocket' ? ' (ws)' : ''),
+          h('td', {}, VERSIONS[c.protocolVersion] || c.protocolVersion || '—'),
+          h('td', { title: c.since || '' }, ago(c.since)), h('td', {}, c.keepAlive ? `${c.keepAlive} s` : 'none'),
+          h('td', {}, c.subscriptions), h('td', {}, btn))
+      }))))
+  }
+  load()
+  const timer = setInterval(load, 5000)
+  return () => clearInterval(timer)
+}
