@@ -46,10 +46,10 @@ describe('/v1/clients over aedes', () => {
     const dev = await connect({ protocolVersion: 5, clientId: 'door-hall-1', username: 'door-hall', password, keepalive: 42 })
     await dev.subscribeAsync(['devices/door-hall/set', 'devices/door-hall/cfg'])
     const anon = await connect({ protocolVersion: 4, clientId: 'anon-311', keepalive: 0 })
-    const [a, d] = await waitFor(async () => {
+    const [a, d] = (await waitFor(async () => {
       const l = await listed()
       return l.length === 2 && l[1]!.subscriptions === 2 ? l : undefined
-    })
+    }))!
     expect(a).toMatchObject({ clientId: 'anon-311', protocolVersion: 4, keepAlive: 0, subscriptions: 0, transport: 'tcp' })
     expect(a!.username).toBeUndefined()
     expect(d).toMatchObject({ clientId: 'door-hall-1', username: 'door-hall', protocolVersion: 5, keepAlive: 42, subscriptions: 2, transport: 'tcp' })
