@@ -89,11 +89,11 @@ function hookCard(w, reload) {
         return r.ok ? `Test delivered: HTTP ${r.status} in ${Math.round(r.durationMs)} ms.` : `Test failed: ${r.status ? `HTTP ${r.status}` : r.error}.`
       }),
       button('Deliveries', 'secondary', showDeliveries),
-      button('Replay failed', '', async () => {
+      w.dead || w.pending ? button('Replay failed', '', async () => {
         const r = await api(`/v1/webhooks/${encodeURIComponent(w.id)}/replay`, { method: 'POST' })
         setTimeout(() => { showDeliveries(); reload() }, 1500)
         return `Re-queued ${r.requeued} failed message(s).`
-      }),
+      }) : null,
       w.source === 'api' ? button('Delete', 'danger', async () => {
         if (!confirm(`Delete webhook ${w.id} and its undelivered messages?`)) return ''
         await api(`/v1/webhooks/${encodeURIComponent(w.id)}`, { method: 'DELETE' })
