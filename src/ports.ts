@@ -145,7 +145,8 @@ export interface DashboardAsset {
 
 /** The dashboard's files by path below `/ui/` (`index.html` is also `/`). */
 export interface DashboardAssets {
-  get(path: string): DashboardAsset | undefined
+  /** May be async: at the edge the files would come from a binding. */
+  get(path: string): DashboardAsset | undefined | Promise<DashboardAsset | undefined>
 }
 
 /** One connected MQTT client, as GET /v1/clients shows it. */

@@ -79,8 +79,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.getByLabel('API token').fill('pb_wrongwrongwr_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByText('That token is unknown or revoked.').waitFor()
-    await page.getByLabel('API token').fill(TEST_ADMIN_TOKEN)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    // Keyboard only: the field has focus, Enter submits.
+    await page.getByLabel('API token').fill('')
+    await page.keyboard.type(TEST_ADMIN_TOKEN)
+    await page.keyboard.press('Enter')
     await page.locator('#broker-state').getByText('up').waitFor()
     expect(await page.evaluate(() => [sessionStorage.getItem('postbridge.token'), localStorage.length, document.cookie])).toEqual([TEST_ADMIN_TOKEN, 0, ''])
     // A reload in the same tab stays signed in; a new tab (context) starts at the sign-in form.
@@ -143,6 +145,16 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     expect(await card.innerText()).toContain('quiet 22:00–07:00')
     await card.getByText(/^Events \(1\)$/).click()
     expect(await card.locator('table').innerText()).toMatch(/Opened\s+3\.71 V/)
+    // A second reading, past the debounce window: the battery chart appears.
+    await new Promise((r) => setTimeout(r, 700))
+    expect((await mosquittoPub(home.mqttPort, 'home/hall/door', '{"state":"closed","battery":3.69}', ['-q', '1'])).code).toBe(0)
+    await waitFor(async () => {
+      const res = await home.api('/v1/sensors/hall/events')
+      return ((await res.json()) as { events: unknown[] }).events.length === 2
+    }, 5000, 'the closed event')
+    await page.reload()
+    await card.locator('svg.chart').waitFor()
+    expect(await card.locator('svg.chart').getAttribute('aria-label')).toMatch(/^Battery of Hall door: 3\.69 V now/)
   }, 60_000)
 
   it("lists a failing webhook's deliveries with their status, and replays them once the receiver is back", async () => {
@@ -234,19 +246,24 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.screenshot({ path: `${OUT}/dashboard-nojs.png` })
   }, 60_000)
 
-  it('renders every page at desktop and phone widths (screenshots in .ci/out/)', async () => {
-    for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+  it('renders every page at desktop and phone widths, light and dark, every field labelled (screenshots in .ci/out/)', async () => {
+    for (const [label, viewport, colorScheme] of [['desktop', DESKTOP, 'light'], ['phone', PHONE, 'light'], ['dark', DESKTOP, 'dark']] as const) {
       const page = await signIn(TEST_ADMIN_TOKEN, viewport)
+      await page.emulateMedia({ colorScheme })
       // Two samples at least, so the overview chart has a line.
       await page.waitForFunction(() => !document.querySelector('.chart + p'), undefined, { timeout: 20_000 }).catch(() => {})
       for (const name of ['', 'devices', 'topics', 'sensors', 'webhooks', 'notifiers', 'access']) {
         await go(page, name)
         await page.waitForLoadState('networkidle').catch(() => {})
         await page.waitForTimeout(300)
+        const unlabelled = await page.evaluate(() =>
+          [...document.querySelectorAll('input, select, textarea')].filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML),
+        )
+        expect(unlabelled, name).toEqual([])
         await page.screenshot({ path: `${OUT}/dashboard-${name || 'overview'}-${label}.png`, fullPage: true })
       }
     }
-  }, 90_000)
+  }, 120_000)
 
   it('asks no host but the node itself for anything', () => {
     expect(requested.length).toBeGreaterThan(20)

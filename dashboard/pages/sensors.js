@@ -60,10 +60,11 @@ function batteryChart(s, events) {
     series.push({ name: 'trend', cls: 'bat', dashed: true, points: [last, [Date.now() + s.batteryDaysLeft * 86_400_000, low]] })
   }
   const unit = s.battery?.unit || ''
-  const day = (v) => new Date(v).toLocaleDateString([], { month: 'short', day: 'numeric' })
+  const span = (series.at(-1).points.at(-1)[0]) - points[0][0]
+  const day = (v) => (span < 2 * 86_400_000 ? new Date(v).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : new Date(v).toLocaleDateString([], { month: 'short', day: 'numeric' }))
   return h('figure', { class: 'plain' }, lineChart(series, {
     label: `Battery of ${s.name}: ${points[points.length - 1][1]} ${unit} now${s.batteryDaysLeft !== null ? `, low in about ${Math.round(s.batteryDaysLeft)} days` : ''}`,
     yMin: low !== undefined ? Math.min(low, ...points.map((p) => p[1])) : undefined,
     xFormat: day,
-  }), h('figcaption', { class: 'muted' }, `Battery (${unit}); dashed: the trend to the low threshold${low !== undefined ? ` (${s.batteryLow})` : ''}.`))
+  }), h('figcaption', { class: 'muted' }, `Battery (${unit})`, series.length > 1 ? `; dashed: the trend to the low threshold (${s.batteryLow})` : '', '.'))
 }
