@@ -54,7 +54,7 @@ async function start(out) {
   nav.hidden = false
   const signOut = h('button', { type: 'button', class: 'secondary', onclick: () => { session.clear(); location.hash = '#/'; signInForm() } }, 'Sign out')
   const role = isAdmin() ? 'admin' : session.me.scope.publish.length ? 'limited' : 'read-only'
-  fill(who, h('span', {}, session.me.name, ' · ', h('span', { class: 'badge', 'data-role': role }, role)), signOut)
+  fill(who, h('span', { class: 'name', title: session.me.name }, session.me.name), h('span', { class: 'badge', 'data-role': role }, role), signOut)
   overview.startSampling()
   route()
 }

@@ -12,6 +12,12 @@ function el(tag, attrs, text) {
   return e
 }
 
+/** The step at or above x among 1, 2, 2.5, 5 times a power of ten, so the axis reads in round numbers. */
+function nice(x) {
+  const p = 10 ** Math.floor(Math.log10(x))
+  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((step) => step >= x * 0.999)
+}
+
 const short = (v) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1))
 
 /**
@@ -27,6 +33,7 @@ export function lineChart(series, opts = {}) {
   const yMin = opts.yMin ?? Math.min(0, ...ys)
   let yMax = opts.yMax ?? Math.max(1, ...ys)
   if (yMax === yMin) yMax = yMin + 1
+  yMax = yMin + nice((yMax - yMin) / 4) * 4
   const x = (v) => PAD.l + ((v - xMin) / (xMax - xMin || 1)) * (W - PAD.l - PAD.r)
   const y = (v) => H - PAD.b - ((v - yMin) / (yMax - yMin)) * (H - PAD.t - PAD.b)
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': opts.label || 'chart' })

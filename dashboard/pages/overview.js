@@ -47,7 +47,7 @@ export function render(main) {
   main.append(
     h('h1', {}, 'Overview'),
     stats,
-    h('section', { class: 'card' }, h('h2', {}, 'Messages per second'),
+    h('section', { class: 'card' }, h('h2', {}, 'Messages per second, last 15 minutes'),
       h('div', { class: 'legend' }, h('span', { class: 'in' }, '— in (from clients)'), h('span', { class: 'out' }, '- - out (to subscribers)')),
       chart),
     h('section', { class: 'card' }, h('h2', {}, 'Needs attention'), attention))
@@ -63,9 +63,12 @@ export function render(main) {
       card('Connected clients', h('span', { id: 'client-count' }, b.clients ?? '—'), ''),
       card('Messages / s', latest ? `${latest[1].toFixed(1)} in · ${latest[2].toFixed(1)} out` : '…', 'averaged over 5 s'))
     const now = Date.now()
+    const xMin = Math.max(now - WINDOW_MS, samples[0]?.[0] ?? now - 60_000)
+    const seconds = now - xMin < 10 * 60_000
+    const xFormat = (v) => new Date(v).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined })
     fill(chart, lineChart(
       [{ name: 'in', cls: 'in', points: samples.map((s) => [s[0], s[1]]) }, { name: 'out', cls: 'out', dashed: true, points: samples.map((s) => [s[0], s[2]]) }],
-      { label: `Messages per second over the last 15 minutes; latest ${latest ? latest[1].toFixed(1) : 0} in, ${latest ? latest[2].toFixed(1) : 0} out`, xMin: now - WINDOW_MS, xMax: now }),
+      { label: `Messages per second over the last 15 minutes; latest ${latest ? latest[1].toFixed(1) : 0} in, ${latest ? latest[2].toFixed(1) : 0} out`, xMin, xMax: now, xFormat }),
       samples.length < 2 ? h('p', { class: 'muted' }, 'Collecting: a point every 5 seconds while this tab is open.') : '')
   }
   listeners.add(draw)
