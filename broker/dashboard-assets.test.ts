@@ -14,7 +14,7 @@ describe('the dashboard files in the package', () => {
   it('are found beside broker/ and include index.html and app.js', () => {
     expect(dir).toBeDefined()
     expect(files.get('index.html')!.contentType).toBe('text/html; charset=utf-8')
-    expect(files.get('app.js')!.contentType).toBe('text/javascript; charset=utf-8')
+    expect(files.get('ui/app.js')!.contentType).toBe('text/javascript; charset=utf-8')
     expect(loadDashboard(dir)).toBeDefined()
   })
 
@@ -26,7 +26,7 @@ describe('the dashboard files in the package', () => {
 
   it('load nothing from another host: every script, style and import is a file of the dashboard', () => {
     const html = text('index.html')
-    const refs = [...html.matchAll(/(?:src|href)="(\/ui\/[^"]+)"/g)].map((m) => m[1]!.slice('/ui/'.length))
+    const refs = [...html.matchAll(/(?:src|href)="\/(ui\/[^"]+)"/g)].map((m) => m[1]!)
     expect(refs.length).toBeGreaterThanOrEqual(3)
     for (const ref of refs) expect(files.has(ref), ref).toBe(true)
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//)

@@ -143,7 +143,7 @@ export interface DashboardAsset {
   contentType: string
 }
 
-/** The dashboard's files by path below `/ui/` (`index.html` is also `/`). */
+/** The dashboard's files by path: `index.html` (served at `/`) and `ui/...` (served at `/ui/...`). */
 export interface DashboardAssets {
   /** May be async: at the edge the files would come from a binding. */
   get(path: string): DashboardAsset | undefined | Promise<DashboardAsset | undefined>

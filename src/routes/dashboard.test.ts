@@ -11,7 +11,7 @@ function assets(files: Record<string, DashboardAsset>): DashboardAssets {
 
 const files = {
   'index.html': { body: bytes('<!doctype html><title>Postbridge</title>'), gzip: bytes('GZ-HTML'), contentType: 'text/html; charset=utf-8' },
-  'app.js': { body: bytes('export {}'), contentType: 'text/javascript; charset=utf-8' },
+  'ui/app.js': { body: bytes('export {}'), contentType: 'text/javascript; charset=utf-8' },
 }
 
 describe('the dashboard files at / and /ui/', () => {

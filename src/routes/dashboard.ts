@@ -31,5 +31,5 @@ export function mountDashboard(app: Hono<AppEnv>): void {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers)
   }
   app.get('/', serve('index.html'))
-  app.get('/ui/:path{.+}', (c) => serve(c.req.param('path'))(c))
+  app.get('/ui/:path{.+}', (c) => serve(`ui/${c.req.param('path')}`)(c))
 }

@@ -79,7 +79,7 @@ function users() {
             h('td', {}, u.source === 'api' ? remove : ''))
         }))) : h('p', { class: 'muted' }, 'No MQTT user yet: devices connect anonymously from this machine only, unless allowed.'))
     } catch (err) {
-      fill(box, notice(err.status === 501 ? 'This node uses an external broker: its users are managed there.' : err.message, true))
+      fill(box, notice(err.status === 501 ? 'MQTT users are kept by the home node\'s own broker: with an external broker they are managed there, and the edge has none.' : err.message, true))
     }
   }
   const username = h('input', { id: 'u-name', name: 'username', required: true, placeholder: 'door-hall', autocomplete: 'off' })

@@ -59,7 +59,10 @@ export function render(main) {
     const latest = samples[samples.length - 1]
     fill(stats,
       card('Broker', h('span', { class: cls, id: 'broker-state' }, word), `${b.kind || ''}${b.connected === false ? ', not connected' : ''}`),
-      card('Edge link', edge ? h('span', { class: edge.state === 'online' ? 'ok' : 'warn' }, edge.state) : h('span', { class: 'muted' }, 'not configured'), edge?.url || ''),
+      // Home reports its link to the edge as `edge`; the edge reports home's side as `link`.
+      health?.link
+        ? card('Home link', h('span', { class: health.link.home === 'online' ? 'ok' : 'warn' }, `home ${health.link.home}`), 'seen from the edge')
+        : card('Edge link', edge ? h('span', { class: edge.state === 'online' ? 'ok' : 'warn' }, edge.state) : h('span', { class: 'muted' }, 'not configured'), edge?.url || ''),
       card('Connected clients', h('span', { id: 'client-count' }, b.clients ?? '—'), ''),
       card('Messages / s', latest ? `${latest[1].toFixed(1)} in · ${latest[2].toFixed(1)} out` : '…', 'averaged over 5 s'))
     const now = Date.now()

@@ -13,7 +13,7 @@ export function render(main) {
     try {
       ;({ clients } = await api('/v1/clients'))
     } catch (err) {
-      fill(body, notice(err.status === 501 ? 'This node uses an external broker: its clients are not listed here.' : err.message, true))
+      fill(body, notice(err.status === 501 ? 'The MQTT client list is kept by the home node\'s own broker: it is not available with an external broker or at the edge.' : err.message, true))
       return
     }
     if (!clients.length) return fill(body, h('p', { class: 'muted' }, 'No MQTT client is connected.'))
