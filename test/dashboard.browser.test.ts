@@ -225,6 +225,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     const delivered = table.locator('tr', { hasText: 'delivered' })
     await delivered.waitFor()
     expect(await delivered.innerText()).toMatch(/home\/alarm\/siren\s+1\s+delivered\s+200/)
+    await card.getByRole('button', { name: 'Edit' }).click()
+    await card.getByLabel('Topic filter').fill('home/alarm/+')
+    await card.getByRole('button', { name: 'Save' }).click()
+    await card.getByText('home/alarm/+', { exact: true }).waitFor()
     await card.getByRole('button', { name: 'Disable' }).click()
     await card.getByText('disabled', { exact: true }).waitFor()
     const { webhooks } = (await (await home.api('/v1/webhooks')).json()) as { webhooks: { enabled: boolean }[] }
@@ -233,12 +237,21 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await card.getByText('enabled', { exact: true }).waitFor()
   }, 60_000)
 
-  it('sends a test alert from the Notifiers page and shows its outcome', async () => {
+  it('adds a notifier from the form, sends test alerts and shows their outcome', async () => {
     const page = await signIn()
     await go(page, 'notifiers')
+    const before = ntfy.requests.length // the door sensor's alerts went there too
     await page.locator('[data-notifier="phone"]').getByRole('button', { name: 'Send test alert' }).click()
-    await page.getByText(/^Test alert sent/).waitFor()
-    expect(ntfy.requests.length).toBeGreaterThanOrEqual(1)
+    await page.locator('[data-notifier="phone"]').getByText(/^Test alert sent/).waitFor()
+    expect(ntfy.requests.length).toBe(before + 1)
+    await page.getByLabel('Id').fill('hook')
+    await page.getByLabel('Type').selectOption('webhook')
+    await page.getByLabel('url').fill(`${ntfy.url}/alerts`)
+    await page.getByRole('button', { name: 'Add notifier' }).click()
+    const card = page.locator('[data-notifier="hook"]')
+    await card.getByRole('button', { name: 'Send test alert' }).click()
+    await card.getByText(/^Test alert sent \(HTTP 200\)/).waitFor()
+    expect(ntfy.requests.map((r) => r.path)).toContain('/alerts')
   }, 60_000)
 
   it('creates a token and an MQTT user, showing each secret once with a copy button', async () => {

@@ -175,3 +175,17 @@ export function secretBox(label, value) {
 }
 
 export const list = (text) => text.split(/[\s,]+/).filter(Boolean)
+
+/**
+ * A table that turns into one card per row on a phone: each cell carries its column's name (data-label), which
+ * the stylesheet shows beside the value when the header row is hidden.
+ */
+export function table(attrs, headers, rows) {
+  return h('table', { ...attrs, class: 'cards' },
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows.map(([rowAttrs, ...cells]) => h('tr', rowAttrs,
+      cells.map((c, i) => (c instanceof HTMLTableCellElement ? c : h('td', {}, c))).map((td, i) => {
+        if (headers[i]) td.setAttribute('data-label', headers[i])
+        return td
+      })))))
+}

@@ -1,5 +1,5 @@
 // Tokens and MQTT users (admin): create (the secret is shown once), list, revoke.
-import { act, api, fill, h, list, notice, secretBox, time } from '../lib.js'
+import { act, api, fill, h, list, notice, secretBox, table, time } from '../lib.js'
 
 export function render(main) {
   main.append(h('h1', {}, 'Tokens & MQTT users'), tokens(), users())
@@ -11,20 +11,18 @@ function tokens() {
   const load = async () => {
     try {
       const { tokens: all } = await api('/v1/tokens')
-      fill(box, h('table', { id: 'tokens' },
-        h('thead', {}, h('tr', {}, ['Name', 'Id', 'Publish', 'Read', 'Admin', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, all.map((t) => {
-          const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}` }, 'Revoke')
-          revoke.onclick = () => act(revoke, out, async () => {
-            if (!confirm(`Revoke token ${t.name}? Anything using it stops working.`)) return ''
-            await api(`/v1/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' })
-            load()
-            return `Revoked ${t.name}.`
-          })
-          return h('tr', { 'data-token': t.id }, h('td', {}, t.name), h('td', { class: 'mono' }, t.id),
-            h('td', { class: 'mono' }, t.scope.publish.join(' ') || '—'), h('td', { class: 'mono' }, t.scope.read.join(' ') || '—'),
-            h('td', {}, t.scope.admin ? 'yes' : ''), h('td', {}, time(t.createdAt)), h('td', {}, time(t.lastUsedAt)), h('td', {}, revoke))
-        }))))
+      fill(box, table({ id: 'tokens' }, ['Name', 'Id', 'Publish', 'Read', 'Admin', 'Created', 'Last used', ''], all.map((t) => {
+        const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${t.name}` }, 'Revoke')
+        revoke.onclick = () => act(revoke, out, async () => {
+          if (!confirm(`Revoke token ${t.name}? Anything using it stops working.`)) return ''
+          await api(`/v1/tokens/${encodeURIComponent(t.id)}`, { method: 'DELETE' })
+          load()
+          return `Revoked ${t.name}.`
+        })
+        return [{ 'data-token': t.id }, t.name, h('td', { class: 'mono' }, t.id),
+          h('td', { class: 'mono' }, t.scope.publish.join(' ') || '—'), h('td', { class: 'mono' }, t.scope.read.join(' ') || '—'),
+          t.scope.admin ? 'yes' : 'no', time(t.createdAt), time(t.lastUsedAt), revoke]
+      })))
     } catch (err) {
       fill(box, notice(err.message, true))
     }
@@ -64,9 +62,7 @@ function users() {
   const load = async () => {
     try {
       const { users: all } = await api('/v1/mqtt-users')
-      fill(box, all.length ? h('table', { id: 'mqtt-users' },
-        h('thead', {}, h('tr', {}, ['Username', 'Publish', 'Subscribe', 'From', ''].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, all.map((u) => {
+      fill(box, all.length ? table({ id: 'mqtt-users' }, ['Username', 'Publish', 'Subscribe', 'From', ''], all.map((u) => {
           const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${u.username}` }, 'Remove')
           remove.onclick = () => act(remove, out, async () => {
             if (!confirm(`Remove MQTT user ${u.username}? Devices using it cannot connect again.`)) return ''
@@ -74,10 +70,10 @@ function users() {
             load()
             return `Removed ${u.username}.`
           })
-          return h('tr', {}, h('td', { class: 'mono' }, u.username), h('td', { class: 'mono' }, u.publish.join(' ') || '—'),
-            h('td', { class: 'mono' }, u.subscribe.join(' ') || '—'), h('td', {}, u.source === 'config' ? 'config file' : 'added here'),
-            h('td', {}, u.source === 'api' ? remove : ''))
-        }))) : h('p', { class: 'muted' }, 'No MQTT user yet: devices connect anonymously from this machine only, unless allowed.'))
+          return [{}, h('td', { class: 'mono' }, u.username), h('td', { class: 'mono' }, u.publish.join(' ') || '—'),
+            h('td', { class: 'mono' }, u.subscribe.join(' ') || '—'), u.source === 'config' ? 'config file' : 'added here',
+            u.source === 'api' ? remove : '']
+        })) : h('p', { class: 'muted' }, 'No MQTT user yet: devices connect anonymously from this machine only, unless allowed.'))
     } catch (err) {
       fill(box, notice(err.status === 501 ? 'MQTT users are kept by the home node\'s own broker: with an external broker they are managed there, and the edge has none.' : err.message, true))
     }

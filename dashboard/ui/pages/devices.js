@@ -1,5 +1,5 @@
 // Devices: the MQTT clients connected now (GET /v1/clients, admin), with a disconnect button.
-import { act, ago, api, fill, h, notice } from '../lib.js'
+import { act, ago, api, fill, h, notice, table } from '../lib.js'
 
 const VERSIONS = { 3: '3.1', 4: '3.1.1', 5: '5' }
 
@@ -17,22 +17,20 @@ export function render(main) {
       return
     }
     if (!clients.length) return fill(body, h('p', { class: 'muted' }, 'No MQTT client is connected.'))
-    fill(body, h('table', { id: 'clients' },
-      h('thead', {}, h('tr', {}, ['Client id', 'User', 'Address', 'MQTT', 'Since', 'Keep alive', 'Subs', ''].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, clients.map((c) => {
-        const btn = h('button', { type: 'button', class: 'danger', 'aria-label': `Disconnect ${c.clientId}` }, 'Disconnect')
-        btn.onclick = () => act(btn, out, async () => {
-          await api(`/v1/clients/${encodeURIComponent(c.clientId)}`, { method: 'DELETE' })
-          await load()
-          return `Disconnected ${c.clientId}.`
-        })
-        return h('tr', { 'data-client': c.clientId },
-          h('td', { class: 'mono' }, c.clientId), h('td', {}, c.username || h('span', { class: 'muted' }, 'anonymous')),
-          h('td', { class: 'mono' }, c.address || '—', c.transport === 'websocket' ? ' (ws)' : ''),
-          h('td', {}, VERSIONS[c.protocolVersion] || c.protocolVersion || '—'),
-          h('td', { title: c.since || '' }, ago(c.since)), h('td', {}, c.keepAlive ? `${c.keepAlive} s` : 'none'),
-          h('td', {}, c.subscriptions), h('td', {}, btn))
-      }))))
+    fill(body, table({ id: 'clients' }, ['Client id', 'User', 'Address', 'MQTT', 'Since', 'Keep alive', 'Subs', ''], clients.map((c) => {
+      const btn = h('button', { type: 'button', class: 'danger', 'aria-label': `Disconnect ${c.clientId}` }, 'Disconnect')
+      btn.onclick = () => act(btn, out, async () => {
+        await api(`/v1/clients/${encodeURIComponent(c.clientId)}`, { method: 'DELETE' })
+        await load()
+        return `Disconnected ${c.clientId}.`
+      })
+      return [{ 'data-client': c.clientId },
+        h('td', { class: 'mono' }, c.clientId), c.username || h('span', { class: 'muted' }, 'anonymous'),
+        h('td', { class: 'mono' }, c.address || '—', c.transport === 'websocket' ? ' (ws)' : ''),
+        VERSIONS[c.protocolVersion] || c.protocolVersion || '—',
+        h('td', { title: c.since || '' }, ago(c.since)), c.keepAlive ? `${c.keepAlive} s` : 'none',
+        c.subscriptions, btn]
+    })))
   }
   load()
   const timer = setInterval(load, 5000)
