@@ -196,7 +196,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     expect(await card.locator('svg.chart').getAttribute('aria-label')).toMatch(/^Battery of Hall door: 3\.69 V now/)
   }, 60_000)
 
-  it("lists a failing webhook's deliveries with their status, and replays them once the receiver is back", async () => {
+  it("lists a failing webhook on the overview and its deliveries with their status, and replays them once the receiver is back", async () => {
     receiverStatus = 500
     const page = await signIn()
     await go(page, 'webhooks')
@@ -210,7 +210,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
       const { webhooks } = (await (await home.api('/v1/webhooks')).json()) as { webhooks: { dead: number }[] }
       return webhooks[0]?.dead === 1
     }, 10_000, 'the message to run out of attempts')
-    await page.reload()
+    // The overview lists it under what needs attention.
+    await go(page, '')
+    await page.locator('#attention').getByText(/has 1 failed message\(s\) to http:\/\/127\.0\.0\.1/).waitFor()
+    await go(page, 'webhooks')
     const card = page.locator('[data-webhook]')
     await card.locator('[data-dead="1"]').waitFor()
     await card.getByRole('button', { name: 'Deliveries' }).click()

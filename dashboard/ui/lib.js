@@ -1,4 +1,7 @@
 // Small helpers shared by the pages: DOM building, the API client, event streams, formatting.
+import { matches } from './topic-match.js'
+
+export { matches }
 
 const KEY = 'postbridge.token'
 
@@ -95,18 +98,6 @@ export function subscribe(filters, onEvent, onEnd) {
     }
   })().then(() => onEnd?.(), (err) => { if (!ctl.signal.aborted) onEnd?.(err) })
   return () => ctl.abort()
-}
-
-/** MQTT filter matching ('+' one level, '#' the rest; wildcards never match a leading '$'). */
-export function matches(filter, topic) {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true
-    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false
-  }
-  return f.length === t.length
 }
 
 export const isAdmin = () => !!session.me?.scope.admin

@@ -42,6 +42,7 @@ export function render(main) {
     }, 250))
   }
   let stop = null
+  let retry = null
   ;(async () => {
     try {
       const filters = readFilters()
@@ -50,15 +51,22 @@ export function render(main) {
       for (const { messages } of lists) for (const m of messages.slice(0, MAX_TOPICS)) retained.set(m.topic, m)
       draw()
       // A live message may or may not be retained: ask for the topic's retained message, which is exact.
-      stop = subscribe(filters, (event, data) => {
-        if (event === 'ready') fill(liveState, '· live')
-        if (event === 'message') refresh(data.topic)
-      }, (err) => fill(liveState, err ? `· live updates stopped: ${err.message}` : '· live updates stopped'))
+      // A dropped stream (the node restarted, the phone slept) is opened again after a pause.
+      const live = () => {
+        stop = subscribe(filters, (event, data) => {
+          if (event === 'ready') fill(liveState, '· live')
+          if (event === 'message') refresh(data.topic)
+        }, (err) => {
+          fill(liveState, `· reconnecting${err ? ` (${err.message})` : ''}`)
+          retry = setTimeout(live, 5000)
+        })
+      }
+      live()
     } catch (err) {
       fill(treeBox, notice(err.message, true))
     }
   })()
-  return () => { stop?.(); for (const t of pending.values()) clearTimeout(t); stopWatch?.() }
+  return () => { clearTimeout(retry); stop?.(); for (const t of pending.values()) clearTimeout(t); stopWatch?.() }
 }
 
 /** Nested lists by topic level; a node with a retained message shows its value. */
