@@ -77,6 +77,7 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
   it('signs in with a token, refuses a wrong one, and keeps the token for the tab only (sessionStorage)', async () => {
     const page = await open()
     await page.goto(`${home.httpUrl}/`)
+    expect(await page.locator('#nav').isVisible()).toBe(false)
     await page.getByLabel('API token').fill('pb_wrongwrongwr_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByText('That token is unknown or revoked.').waitFor()
@@ -304,6 +305,8 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.goto(`${home.httpUrl}/`)
     expect(await page.locator('noscript, main').first().innerText()).toContain('This dashboard needs JavaScript')
     expect(await page.getByRole('link', { name: '/docs' }).getAttribute('href')).toBe('/docs')
+    // The page links need a token, so they stay hidden.
+    expect(await page.locator('#nav').isVisible()).toBe(false)
     await page.screenshot({ path: `${OUT}/dashboard-nojs.png` })
   }, 60_000)
 

@@ -1,5 +1,5 @@
 // Webhooks: list, create, edit, enable/disable, test, deliveries, replay, delete.
-import { act, api, fill, h, mayPublishAnything, notice, secretBox, time } from '../lib.js'
+import { act, api, fill, h, isAdmin, notice, readFilters, secretBox, time } from '../lib.js'
 
 export function render(main) {
   const box = h('div', {}, h('p', { class: 'muted' }, 'Loading…'))
@@ -42,7 +42,7 @@ function createForm(out, reload) {
         }
       })
     },
-  }, f.el, h('div', {}, submit), mayPublishAnything() ? null : h('p', { class: 'muted' }, 'Registering needs read scope on the filter.')))
+  }, f.el, h('div', {}, submit), isAdmin() ? null : h('p', { class: 'muted' }, `This token may register webhooks for what it may read: ${readFilters().join(' ') || 'nothing'}.`)))
 }
 
 function hookCard(w, reload) {
