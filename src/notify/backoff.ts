@@ -28,11 +28,3 @@ export function retryDelayMs(attempt: number, policy: RetryPolicy, random: numbe
 export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429
 }
-
-/** Retry-After in seconds or as an HTTP date, in ms from `now`. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}

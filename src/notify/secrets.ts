@@ -5,7 +5,7 @@
  */
 import type { NotifierSpec } from './config.js'
 import { ENV_REF, SECRET_FIELDS } from './config.js'
-import { SECRET_PREFIX, webhookKey } from './channels/webhook.js'
+import { parseSecret } from '../webhooks/sign.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -26,8 +26,9 @@ export function secretProblems(n: NotifierSpec, env: Env): { field: string; mess
       problems.push({ field, message: `environment variable ${ref[1]} is not set` })
       continue
     }
-    if (n.type === 'webhook' && field === 'secret' && value !== undefined && !webhookKey(value)) {
-      problems.push({ field, message: `must be ${SECRET_PREFIX} followed by base64` })
+    if (n.type === 'webhook' && field === 'secret' && value !== undefined) {
+      const parsed = parseSecret(value)
+      if ('reason' in parsed) problems.push({ field, message: parsed.reason })
     }
   }
   return problems

@@ -35,7 +35,9 @@ describe('/v1/notifiers', () => {
     [{ id: 'x', type: 'telegram', chatId: 1 }, 'botToken'],
     [{ id: 'x', type: 'ntfy', server: 'ftp://ntfy.lan', topic: 'doors' }, 'server: must be an http(s) URL'],
     [{ id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:MISSING' }, 'token: environment variable MISSING is not set'],
-    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: 'hunter2' }, 'secret: must be whsec_ followed by base64'],
+    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: 'hunter2' }, 'secret: secret must start with "whsec_"'],
+    // The same rule as webhook secrets (Standard Webhooks: keys of 24 to 64 bytes).
+    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: `whsec_${btoa('short')}` }, 'secret: secret key must be 24 to 64 bytes'],
     [{ id: 'x', type: 'ntfy', server: 'http://ntfy.lan', topic: 'doors', rateLimit: 0 }, 'rateLimit'],
   ])('answers 400 problem+json for a bad notifier (%#)', async (body, detail) => {
     const t = await setup()
