@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../src/ports.js'
+import { describeBus } from '../src/testing/bus-contract.js'
+import { echoHome } from './testing/echo-home.js'
 import { api, bytes, eventually, inHub, linkHome, text } from './testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
@@ -80,3 +82,14 @@ describe('the edge hub Bus fans out through the shared subscriber set', () => {
     home.close()
   })
 })
+
+describeBus(
+  'the edge hub over the link (workerd)',
+  async () => {
+    const echo = await echoHome(freshHub())
+    return { bus: echo.bus, deliversBeforeAck: false, close: async () => echo.close() }
+  },
+  // One at a time: concurrent runInDurableObject calls may start in any order under vitest-pool-workers, so their
+  // publishes would not be one publisher's order. The end-to-end test against wrangler dev checks a burst.
+  { timeoutMs: 10_000, maxInFlight: 1 },
+)

@@ -5,6 +5,7 @@ import { RecordingLogger } from '../../src/testing/recording-logger.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from '../../test/fixtures/mosquitto.js'
 import { startMosquitto, type MosquittoBroker } from '../../test/fixtures/mosquitto-broker.js'
 import { waitFor } from '../../test/fixtures/home.js'
+import { describeBus } from '../../src/testing/bus-contract.js'
 import { ExternalBus } from './external-bus.js'
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
@@ -125,4 +126,17 @@ describe('the Bus over an external broker (Debian mosquitto, MQTT 5)', () => {
     await mosquitto.stop()
     await expect(ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger(), connectTimeoutMs: 2000 })).rejects.toThrow(new RegExp(`127.0.0.1:${mosquitto.port}`))
   })
+})
+
+describeBus('MQTT client of Debian mosquitto (external broker)', async () => {
+  const mosquitto = await startMosquitto()
+  const bus = await ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger() })
+  return {
+    bus,
+    deliversBeforeAck: false,
+    close: async () => {
+      await bus.close()
+      await mosquitto.stop()
+    },
+  }
 })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Message } from '../../src/ports.js'
+import { describeBus } from '../../src/testing/bus-contract.js'
 import { Harness, bytes, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()
@@ -19,4 +20,10 @@ describe('Bus subscriptions and the retain flag', () => {
     expect(plain.map((m) => m.retain)).toEqual([false, false])
     expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([['rap/state', true], ['rap/event', false]])
   })
+})
+
+describeBus('aedes (the embedded broker)', async () => {
+  const harness = new Harness()
+  const broker = await harness.broker()
+  return { bus: broker.bus, deliversBeforeAck: true, close: () => harness.cleanup() }
 })
