@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
+import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
@@ -95,14 +96,18 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   let yamlCache: string | undefined
   let htmlCache: string | undefined
   const document = () =>
-    app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'Postbridge',
-        version: API_VERSION,
-        description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
-      },
-    })
+    withOperationIds(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'Postbridge',
+          version: API_VERSION,
+          description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
+          license: LICENSE,
+        },
+        servers: SERVERS,
+      }),
+    )
   app.get('/openapi.yaml', (c) => c.body((yamlCache ??= stringify(document())), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
   app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
   return Object.assign(app, { openApiYaml: () => (yamlCache ??= stringify(document())) })

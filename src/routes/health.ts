@@ -8,6 +8,8 @@ const healthRoute = createRoute({
   path: '/v1/health',
   tags: ['health'],
   summary: 'Liveness and the state of the broker (and link)',
+  // Public on purpose: a monitor checks liveness without a token.
+  security: [],
   responses: {
     200: {
       description: 'Up',
