@@ -11,12 +11,27 @@ export default defineConfig({
           name: 'broker',
           environment: 'node',
           include: ['broker/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/**/*.e2e.test.ts'],
           // Real brokers, child processes and sockets: give them time, and keep files apart on 2 cores.
           testTimeout: 30_000,
           hookTimeout: 30_000,
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          // End to end: whole home nodes, the CLI as child processes, Debian's mosquitto, wrangler dev.
+          // `vitest run --project e2e` runs them alone; last in `npm test`, after the fast projects.
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 3 },
         },
       },
       {
