@@ -6,7 +6,7 @@ import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
 import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
-import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
+import { ApiError, errInternal, errInvalidRequest, errJsonMalformed, errNotFound, errPayloadTooLarge, errUnauthorized, errUnsupportedMediaType } from './errors.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
@@ -66,14 +66,14 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     if (err instanceof ApiError) return problemResponse(err)
     if (err instanceof HTTPException) {
       if (err.status === 413) return problemResponse(errPayloadTooLarge)
-      if (err.status === 415) return problemResponse(new ApiError(41501, 415, 'unsupported media type', 'errors', 'send application/json'))
+      if (err.status === 415) return problemResponse(errUnsupportedMediaType.with('send application/json'))
+      // hono's JSON validator: "Malformed JSON in request body".
+      if (err.status === 400 && /json/i.test(err.message)) return problemResponse(errJsonMalformed.with(err.message))
       if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
     }
-    if (err instanceof SyntaxError) return problemResponse(errInvalidRequest.with('body is not valid JSON'))
+    if (err instanceof SyntaxError) return problemResponse(errJsonMalformed)
     c.var.deps?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.var.requestId }, 'unhandled error')
-    return c.json({ type: 'about:blank', title: 'internal error', status: 500, requestId: c.var.requestId }, 500, {
-      'content-type': 'application/problem+json',
-    })
+    return problemResponse(errInternal.with(`request ${c.var.requestId} failed; the server log has it`, { requestId: c.var.requestId }))
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
 

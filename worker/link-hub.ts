@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
+import { errEdgeMisconfigured } from '../src/errors.js'
 import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
@@ -140,10 +141,8 @@ export class LinkHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (this.settings instanceof ConfigError) {
       consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      return new Response(JSON.stringify({ type: 'about:blank', title: 'edge misconfigured', status: 500, detail: this.settings.problems.join('; ') }), {
-        status: 500,
-        headers: { 'content-type': 'application/problem+json' },
-      })
+      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
+      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
     }
     if (new URL(request.url).pathname === LINK_PATH) return this.link.accept(request)
     return (await this.appFor(this.settings)).fetch(request)
