@@ -44,7 +44,7 @@ export class BrokerHub extends DurableObject<Env> {
     await this.bus.start()
     if (!this.app) {
       const adminHash = this.settings.adminToken ? await sha256Hex(this.settings.adminToken) : undefined
-      this.app ??= createBrokerUrlApp({ bus: this.bus, tokens: new DurableTokenStore(this.ctx.storage.sql), settings: this.settings, log: consoleLogger, defer: (t) => this.ctx.waitUntil(t), adminHash })
+      this.app ??= createBrokerUrlApp({ bus: this.bus, tokens: new DurableTokenStore(this.ctx.storage), settings: this.settings, log: consoleLogger, defer: (t) => this.ctx.waitUntil(t), adminHash })
     }
     return this.app.fetch(request)
   }

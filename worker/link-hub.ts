@@ -225,7 +225,7 @@ export class LinkHub extends DurableObject<Env> {
     const adminHash = settings.adminToken ? await sha256Hex(settings.adminToken) : undefined
     const deps: Deps = {
       bus: this.bus,
-      tokens: new DurableTokenStore(this.ctx.storage.sql),
+      tokens: new DurableTokenStore(this.ctx.storage),
       now: () => this.now(),
       defer: (task) => this.ctx.waitUntil(task),
       log: consoleLogger,
