@@ -7,7 +7,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
 import { errEdgeMisconfigured } from '../src/errors.js'
-import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps, Logger, TokenStore } from '../src/ports.js'
@@ -18,8 +18,6 @@ import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
 import { DurableTokenStore } from './token-store.js'
 
-/** The longest a /v1/request may wait: a Durable Object request should not hold on much longer. */
-const MAX_REQUEST_TIMEOUT_MS = 30_000
 
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus
@@ -67,12 +65,7 @@ export function createBrokerUrlApp(options: {
     defer: options.defer,
     log: options.log,
     metrics: createMetrics(),
-    limits: {
-      maxPayloadBytes: options.settings.maxPayloadBytes,
-      maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
-      defaultRequestTimeoutMs: 5000,
-      maxBulk: 1000,
-    },
+    limits: edgeApiLimits(options.settings),
     health: () => {
       const error = bus.status().detail?.error
       return { mode: 'broker-url', ...(typeof error === 'string' ? { error } : {}) }

@@ -6,7 +6,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
 import { errEdgeMisconfigured } from '../src/errors.js'
-import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps } from '../src/ports.js'
@@ -25,8 +25,6 @@ import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
 import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
 
-/** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
-const MAX_REQUEST_TIMEOUT_MS = 30_000
 /**
  * Webhook retries run on timers while the object is in memory; the alarm is only the safety net that brings an
  * evicted object back for them, so it never fires sooner than this after it is set.
@@ -232,12 +230,7 @@ export class LinkHub extends DurableObject<Env> {
       metrics: createMetrics(),
       ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
       ...(this.notify ? { notify: this.notify } : {}),
-      limits: {
-        maxPayloadBytes: settings.maxPayloadBytes,
-        maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
-        defaultRequestTimeoutMs: 5000,
-        maxBulk: 1000,
-      },
+      limits: edgeApiLimits(settings),
       // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
       health: () => {
         const link = this.linkHealth()

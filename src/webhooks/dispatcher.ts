@@ -29,7 +29,7 @@ export interface DispatcherOptions {
   /** Node passes dns.lookup; without it only literal addresses are checked. */
   resolve?: Resolver
   random?: () => number
-  /** Where `secretEnv` of declared hooks is looked up (process.env on Node, bindings on the Worker). */
+  /** Where the `env:NAME` secrets of declared hooks are looked up (process.env on Node, bindings on the Worker). */
   env?: Record<string, string | undefined>
   /** Rows a lane keeps in memory (default 500); more wait in the store. */
   laneBuffer?: number
