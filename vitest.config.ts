@@ -45,8 +45,8 @@ export default defineConfig({
                 // Small bounds so the edge's queue tests reach them quickly.
                 POSTBRIDGE_EDGE_QUEUE_MAX: '8',
                 POSTBRIDGE_EDGE_ACK_TIMEOUT: '1s',
-                // What an `env:EDGE_TEST_NTFY_TOKEN` notifier secret reads at the edge.
-                EDGE_TEST_NTFY_TOKEN: 'tk_edge_test_token',
+                // What an `env:POSTBRIDGE_SECRET_EDGE_NTFY` notifier secret reads at the edge.
+                POSTBRIDGE_SECRET_EDGE_NTFY: 'tk_edge_test_token',
                 // The link-quiet alert after 1 s, to the notifier the edge-notify tests create.
                 POSTBRIDGE_EDGE_LINK_QUIET: '1s',
                 POSTBRIDGE_EDGE_LINK_NOTIFY: 'phone',

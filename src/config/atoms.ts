@@ -32,3 +32,15 @@ export function envRefName(value: string): string | undefined {
 
 /** A secret in the config file: `env:NAME` only. */
 export const secretRefSchema = z.string().regex(ENV_REF, 'secrets come from the environment: write "env:NAME" and set NAME')
+
+/** Variables named so may always be referenced as secrets, also by entries made through the API. */
+export const SECRET_ENV_PREFIX = 'POSTBRIDGE_SECRET_'
+
+/**
+ * Whether an `env:NAME` reference may read NAME: a variable named POSTBRIDGE_SECRET_*, or one the config file itself
+ * references. Anything else (POSTBRIDGE_ADMIN_TOKEN, a cloud key of the host) stays out of reach of an API caller who
+ * could otherwise send it to a notifier they control.
+ */
+export function maySecretEnv(name: string, listedInFile: ReadonlySet<string>): boolean {
+  return name.startsWith(SECRET_ENV_PREFIX) || listedInFile.has(name)
+}
