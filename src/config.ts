@@ -71,6 +71,8 @@ export const configSchema = z.strictObject({
     /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
     minReconnectDelay: durationMs.default(1000),
     maxReconnectDelay: durationMs.default(60_000),
+    /** MQTT keep-alive of the link: home notices a dead link within 1.5 times this, and so does the edge. */
+    keepalive: durationMs.refine((ms) => ms >= 1000 && ms <= 65_535_000, 'must be between 1s and 65535s').default(30_000),
   }).prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
   broker: z.strictObject({

@@ -8,17 +8,20 @@ import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startTestHome, tempDataDir, waitFor, type TestHome } from './fixtures/home.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from './fixtures/mosquitto.js'
+import { startFaultProxy, type FaultProxy } from './fixtures/fault-proxy.js'
 import { startReceiver } from './fixtures/receiver.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
 
 // The webhook receiver of these tests listens on loopback, which a deployed Worker could never reach.
-const EDGE_VARS = { POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: 'true' }
+// A short ack timeout: on a broken link a publish answers 202 after it.
+const EDGE_VARS = { POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: 'true', POSTBRIDGE_EDGE_ACK_TIMEOUT: '3s' }
 let bundleDir: string
 let state: ReturnType<typeof tempPersistDir>
 let edge: WranglerDev
 const homes: TestHome[] = []
 const subs: SubProcess[] = []
 const clients: mqtt.MqttClient[] = []
+const proxies: FaultProxy[] = []
 
 beforeAll(async () => {
   bundleDir = await buildWorker()
@@ -27,6 +30,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterEach(async () => {
+  for (const p of proxies.splice(0)) await p.close()
   for (const s of subs.splice(0)) s.stop()
   await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
   for (const h of homes.splice(0)) await h.stop()
@@ -43,16 +47,16 @@ function atEdge(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${edge.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(15_000) })
 }
 
-async function edgeLink(): Promise<{ home: string; linkRefused: number; queued: number; expired: number }> {
+async function edgeLink(): Promise<{ home: string; since?: string; linkRefused: number; queued: number; expired: number }> {
   return ((await (await fetch(`${edge.url}/v1/health`)).json()) as { link: never }).link
 }
 
 /** A home node linked to the edge; resolves once both sides report the link online. */
-async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean; url?: string } = {}): Promise<TestHome> {
+async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean; url?: string; keepalive?: string } = {}): Promise<TestHome> {
   const home = await startTestHome(
     {
       mqtt: { port: 0, allowAnonymous: true },
-      edge: { url: opts.url ?? edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s' },
+      edge: { url: opts.url ?? edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s', ...(opts.keepalive ? { keepalive: opts.keepalive } : {}) },
     },
     { env: { POSTBRIDGE_EDGE_SECRET: opts.secret ?? EDGE_SECRET }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
   )
@@ -283,4 +287,53 @@ describe('the edge linked to a home node', () => {
     // Durable Object storage survived the restart.
     expect(await (await atEdge('/v1/retained/e2e/restart/mode')).text()).toBe('away')
   })
+})
+
+describe('the edge link on a network that fails (issue 11)', () => {
+  async function proxied(): Promise<FaultProxy> {
+    const proxy = await startFaultProxy(edge.port)
+    proxies.push(proxy)
+    return proxy
+  }
+
+  it('answers 202 and stops calling home online while the link is silently dead, and notices within 1.5 times the keep-alive', async () => {
+    const proxy = await proxied()
+    await linkedHome({ url: proxy.url, keepalive: '2s' })
+    proxy.set({ kind: 'blackhole' })
+    const lostAt = Date.now()
+    const res = await atEdge('/v1/publish/e2e/dead/lamp', { method: 'POST', body: 'ON' })
+    expect(res.status).toBe(202)
+    expect(await res.json()).toMatchObject({ queued: true })
+    expect((await edgeLink()).home).not.toBe('online')
+    // 1.5 x 2 s after the last packet; the bound leaves room for a busy machine.
+    await waitFor(async () => (await edgeLink()).home === 'offline', 15_000, 'the edge notices the dead link')
+    console.log(`edge noticed the dead link ${Date.now() - lostAt} ms after the blackhole (keep-alive 2 s)`)
+  }, 60_000)
+
+  it('recovers from a half-open link: once home links again, edge publishes answer 200 within 2 s of the new link', async () => {
+    const proxy = await proxied()
+    const home = await linkedHome({ url: proxy.url, keepalive: '2s' })
+    const sub = await mosquittoSub(home.mqttPort, 'e2e/half/#', ['-V', 'mqttv5', '-q', '1'])
+    subs.push(sub)
+    proxy.set({ kind: 'blackhole' })
+    const lostAt = Date.now()
+    await waitFor(async () => (await homeEdge(home)).state !== 'online', 15_000, 'home notices the dead link')
+    const noticedAt = Date.now()
+    // The route is back; the edge has not heard the old connection close (the proxy keeps it open, silent).
+    proxy.set({ kind: 'pass' })
+    await waitFor(async () => (await homeEdge(home)).state === 'online', 20_000, 'home links again')
+    const relinkedAt = Date.now()
+    console.log(`home noticed the dead link after ${noticedAt - lostAt} ms and linked again ${relinkedAt - noticedAt} ms later (keep-alive 2 s)`)
+    const results: number[] = []
+    for (const body of ['one', 'two', 'three']) {
+      const res = await atEdge('/v1/publish/e2e/half/lamp', { method: 'POST', body })
+      results.push(res.status)
+    }
+    expect(results).toEqual([200, 200, 200])
+    expect(Date.now() - relinkedAt).toBeLessThan(2000)
+    const link = await edgeLink()
+    expect(link.home).toBe('online')
+    expect(Date.parse(link.since!)).toBeGreaterThanOrEqual(noticedAt - 1000)
+    expect(await sub.waitForLines(3, 10_000)).toEqual(['e2e/half/lamp one', 'e2e/half/lamp two', 'e2e/half/lamp three'])
+  }, 60_000)
 })

@@ -23,7 +23,14 @@ export interface LinkAttachment {
   bearerOk: boolean
   remote: string
   connectedAt?: number
+  /** The keep-alive home asked for in CONNECT, in seconds; 0 turns the edge's check off [MQTT-3.1.2-22]. */
+  keepaliveS?: number
+  /** When a packet last came in on this socket, written at most every LAST_SEEN_WRITE_MS (it must outlive hibernation). */
+  lastSeenAt?: number
 }
+
+/** What the edge knows of home: `unknown` while the socket is open but home has gone quiet or left messages unacknowledged. */
+export type LinkState = 'online' | 'unknown' | 'offline'
 
 export type AckOutcome = { kind: 'acked' } | { kind: 'queued' } | { kind: 'rejected'; reasonCode: number }
 
@@ -39,6 +46,8 @@ export interface LinkServerDeps {
   onUp(message: Message): void
   /** Called when home links (true) and when the last link drops (false), after linkedAt/unlinkedAt are marked. */
   onLinkChange?(online: boolean): void
+  /** How long a message sent down may wait for its PUBACK before the link counts as `unknown`. */
+  ackTimeoutMs?: number
 }
 
 /** Messages sent down and not yet acknowledged; enough to fill a round trip, few enough to bound a socket's buffer. */
@@ -48,12 +57,20 @@ const TAG = 'link'
 const WS_PROTOCOL_ERROR = 1002
 const WS_POLICY_VIOLATION = 1008
 const SESSION_TAKEN_OVER = 0x8e
+// [MQTT-3.14.2.1] DISCONNECT reason code "Keep Alive timeout".
+const KEEP_ALIVE_TIMEOUT = 0x8d
+/** A packet's time is kept in the socket's attachment at most this often: one write per frame would be waste. */
+const LAST_SEEN_WRITE_MS = 1000
 
 export class LinkServer {
   private readonly readers = new Map<WebSocket, PacketReader>()
   /** Per socket, the packet being handled: packets are handled one after another, in order. */
   private readonly chains = new Map<WebSocket, Promise<void>>()
   private readonly waiters = new Map<number, (outcome: AckOutcome) => void>()
+  /** Per socket, when a packet last came in (the attachment holds a copy that survives hibernation). */
+  private readonly lastSeen = new Map<WebSocket, number>()
+  /** Since when a message sent down has waited for its PUBACK with none coming in (undefined: nothing waits). */
+  private ackWaitSince: number | undefined
   messagesUp = 0
   messagesDown = 0
 
@@ -87,6 +104,7 @@ export class LinkServer {
 
   /** One WebSocket frame from home. */
   onFrame(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    this.seen(ws)
     if (typeof data === 'string') {
       this.closeSocket(ws, WS_PROTOCOL_ERROR, 'MQTT needs binary frames') // [MQTT-6.0.0-1]
       return Promise.resolve()
@@ -109,6 +127,7 @@ export class LinkServer {
   onClose(ws: WebSocket): void {
     this.readers.delete(ws)
     this.chains.delete(ws)
+    this.lastSeen.delete(ws)
     const attachment = attachmentOf(ws)
     if (attachment?.stage !== 'online') return this.closeSocket(ws, 1000, 'bye')
     // Closed first: online() stops counting this socket at once, and the close event that follows a DISCONNECT is
@@ -120,6 +139,7 @@ export class LinkServer {
       // The socket is already gone; nothing will read its attachment again.
     }
     if (!this.otherOnline(ws)) {
+      this.ackWaitSince = undefined
       this.deps.stats.mark('unlinkedAt', this.deps.now())
       this.deps.log.info({ connection: attachment.connection, queued: this.deps.queue.count() }, 'link: home disconnected')
       // Whoever waits for an ack hears "queued": the message stays and goes on the next connection.
@@ -137,6 +157,44 @@ export class LinkServer {
   onlineSince(): number | undefined {
     const ws = this.online()
     return ws ? attachmentOf(ws)?.connectedAt : undefined
+  }
+
+  /**
+   * `online` only while home shows signs of life: a packet within its keep-alive, and no message waiting for its
+   * PUBACK longer than the ack timeout. A silently dead link is `unknown` until the keep-alive check closes it.
+   */
+  state(): LinkState {
+    const ws = this.online()
+    if (!ws) return 'offline'
+    const now = this.deps.now()
+    const keepaliveMs = (attachmentOf(ws)?.keepaliveS ?? 0) * 1000
+    if (keepaliveMs > 0 && now - this.lastSeenAt(ws) > keepaliveMs) return 'unknown'
+    const ackTimeoutMs = this.deps.ackTimeoutMs
+    if (ackTimeoutMs !== undefined && this.ackWaitSince !== undefined && now - this.ackWaitSince > ackTimeoutMs) return 'unknown'
+    return 'online'
+  }
+
+  /**
+   * When the edge must give up on the linked socket: 1.5 times the keep-alive after the last packet [MQTT-3.1.2-22].
+   * The hub's alarm fires then, so the check needs no timer in memory and the object may hibernate meanwhile.
+   */
+  keepAliveDeadline(): number | undefined {
+    const ws = this.online()
+    const keepaliveS = ws ? attachmentOf(ws)?.keepaliveS : undefined
+    if (!ws || !keepaliveS) return undefined
+    return this.lastSeenAt(ws) + keepaliveS * 1500
+  }
+
+  /** Closes a linked socket that has been silent past its deadline; true when it did. */
+  enforceKeepAlive(): boolean {
+    const deadline = this.keepAliveDeadline()
+    const ws = this.online()
+    if (!ws || deadline === undefined || this.deps.now() < deadline) return false
+    const attachment = attachmentOf(ws)
+    this.deps.log.warn({ connection: attachment?.connection, silentMs: this.deps.now() - this.lastSeenAt(ws) }, 'link: no packet from home within 1.5 times its keep-alive, closing')
+    if (attachment?.protocolVersion === 5) this.trySend(ws, encodePacket({ cmd: 'disconnect', reasonCode: KEEP_ALIVE_TIMEOUT }, 5))
+    this.onClose(ws)
+    return true
   }
 
   /** Resolves when home acknowledged the message, or with "queued" after `timeoutMs` or when the link drops. */
@@ -161,8 +219,14 @@ export class LinkServer {
     for (const queued of queue.unsent(attachment.connection, room)) {
       const publish = toLinkPublish(withRemainingExpiry(queued, now()))
       // DUP marks a resend after a reconnect [MQTT-3.3.1-1]; home may see the message twice, never zero times.
-      ws.send(encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion))
+      // A socket that closed under us (its close event not handled yet) ends the pump: the message stays unsent
+      // and goes on the next link.
+      if (!this.trySend(ws, encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion))) {
+        this.onClose(ws)
+        return
+      }
       queue.markSent(queued.seq, attachment.connection)
+      this.ackWaitSince ??= now()
       this.messagesDown++
     }
   }
@@ -188,7 +252,8 @@ export class LinkServer {
 
   private async handle(ws: WebSocket, packet: Packet): Promise<void> {
     const attachment = attachmentOf(ws)
-    if (!attachment) return
+    // A socket taken over or closed says nothing more that counts.
+    if (!attachment || attachment.stage === 'closed') return
     if (attachment.stage === 'connecting') {
       // [MQTT-3.1.0-1] the first packet is CONNECT
       if (packet.cmd !== 'connect') return this.closeSocket(ws, WS_PROTOCOL_ERROR, 'expected CONNECT')
@@ -241,16 +306,28 @@ export class LinkServer {
       return this.closeSocket(ws, WS_POLICY_VIOLATION, 'not authorized')
     }
     // One home per edge: a new link replaces an old one that never said goodbye (its TCP may be half-dead).
+    // The takeover is complete at once: the old socket is closed and no longer counts as online, so nothing more is
+    // sent on it. What it left unacknowledged goes again on the new link, and whoever waits for those acks keeps
+    // waiting for the new link's.
     for (const other of this.deps.ctx.getWebSockets(TAG)) {
       const o = attachmentOf(other)
       if (other === ws || o?.stage !== 'online') continue
-      if (o.protocolVersion === 5) other.send(encodePacket({ cmd: 'disconnect', reasonCode: SESSION_TAKEN_OVER }, 5))
+      if (o.protocolVersion === 5) this.trySend(other, encodePacket({ cmd: 'disconnect', reasonCode: SESSION_TAKEN_OVER }, 5))
+      o.stage = 'closed'
+      try {
+        other.serializeAttachment(o)
+      } catch {
+        // Already gone.
+      }
       this.closeSocket(other, 1000, 'session taken over')
       this.readers.delete(other)
-      this.settleAll({ kind: 'queued' })
+      this.chains.delete(other)
+      this.lastSeen.delete(other)
+      this.deps.log.info({ connection: o.connection }, 'link: a new link took over from an old one')
     }
+    this.ackWaitSince = undefined
     const now = this.deps.now()
-    Object.assign(attachment, { stage: 'online', protocolVersion: version, connectedAt: now })
+    Object.assign(attachment, { stage: 'online', protocolVersion: version, connectedAt: now, keepaliveS: packet.keepalive ?? 0, lastSeenAt: now })
     ws.serializeAttachment(attachment)
     this.deps.stats.mark('linkedAt', now)
     ws.send(encodePacket(connackPacket(CONNACK.accepted, version), version))
@@ -270,6 +347,8 @@ export class LinkServer {
 
   private onPuback(attachment: LinkAttachment, packetId: number, reasonCode: number): void {
     const done = this.deps.queue.ack(packetId, attachment.connection)
+    // Progress: home answers. The wait starts again for what is still in flight.
+    this.ackWaitSince = this.deps.queue.inflight(attachment.connection) > 0 ? this.deps.now() : undefined
     if (done) {
       // MQTT 5 reason codes of 0x80 and above are failures [MQTT-3.4.2.1]: home's broker refused the message.
       if (reasonCode >= 0x80) {
@@ -304,6 +383,32 @@ export class LinkServer {
 
   private settleAll(outcome: AckOutcome): void {
     for (const seq of [...this.waiters.keys()]) this.settle(seq, outcome)
+  }
+
+  /** Sends unless the socket is closed; false when it was. */
+  private trySend(ws: WebSocket, bytes: Uint8Array): boolean {
+    try {
+      ws.send(bytes)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Notes a packet's arrival, in memory at once and in the attachment now and then. */
+  private seen(ws: WebSocket): void {
+    const now = this.deps.now()
+    this.lastSeen.set(ws, now)
+    const attachment = attachmentOf(ws)
+    if (attachment?.stage === 'online' && now - (attachment.lastSeenAt ?? 0) >= LAST_SEEN_WRITE_MS) {
+      attachment.lastSeenAt = now
+      ws.serializeAttachment(attachment)
+    }
+  }
+
+  private lastSeenAt(ws: WebSocket): number {
+    const a = attachmentOf(ws)
+    return this.lastSeen.get(ws) ?? a?.lastSeenAt ?? a?.connectedAt ?? this.deps.now()
   }
 
   private closeSocket(ws: WebSocket, code: number, reason: string): void {

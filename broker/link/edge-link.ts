@@ -23,6 +23,8 @@ export interface EdgeLinkOptions {
   backoff?: BackoffPolicy
   /** How long one connection attempt may take before it counts as failed. */
   connectTimeoutMs?: number
+  /** The link's MQTT keep-alive (edge.keepalive); default 30 s. */
+  keepaliveMs?: number
 }
 
 export type EdgeLinkState = 'connecting' | 'online' | 'offline' | 'refused'
@@ -83,7 +85,8 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
     // A fresh id per process: the edge takes the newest link over an old one it has not noticed dying.
     clientId: `postbridge-home-${randomBytes(4).toString('hex')}`,
     clean: true,
-    keepalive: 30,
+    // A silent link (a half-open TCP connection) is noticed within 1.5 times this, on both ends [MQTT-3.1.2-22].
+    keepalive: Math.max(1, Math.round((options.keepaliveMs ?? 30_000) / 1000)),
     connectTimeout: options.connectTimeoutMs ?? 15_000,
     // Reconnects are ours, with backoff and jitter; mqtt.js would retry at a fixed period.
     reconnectPeriod: 0,

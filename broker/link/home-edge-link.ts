@@ -19,6 +19,7 @@ export async function startHomeEdgeLink(edge: Config['edge'], bus: Bus, deps: De
     up: edge.up,
     bus,
     log,
+    keepaliveMs: edge.keepalive,
     backoff: { minDelayMs: edge.minReconnectDelay, maxDelayMs: Math.max(edge.minReconnectDelay, edge.maxReconnectDelay) },
   })
   const previous = deps.health

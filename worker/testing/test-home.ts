@@ -74,10 +74,10 @@ export async function openLink(hub: DurableObjectStub, headers: Record<string, s
 }
 
 /** Links a test home with the edge secret as CONNECT password, and subscribes so that queued messages flow. */
-export async function linkHome(hub: DurableObjectStub, options: { subscribe?: boolean } = {}): Promise<TestHome> {
+export async function linkHome(hub: DurableObjectStub, options: { subscribe?: boolean; keepalive?: number } = {}): Promise<TestHome> {
   const home = await openLink(hub)
   if (home instanceof Response) throw new Error(`upgrade refused: ${home.status}`)
-  home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'test-home', clean: true, keepalive: 60, username: 'postbridge-home', password: bytes(EDGE_SECRET) })
+  home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'test-home', clean: true, keepalive: options.keepalive ?? 60, username: 'postbridge-home', password: bytes(EDGE_SECRET) })
   const connack = await home.next('connack')
   if (connack.reasonCode !== 0) throw new Error(`CONNACK ${connack.reasonCode}`)
   if (options.subscribe !== false) {
