@@ -16,7 +16,7 @@ const SECRET = 'edge-secret-sixteen-plus'
 describe('parseConfig: the edge link and an external broker (issue 5)', () => {
   it('has the link off, sending everything up once on, and the embedded broker by default', () => {
     const c = parseConfig(undefined, {})
-    expect(c.edge).toEqual({ up: ['#'], minReconnectDelay: 1000, maxReconnectDelay: 60_000, keepalive: 30_000 })
+    expect(c.edge).toEqual({ up: ['#'], minReconnectDelay: 1000, maxReconnectDelay: 60_000, keepalive: 30_000, outboxMax: 10_000 })
     expect(c.broker).toEqual({})
   })
   it('takes edge.keepalive as a duration of 1 s to 65535 s, the MQTT keep-alive range (issue 11)', () => {

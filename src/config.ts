@@ -73,6 +73,8 @@ export const configSchema = z.strictObject({
     maxReconnectDelay: durationMs.default(60_000),
     /** MQTT keep-alive of the link: home notices a dead link within 1.5 times this, and so does the edge. */
     keepalive: durationMs.refine((ms) => ms >= 1000 && ms <= 65_535_000, 'must be between 1s and 65535s').default(30_000),
+    /** Messages up held on disk while the edge has not acknowledged them; beyond this the oldest are dropped (and counted). */
+    outboxMax: z.number().int().min(1).max(1_000_000).default(10_000),
   }).prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
   broker: z.strictObject({

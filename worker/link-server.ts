@@ -4,12 +4,14 @@
  * in queue order, what was published at the edge, and forgets a message only when home acknowledged it.
  */
 import { bearerFrom } from '../src/auth/token.js'
-import { fromLinkPublish, toLinkPublish } from '../src/link/packet.js'
+import { fromLinkPublish, takeSyncMark, toLinkPublish } from '../src/link/packet.js'
+import { stableIdOf, withStableId } from '../src/message-id.js'
 import { edgeSecretMatches } from '../src/link/secret.js'
 import type { Logger, Message } from '../src/ports.js'
 import type { EdgeQueue, QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from './mqtt-codec.js'
+import { UpSeen } from './link-up-seen.js'
 import type { RetainedStore } from './retained-store.js'
 
 /** What a socket remembers across hibernation (serializeAttachment survives it; instance fields do not). */
@@ -73,8 +75,11 @@ export class LinkServer {
   private ackWaitSince: number | undefined
   messagesUp = 0
   messagesDown = 0
+  private readonly upSeen: UpSeen
 
-  constructor(private readonly deps: LinkServerDeps) {}
+  constructor(private readonly deps: LinkServerDeps) {
+    this.upSeen = new UpSeen(deps.ctx.storage.sql)
+  }
 
   /** Answers the upgrade at /v1/link. A bearer header, when sent, must be the edge secret; else CONNECT's password is checked. */
   async accept(request: Request): Promise<Response> {
@@ -217,7 +222,8 @@ export class LinkServer {
     const { queue, now } = this.deps
     const room = DOWN_WINDOW - queue.inflight(attachment.connection)
     for (const queued of queue.unsent(attachment.connection, room)) {
-      const publish = toLinkPublish(withRemainingExpiry(queued, now()))
+      // The queue id is the message's stable id: a resend carries the same one, so home's devices can drop repeats.
+      const publish = toLinkPublish(withStableId(withRemainingExpiry(queued, now()), queued.id))
       // DUP marks a resend after a reconnect [MQTT-3.3.1-1]; home may see the message twice, never zero times.
       // A socket that closed under us (its close event not handled yet) ends the pump: the message stays unsent
       // and goes on the next link.
@@ -336,13 +342,28 @@ export class LinkServer {
   }
 
   private onUp(packet: Extract<Packet, { cmd: 'publish' }>, send: (p: Packet) => void): void {
-    const message = fromLinkPublish({ ...packet, payload: packet.payload as Uint8Array })
+    const { message, sync } = takeSyncMark(fromLinkPublish({ ...packet, payload: packet.payload as Uint8Array }))
+    const id = stableIdOf(message)
+    if (sync) {
+      // Home's retained state on connect: old news unless the value changed. The view is updated either way.
+      if (this.deps.retained.holdsSame(message)) this.deps.stats.add('syncUnchanged')
+      else this.deliverUp(message)
+    } else if (id !== undefined && this.upSeen.has(id)) {
+      // A resend of a message the edge has (its PUBACK was lost with the link): acknowledged again, delivered once.
+      this.deps.stats.add('upRepeats')
+    } else {
+      this.deliverUp(message)
+      if (id !== undefined) this.upSeen.add(id)
+    }
+    if (packet.qos === 1) send({ cmd: 'puback', messageId: packet.messageId })
+    else if (packet.qos === 2) send({ cmd: 'pubrec', messageId: packet.messageId })
+  }
+
+  private deliverUp(message: Message): void {
     // Stored before the ack, so an acknowledged retained message survives the edge restarting.
     this.deps.retained.apply(message, this.deps.now())
     this.messagesUp++
     this.deps.onUp(message)
-    if (packet.qos === 1) send({ cmd: 'puback', messageId: packet.messageId })
-    else if (packet.qos === 2) send({ cmd: 'pubrec', messageId: packet.messageId })
   }
 
   private onPuback(attachment: LinkAttachment, packetId: number, reasonCode: number): void {

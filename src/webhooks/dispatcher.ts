@@ -5,7 +5,7 @@
  */
 import type { Bus, Logger, Message, MetricLine } from '../ports.js'
 import { DEFAULT_BACKOFF } from './backoff.js'
-import { newMessageId, renderWebhookBody } from './body.js'
+import { renderWebhookBody, webhookMessageId } from './body.js'
 import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
@@ -176,7 +176,7 @@ export class Dispatcher {
     const hooks = this.byFilter.get(topicFilter)
     if (!hooks || hooks.length === 0) return
     const receivedAt = this.options.now()
-    const messageId = newMessageId(receivedAt)
+    const messageId = webhookMessageId(message, receivedAt)
     const body = renderWebhookBody(message, messageId, receivedAt)
     const rows = hooks.map((hook) => ({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt }))
     this.counters.matched += rows.length
