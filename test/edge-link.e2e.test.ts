@@ -275,6 +275,8 @@ describe('the edge linked to a home node', () => {
     await waitFor(async () => (await edgeLink()).linkRefused > before, 10_000, 'edge counted the refusal')
     await waitFor(() => edge.output().includes('link refused: wrong edge secret'), 10_000, 'the edge log line')
     expect(home.log.text()).toContain('refused by the edge')
+    // Home's own health says so too (issue 11).
+    expect(((await (await home.api('/v1/health')).json()) as { status: string }).status).toBe('degraded')
     expect(home.log.text()).not.toContain('not-the-edge-secret')
   })
 

@@ -41,6 +41,8 @@ export interface EdgeLinkStatus {
   since: string
   /** Failed attempts since the link was last online. */
   attempts: number
+  /** When the link was last online (or home started), while it is not. */
+  downSince?: string
   nextAttemptInMs?: number
   lastError?: string
   /** Messages up that the edge acknowledged. */
@@ -109,6 +111,7 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
   const url = linkUrl(options.url)
   let state: EdgeLinkState = 'connecting'
   let since = Date.now()
+  let downSince = since
   let attempts = 0
   let lastError: string | undefined
   let nextAttemptAt: number | undefined
@@ -126,6 +129,7 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
 
   const setState = (next: EdgeLinkState) => {
     if (next !== state) since = Date.now()
+    if (state === 'online' && next !== 'online') downSince = since
     state = next
     if (next === 'online') for (const w of [...onlineWaiters]) w()
   }
@@ -297,6 +301,7 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
       url,
       since: new Date(since).toISOString(),
       attempts,
+      ...(state !== 'online' ? { downSince: new Date(downSince).toISOString() } : {}),
       ...(nextAttemptAt !== undefined ? { nextAttemptInMs: Math.max(0, nextAttemptAt - Date.now()) } : {}),
       ...(lastError ? { lastError } : {}),
       messagesUp: counts.up,

@@ -1,5 +1,6 @@
 /** The edge link as a feature of the home node: started when edge.url is set, reported in /v1/health as `edge`. */
 import type { Config } from '../../src/config.js'
+import { isLinkDegraded } from '../../src/link/link-health.js'
 import type { Bus, Deps, Logger } from '../../src/ports.js'
 import type { Db } from '../store/db.js'
 import type { EdgeLink } from './edge-link.js'
@@ -26,6 +27,11 @@ export async function startHomeEdgeLink(edge: Config['edge'], bus: Bus, deps: De
     backoff: { minDelayMs: edge.minReconnectDelay, maxDelayMs: Math.max(edge.minReconnectDelay, edge.maxReconnectDelay) },
   })
   const previous = deps.health
-  deps.health = async () => ({ ...(previous ? await previous() : {}), edge: link.status() })
+  deps.health = async () => {
+    const edgeStatus = link.status()
+    const degraded = isLinkDegraded(edgeStatus.state, Date.parse(edgeStatus.downSince ?? edgeStatus.since), Date.now())
+    // `degraded` never hides `down`: a broker that is not connected says so first.
+    return { ...(previous ? await previous() : {}), ...(degraded && bus.status().connected ? { status: 'degraded' } : {}), edge: edgeStatus }
+  }
   return { link, close: () => link.close() }
 }

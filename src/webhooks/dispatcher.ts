@@ -33,6 +33,8 @@ export interface DispatcherOptions {
   env?: Record<string, string | undefined>
   /** Rows a lane keeps in memory (default 500); more wait in the store. */
   laneBuffer?: number
+  /** How this runtime spells the setting that allows private targets, for refusals (UrlPolicy.allowPrivateSetting). */
+  allowPrivateSetting?: string
 }
 
 export interface WebhookDispatcher {
@@ -66,7 +68,11 @@ export class Dispatcher {
 
   constructor(readonly options: DispatcherOptions) {
     const { config } = options
-    this.urlPolicy = { allowPrivate: config.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) }
+    this.urlPolicy = {
+      allowPrivate: config.allowPrivate,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+      ...(options.allowPrivateSetting ? { allowPrivateSetting: options.allowPrivateSetting } : {}),
+    }
     this.writer = new SettleWriter(options.store, options.log)
     this.subscriptions = new FilterSubscriptions(options.bus, options.log, (filter, m) => this.onMessage(filter, m))
     const policy: RetryPolicy = {
