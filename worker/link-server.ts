@@ -52,8 +52,31 @@ export interface LinkServerDeps {
   ackTimeoutMs?: number
 }
 
-/** Messages sent down and not yet acknowledged; enough to fill a round trip, few enough to bound a socket's buffer. */
-export const DOWN_WINDOW = 64
+/**
+ * Messages sent down and not yet acknowledged, by count and by bytes: enough to keep the link busy through a round
+ * trip and a storage commit, few enough to bound the socket's buffer and home's memory.
+ */
+export const DOWN_WINDOW = 1024
+export const DOWN_WINDOW_BYTES = 1024 * 1024
+/**
+ * The window is refilled once it is this empty, in one batch: one WebSocket frame and one storage write for many
+ * messages. Each storage write holds the object's outgoing messages until it is durable (the output gate), so a
+ * write per message would bound the drain by the disk's commit rate.
+ */
+const REFILL_AT = DOWN_WINDOW / 2
+/** Acknowledged messages are removed from storage in a batch, at the latest this long after their PUBACK. */
+const ACK_FLUSH_MS = 100
+
+/** Per connection, in memory: what was sent and waits for its PUBACK, and what was acknowledged and not yet removed. */
+interface DownFlow {
+  connection: string
+  /** packet id -> seq and encoded size */
+  inflight: Map<number, { seq: number; bytes: number }>
+  inflightBytes: number
+  acked: number[]
+  delivered: number
+  flushTimer?: ReturnType<typeof setTimeout>
+}
 const TAG = 'link'
 // [MQTT-4.13] a protocol error closes the network connection; 1002 is WebSocket's "protocol error".
 const WS_PROTOCOL_ERROR = 1002
@@ -76,6 +99,7 @@ export class LinkServer {
   messagesUp = 0
   messagesDown = 0
   private readonly upSeen: UpSeen
+  private flow: DownFlow | undefined
 
   constructor(private readonly deps: LinkServerDeps) {
     this.upSeen = new UpSeen(deps.ctx.storage.sql)
@@ -143,6 +167,7 @@ export class LinkServer {
     } catch {
       // The socket is already gone; nothing will read its attachment again.
     }
+    if (this.flow?.connection === attachment.connection) this.flushAcks(this.flow)
     if (!this.otherOnline(ws)) {
       this.ackWaitSince = undefined
       this.deps.stats.mark('unlinkedAt', this.deps.now())
@@ -220,21 +245,58 @@ export class LinkServer {
     const attachment = ws && attachmentOf(ws)
     if (!ws || !attachment?.subscribed) return
     const { queue, now } = this.deps
-    const room = DOWN_WINDOW - queue.inflight(attachment.connection)
-    for (const queued of queue.unsent(attachment.connection, room)) {
+    const flow = this.flowFor(attachment.connection)
+    // Flow control by in-flight count and bytes: wait until the window is half empty, then fill it in one batch.
+    if (flow.inflight.size > REFILL_AT || flow.inflightBytes > DOWN_WINDOW_BYTES / 2) return
+    this.flushAcks(flow)
+    const candidates = queue.unsent(attachment.connection, DOWN_WINDOW - flow.inflight.size)
+    const batch: typeof candidates = []
+    const packets: Uint8Array[] = []
+    let bytes = flow.inflightBytes
+    for (const queued of candidates) {
       // The queue id is the message's stable id: a resend carries the same one, so home's devices can drop repeats.
       const publish = toLinkPublish(withStableId(withRemainingExpiry(queued, now()), queued.id))
       // DUP marks a resend after a reconnect [MQTT-3.3.1-1]; home may see the message twice, never zero times.
-      // A socket that closed under us (its close event not handled yet) ends the pump: the message stays unsent
-      // and goes on the next link.
-      if (!this.trySend(ws, encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion))) {
-        this.onClose(ws)
-        return
-      }
-      queue.markSent(queued.seq, attachment.connection)
-      this.ackWaitSince ??= now()
-      this.messagesDown++
+      const packet = encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion)
+      // At least one message per batch, however large (the payload limit bounds it).
+      if (batch.length > 0 && bytes + packet.byteLength > DOWN_WINDOW_BYTES) break
+      batch.push(queued)
+      packets.push(packet)
+      bytes += packet.byteLength
     }
+    if (batch.length === 0) return
+    // [MQTT-6.0.0-2] a WebSocket frame may hold several MQTT packets: the batch goes in one frame.
+    // A socket that closed under us (its close event not handled yet) ends the pump: the batch stays unsent and goes
+    // on the next link.
+    if (!this.trySend(ws, concatBytes(packets))) {
+      this.onClose(ws)
+      return
+    }
+    queue.markSentRange(batch[0]!.seq, batch[batch.length - 1]!.seq, attachment.connection)
+    batch.forEach((q, i) => flow.inflight.set(q.packetId, { seq: q.seq, bytes: packets[i]!.byteLength }))
+    flow.inflightBytes = bytes
+    this.ackWaitSince ??= now()
+    this.messagesDown += batch.length
+  }
+
+  /** The in-memory flow of this connection; after a wake from hibernation it is rebuilt from storage. */
+  private flowFor(connection: string): DownFlow {
+    if (this.flow?.connection === connection) return this.flow
+    if (this.flow) this.flushAcks(this.flow)
+    // Their sizes are not stored; they count as 0 bytes until acknowledged.
+    const inflight = new Map(this.deps.queue.sentOn(connection).map((r) => [r.packetId, { seq: r.seq, bytes: 0 }] as const))
+    this.flow = { connection, inflight, inflightBytes: 0, acked: [], delivered: 0 }
+    return this.flow
+  }
+
+  /** Removes what home acknowledged, and counts it, in one write. */
+  private flushAcks(flow: DownFlow): void {
+    if (flow.flushTimer !== undefined) clearTimeout(flow.flushTimer)
+    flow.flushTimer = undefined
+    if (flow.acked.length === 0) return
+    this.deps.queue.removeMany(flow.acked.splice(0))
+    this.deps.stats.add('delivered', flow.delivered)
+    flow.delivered = 0
   }
 
   /** Drops expired messages, counts them, and answers their waiters. */
@@ -367,21 +429,29 @@ export class LinkServer {
   }
 
   private onPuback(attachment: LinkAttachment, packetId: number, reasonCode: number): void {
-    const done = this.deps.queue.ack(packetId, attachment.connection)
-    // Progress: home answers. The wait starts again for what is still in flight.
-    this.ackWaitSince = this.deps.queue.inflight(attachment.connection) > 0 ? this.deps.now() : undefined
-    if (done) {
+    const flow = this.flowFor(attachment.connection)
+    const sent = flow.inflight.get(packetId)
+    if (sent !== undefined) {
+      const { seq } = sent
+      flow.inflight.delete(packetId)
+      flow.inflightBytes -= sent.bytes
+      // Removed from storage with the next batch: a crash before that sends it again (at least once, same id).
+      flow.acked.push(seq)
       // MQTT 5 reason codes of 0x80 and above are failures [MQTT-3.4.2.1]: home's broker refused the message.
       if (reasonCode >= 0x80) {
         this.deps.stats.add('rejectedByHome')
-        this.deps.log.warn({ topic: done.message.topic, reasonCode }, 'link: home refused a message')
-        this.settle(done.seq, { kind: 'rejected', reasonCode })
+        this.deps.log.warn({ packetId, reasonCode }, 'link: home refused a message')
+        this.settle(seq, { kind: 'rejected', reasonCode })
       } else {
-        this.deps.stats.add('delivered')
-        this.settle(done.seq, { kind: 'acked' })
+        flow.delivered++
+        this.settle(seq, { kind: 'acked' })
       }
+      flow.flushTimer ??= setTimeout(() => this.flushAcks(flow), ACK_FLUSH_MS)
     }
-    this.pump()
+    // Progress: home answers. The wait starts again for what is still in flight.
+    this.ackWaitSince = flow.inflight.size > 0 ? this.deps.now() : undefined
+    // Most PUBACKs only count down; the one that empties half the window refills it.
+    if (flow.inflight.size <= REFILL_AT && flow.inflightBytes <= DOWN_WINDOW_BYTES / 2) this.pump()
   }
 
   private refused(remote: string, how: 'bearer' | 'password' | 'unset', clientId?: string): void {
@@ -451,4 +521,15 @@ function withRemainingExpiry(queued: QueuedMessage, now: number): Message {
   if (interval === undefined) return queued.message
   const remaining = Math.max(1, Math.ceil((queued.expiresAt - now) / 1000))
   return { ...queued.message, properties: { ...queued.message.properties, messageExpiryInterval: Math.min(interval, remaining) } }
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
 }

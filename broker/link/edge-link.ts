@@ -12,6 +12,7 @@ import { fromLinkPublish, toLinkPublish } from '../../src/link/packet.js'
 import { LINK_DOWN_FILTER, LINK_SYNC_PROPERTY, LINK_USERNAME, linkUrl } from '../../src/link/protocol.js'
 import { newStableId, stableIdOf, withStableId } from '../../src/message-id.js'
 import type { Bus, Logger, Message, Unsubscribe } from '../../src/ports.js'
+import { coalescingWebSocket } from './coalescing-socket.js'
 import type { UpOutbox } from './up-outbox.js'
 
 export interface EdgeLinkOptions {
@@ -144,6 +145,8 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
     // A silent link (a half-open TCP connection) is noticed within 1.5 times this, on both ends [MQTT-3.1.2-22].
     keepalive: Math.max(1, Math.round((options.keepaliveMs ?? 30_000) / 1000)),
     connectTimeout: options.connectTimeoutMs ?? 15_000,
+    // Packets sent close together share a WebSocket frame: one Durable Object event for a batch of PUBACKs.
+    createWebsocket: (wsUrl: string, protocols: string[], opts?: { wsOptions?: object }) => coalescingWebSocket(wsUrl, protocols, opts?.wsOptions),
     // Reconnects are ours, with backoff and jitter; mqtt.js would retry at a fixed period.
     reconnectPeriod: 0,
     resubscribe: false,
@@ -328,7 +331,11 @@ export async function startEdgeLink(options: EdgeLinkOptions): Promise<EdgeLink>
       closing = true
       if (retry) clearTimeout(retry)
       await unsubscribe()
-      await client.endAsync()
+      // mqtt.js's end() can wait forever on a connection that is already gone (its DISCONNECT is held for a
+      // connect that never comes): force it then, and give a live one a moment to say goodbye.
+      const ended = client.endAsync(!client.connected)
+      const gaveUp = await Promise.race([ended.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2000).unref())])
+      if (gaveUp) client.end(true)
       setState('offline')
     },
   }

@@ -17,6 +17,8 @@ export const ADMIN = 'worker-test-admin-token-0123456789'
 export interface TestHome {
   /** Every packet received, in order. */
   received: Packet[]
+  /** WebSocket frames received (a frame may hold several packets). */
+  frames(): number
   send(packet: Packet): void
   /** The next packet with this command not yet taken, waiting up to timeoutMs. */
   next<C extends Packet['cmd']>(cmd: C, timeoutMs?: number): Promise<Extract<Packet, { cmd: C }>>
@@ -41,12 +43,15 @@ export async function openLink(hub: DurableObjectStub, headers: Record<string, s
     notify()
   })
   parser.on('error', (err: Error) => console.error('test home: bad packet from the edge', err))
+  let frames = 0
   ws.addEventListener('message', (e) => {
+    frames++
     parser.parse(packetBuffer(new Uint8Array(e.data as ArrayBuffer)))
   })
   const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)))
   const home: TestHome = {
     received,
+    frames: () => frames,
     send: (packet) => ws.send(mqttPacket.generate(packet, { protocolVersion: 5 })),
     async next(cmd, timeoutMs = 3000) {
       const deadline = Date.now() + timeoutMs
