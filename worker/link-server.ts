@@ -273,7 +273,7 @@ export class LinkServer {
       return
     }
     queue.markSentRange(batch[0]!.seq, batch[batch.length - 1]!.seq, attachment.connection)
-    batch.forEach((q, i) => flow.inflight.set(q.packetId, { seq: q.seq, bytes: packets[i]!.byteLength }))
+    for (const [i, q] of batch.entries()) flow.inflight.set(q.packetId, { seq: q.seq, bytes: packets[i]?.byteLength ?? 0 })
     flow.inflightBytes = bytes
     this.ackWaitSince ??= now()
     this.messagesDown += batch.length
