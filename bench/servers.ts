@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url'
 
 export const ADMIN = 'bench-admin-token-0123456789abcdef'
 
-const BIN = fileURLToPath(new URL('../bin/postbridge.js', import.meta.url))
+/** BENCH_POSTBRIDGE_BIN runs another build of the CLI, e.g. to compare before and after a change in one run. */
+const BIN = process.env.BENCH_POSTBRIDGE_BIN ?? fileURLToPath(new URL('../bin/postbridge.js', import.meta.url))
 const BASELINE = fileURLToPath(new URL('./baseline-child.ts', import.meta.url))
 const TSX_CLI = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url))
 
