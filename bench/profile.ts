@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts mqtt-qos1|mqtt-qos0|rest-qos0|rest-qos1 [total]`: runs one load against
+ * `npx tsx bench/profile.ts start|mqtt-qos1|mqtt-qos0|rest-qos0|rest-qos1 [total]`: runs one load (or none) against
  * `postbridge start` under `node --cpu-prof`, and prints the functions with the most self time.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -13,7 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), 'pb-prof-'))
 const pb = await startPostbridge(['--cpu-prof', `--cpu-prof-dir=${dir}`])
 const qos = what.endsWith('1') ? 1 : 0
 let result: unknown
-if (what.startsWith('mqtt')) {
+if (what === 'start') {
+  result = { readyMs: Math.round(pb.readyMs), rssMb: Math.round(pb.rssMb()) }
+} else if (what.startsWith('mqtt')) {
   const total = Number(totalArg ?? 20_000)
   result = await runChild('./mqtt-child.ts', { port: pb.mqttPort, total, qos, window: 100, pairs: 4 })
 } else {
@@ -41,4 +43,19 @@ for (const n of profile.nodes) {
 const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 25))
 process.stdout.write(`# ${what}: ${JSON.stringify(result)}\n# self time, ${all} samples\n`)
 for (const [key, hits] of top) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${key}\n`)
+// Self time by where the code lives: a package, a directory of Postbridge's own, Node itself, or native.
+const byPlace = new Map<string, number>()
+for (const n of profile.nodes) {
+  const url = n.callFrame.url
+  const place = url.includes('node_modules/')
+    ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
+    : url.includes('/build/')
+      ? url.replace(/^.*\/build\/([^/]+\/[^/]+).*$/, 'build/$1')
+      : url.startsWith('node:')
+        ? 'node:*'
+        : `(${n.callFrame.functionName || 'native'})`
+  byPlace.set(place, (byPlace.get(place) ?? 0) + n.hitCount)
+}
+process.stdout.write('# self time by place\n')
+for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${place}\n`)
 rmSync(dir, { recursive: true, force: true })
