@@ -1,6 +1,6 @@
 /**
  * The servers under test, each started as its own process the way a user runs it: Postbridge through its CLI
- * (`bin/postbridge.js start`), and the baselines from `baseline-child.ts`. Every one listens on 127.0.0.1
+ * (`bin/postbridge.js start`), and the baselines from `baseline-child.mjs`. Every one listens on 127.0.0.1
  * on ports the OS picks, in a fresh working directory, so no postbridge.yaml and no POSTBRIDGE_* variable of
  * the caller's is read.
  */
@@ -14,8 +14,7 @@ export const ADMIN = 'bench-admin-token-0123456789abcdef'
 
 /** BENCH_POSTBRIDGE_BIN runs another build of the CLI, e.g. to compare before and after a change in one run. */
 const BIN = process.env.BENCH_POSTBRIDGE_BIN ?? fileURLToPath(new URL('../bin/postbridge.js', import.meta.url))
-const BASELINE = fileURLToPath(new URL('./baseline-child.ts', import.meta.url))
-const TSX_CLI = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url))
+const BASELINE = fileURLToPath(new URL('./baseline-child.mjs', import.meta.url))
 
 export interface Running {
   pid: number
@@ -100,7 +99,7 @@ export type BaselineKind = 'aedes-memory' | 'aedes-level' | 'bridge'
 
 /** A baseline in its own process: bare aedes (memory or LevelDB store), or the bare node:http + mqtt.js bridge into `mqttPort`. */
 export function startBaseline(kind: BaselineKind, mqttPort?: number): Promise<Running> {
-  return launch(process.execPath, [TSX_CLI, BASELINE, kind, String(mqttPort ?? 0)], {}, (line) => {
+  return launch(process.execPath, [BASELINE, kind, String(mqttPort ?? 0)], {}, (line) => {
     if (!line.startsWith('{"ready"')) return undefined
     const ready = JSON.parse(line) as { mqttPort?: number; httpUrl?: string }
     return { mqttPort: ready.mqttPort ?? mqttPort ?? 0, httpUrl: ready.httpUrl }
