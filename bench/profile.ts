@@ -58,4 +58,5 @@ for (const n of profile.nodes) {
 }
 process.stdout.write('# self time by place\n')
 for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${place}\n`)
-rmSync(dir, { recursive: true, force: true })
+if (process.env.KEEP_PROFILE) process.stdout.write(`# profile: ${join(dir, file)}\n`)
+else rmSync(dir, { recursive: true, force: true })
