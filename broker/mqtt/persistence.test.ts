@@ -3,57 +3,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { GroupedWrites } from './grouped-writes.js'
 import { openBrokerStore } from './persistence.js'
 
 const dirs: string[] = []
 async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'postbridge-grouped-'))
+  const dir = await mkdtemp(join(tmpdir(), 'postbridge-store-'))
   dirs.push(dir)
   return dir
 }
 afterEach(async () => {
   vi.restoreAllMocks()
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
-})
-
-describe('grouped LevelDB writes', () => {
-  it('writes the puts and dels of one tick as one LevelDB batch, each promise settling once it is written', async () => {
-    const db = new Level<string, string>(join(await tempDir(), 'db'))
-    await db.open()
-    const batch = vi.spyOn(db, 'batch')
-    const writes = new GroupedWrites(db)
-    const done = [writes.put('a', '1'), writes.put('b', '2'), writes.del('a'), writes.batch([{ type: 'put', key: 'c', value: '3' }])]
-    await Promise.all(done)
-    expect(batch).toHaveBeenCalledTimes(1)
-    expect(await db.get('a')).toBeUndefined()
-    expect([await db.get('b'), await db.get('c')]).toEqual(['2', '3'])
-    await db.close()
-  })
-
-  it('applies writes in the order they were asked for, across batches', async () => {
-    const db = new Level<string, string>(join(await tempDir(), 'db'))
-    await db.open()
-    const writes = new GroupedWrites(db)
-    const all: Promise<void>[] = []
-    for (let i = 0; i < 200; i++) {
-      all.push(writes.put('k', String(i)))
-      if (i % 37 === 0) await new Promise((r) => setImmediate(r)) // later writes land in later batches
-    }
-    await Promise.all(all)
-    expect(await db.get('k')).toBe('199')
-    await db.close()
-  })
-
-  it('runs a range clear after the writes asked for before it', async () => {
-    const db = new Level<string, string>(join(await tempDir(), 'db'))
-    await db.open()
-    const writes = new GroupedWrites(db)
-    void writes.put('x:1', 'a')
-    await writes.clear({ gte: 'x:', lt: 'x;' })
-    expect(await db.get('x:1')).toBeUndefined()
-    await db.close()
-  })
 })
 
 describe('the broker store, on a PUBACK', () => {
