@@ -13,7 +13,8 @@ import { MqttClientBus, type MqttClientLike } from '../src/bus/mqtt-client-bus.j
 import { SubscriberSet } from '../src/bus/subscriber-set.js'
 import { validateTopicFilter } from '../src/topic/validate.js'
 import type { Bus, BusStatus, Logger, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../src/ports.js'
-import type { BrokerTarget, BrokerUrlResult } from './broker-url.js'
+import { ConfigError } from '../src/config.js'
+import type { BrokerTarget } from './broker-url.js'
 import { packetBuffer } from './mqtt-codec.js'
 
 /**
@@ -36,11 +37,12 @@ export class BrokerUrlBus implements Bus {
   private readonly inner: MqttClientBus | undefined
 
   constructor(
-    private readonly config: BrokerUrlResult,
+    /** The broker, or why BROKER_URL names none (shown on /v1/health and in each publish's 503). */
+    private readonly config: BrokerTarget | ConfigError,
     options: BrokerUrlBusOptions,
   ) {
-    const target = config.target
-    if (!target) return
+    if (config instanceof ConfigError) return
+    const target = config
     const openStream = options.openStream ?? openSocket
     this.inner = new MqttClientBus({
       createClient: ({ clientId, resubscribe }) =>
@@ -93,7 +95,7 @@ export class BrokerUrlBus implements Bus {
   }
 
   status(): BusStatus {
-    return this.inner ? this.inner.status() : { kind: 'external', connected: false, detail: { error: this.config.problem } }
+    return this.inner ? this.inner.status() : { kind: 'external', connected: false, detail: { error: this.problem() } }
   }
 
   async close(): Promise<void> {
@@ -102,8 +104,12 @@ export class BrokerUrlBus implements Bus {
 
   /** The bus, or an error that says why there is none (the route answers 503 with it). */
   private broker(): MqttClientBus {
-    if (!this.inner) throw new Error(this.config.problem)
+    if (!this.inner) throw new Error(this.problem())
     return this.inner
+  }
+
+  private problem(): string | undefined {
+    return this.config instanceof ConfigError ? this.config.problems.join('; ') : undefined
   }
 }
 

@@ -6,16 +6,15 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { errEdgeMisconfigured } from '../src/errors.js'
 import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps, Logger, TokenStore } from '../src/ports.js'
 import { sha256Hex } from '../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
-import { parseBrokerUrl } from './broker-url.js'
 import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
+import { brokerTargetOrError, misconfigured, orConfigError } from './settings.js'
 import { DurableTokenStore } from './token-store.js'
 
 
@@ -26,16 +25,12 @@ export class BrokerHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.settings = settingsOrError(env)
-    this.bus = new BrokerUrlBus(parseBrokerUrl(env), { log: consoleLogger, newId: () => crypto.randomUUID() })
+    this.settings = orConfigError(() => parseEdgeSettings(env))
+    this.bus = new BrokerUrlBus(brokerTargetOrError(env), { log: consoleLogger, newId: () => crypto.randomUUID() })
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (this.settings instanceof ConfigError) {
-      consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
-      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
-    }
+    if (this.settings instanceof ConfigError) return misconfigured(this.settings)
     // No home node links in this mode; say so instead of answering the upgrade with a 404.
     if (new URL(request.url).pathname === LINK_PATH) return new Response('BROKER_URL is set: this Worker talks to the broker directly and takes no link\n', { status: 409 })
     // The first request after a (re)start waits for the connections (bounded), so it is not refused while they open.
@@ -72,13 +67,4 @@ export function createBrokerUrlApp(options: {
     },
   }
   return createApp(() => deps, options.adminHash ? { envAdminHash: options.adminHash } : {})
-}
-
-function settingsOrError(env: Env): EdgeSettings | ConfigError {
-  try {
-    return parseEdgeSettings(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err
-    throw err
-  }
 }

@@ -5,8 +5,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { errEdgeMisconfigured } from '../src/errors.js'
-import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { edgeApiLimits, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps } from '../src/ports.js'
@@ -24,7 +23,8 @@ import { startEdgeWebhooks, type EdgeWebhooks } from './edge-webhooks.js'
 import { AlarmScheduler } from './alarm-scheduler.js'
 import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
-import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
+import { LinkQuietWatch } from './link-quiet.js'
+import { misconfigured, orConfigError, parseHubSettings, type HubSettings } from './settings.js'
 
 /** How long a button pressed at the edge waits for home's answer. */
 const ACTION_ANSWER_TIMEOUT_MS = 5000
@@ -61,7 +61,7 @@ export class LinkHub extends DurableObject<Env> {
     this.queue = new EdgeQueue(sql)
     this.retainedStore = new RetainedStore(sql)
     this.stats = new EdgeStats(sql)
-    this.settings = settingsOrError(env)
+    this.settings = orConfigError(() => parseHubSettings(env))
     this.scheduler = new AlarmScheduler({
       now: () => this.now(),
       onArmed: () => void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set')),
@@ -143,11 +143,7 @@ export class LinkHub extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (this.settings instanceof ConfigError) {
-      consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
-      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
-    }
+    if (this.settings instanceof ConfigError) return misconfigured(this.settings)
     if (new URL(request.url).pathname === LINK_PATH) return this.link.accept(request)
     return (await this.appFor(this.settings)).fetch(request)
   }
@@ -250,23 +246,4 @@ export class LinkHub extends DurableObject<Env> {
     this.app ??= createApp(() => deps, adminHash ? { envAdminHash: adminHash } : {})
     return this.app
   }
-}
-
-type HubSettings = EdgeSettings & { linkQuiet: LinkQuietSettings }
-
-/** Every bad var of the edge in one error, whichever parser found it. */
-function settingsOrError(env: Env): HubSettings | ConfigError {
-  const problems: string[] = []
-  const attempt = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse()
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err
-      problems.push(...err.problems)
-      return undefined
-    }
-  }
-  const edge = attempt(() => parseEdgeSettings(env))
-  const linkQuiet = attempt(() => parseLinkQuietSettings(env))
-  return edge && linkQuiet ? { ...edge, linkQuiet } : new ConfigError(problems)
 }
