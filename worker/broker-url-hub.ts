@@ -4,14 +4,12 @@
  * connections are opened once and reused until the object is evicted.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
-import { createMetrics } from '../src/metrics.js'
-import type { Deps, Logger, TokenStore } from '../src/ports.js'
 import { sha256Hex } from '../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
+import { createEdgeApp, type EdgeApp, type EdgeAppOptions } from './edge-app.js'
 import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
 import { brokerTargetOrError, misconfigured, orConfigError } from './settings.js'
@@ -21,7 +19,7 @@ import { DurableTokenStore } from './token-store.js'
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus
   private readonly settings: EdgeSettings | ConfigError
-  private app: ReturnType<typeof createApp> | undefined
+  private app: EdgeApp | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -44,27 +42,14 @@ export class BrokerHub extends DurableObject<Env> {
 }
 
 /** The API app over a BrokerUrlBus; a bad BROKER_URL shows as `error` on /v1/health and a 503 on every publish. */
-export function createBrokerUrlApp(options: {
-  bus: BrokerUrlBus
-  tokens: TokenStore
-  settings: Pick<EdgeSettings, 'maxPayloadBytes'>
-  log: Logger
-  defer(task: Promise<unknown>): void
-  adminHash?: string | undefined
-}): ReturnType<typeof createApp> {
+export function createBrokerUrlApp(options: Omit<EdgeAppOptions, 'bus' | 'health' | 'now' | 'features'> & { bus: BrokerUrlBus }): EdgeApp {
   const { bus } = options
-  const deps: Deps = {
-    bus,
-    tokens: options.tokens,
+  return createEdgeApp({
+    ...options,
     now: () => Date.now(),
-    defer: options.defer,
-    log: options.log,
-    metrics: createMetrics(),
-    limits: edgeApiLimits(options.settings),
     health: () => {
       const error = bus.status().detail?.error
       return { mode: 'broker-url', ...(typeof error === 'string' ? { error } : {}) }
     },
-  }
-  return createApp(() => deps, options.adminHash ? { envAdminHash: options.adminHash } : {})
+  })
 }

@@ -3,14 +3,12 @@
  * the same API app as the home node on a Bus over the link. Every request of the Worker lands here.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
 import { edgeApiLimits, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
-import { createMetrics } from '../src/metrics.js'
-import type { Deps } from '../src/ports.js'
 import { LinkedActions } from '../src/notify/linked-actions.js'
 import { sha256Hex } from '../src/util/bytes.js'
+import { createEdgeApp, type EdgeApp } from './edge-app.js'
 import { EdgeQueue } from './edge-queue.js'
 import { EdgeStats } from './edge-stats.js'
 import type { Env } from './env.js'
@@ -44,7 +42,7 @@ export class LinkHub extends DurableObject<Env> {
   private readonly settings: HubSettings | ConfigError
   /** Alerts when home's link stays down (POSTBRIDGE_EDGE_LINK_QUIET); undefined when misconfigured. */
   readonly linkQuiet: LinkQuietWatch | undefined
-  private app: ReturnType<typeof createApp> | undefined
+  private app: EdgeApp | undefined
   private webhooks: EdgeWebhooks | undefined
   private notify: RunningNotifyService | undefined
   /** The notifier's timers (debounce, dead-man, retries); the hub's one alarm wakes the object for them. */
@@ -222,28 +220,29 @@ export class LinkHub extends DurableObject<Env> {
     }
   }
 
-  private async appFor(settings: EdgeSettings): Promise<ReturnType<typeof createApp>> {
+  private async appFor(settings: EdgeSettings): Promise<EdgeApp> {
     if (this.app) return this.app
     const adminHash = settings.adminToken ? await sha256Hex(settings.adminToken) : undefined
-    const deps: Deps = {
+    this.app ??= createEdgeApp({
       bus: this.bus,
       tokens: new DurableTokenStore(this.ctx.storage),
+      settings,
+      log: consoleLogger,
       now: () => this.now(),
       defer: (task) => this.ctx.waitUntil(task),
-      log: consoleLogger,
-      metrics: createMetrics(),
-      ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
-      ...(this.notify ? { notify: this.notify } : {}),
-      // Alert buttons of home's alerts, when they link here: home holds the tokens and answers over the link.
-      actions: new LinkedActions({ bus: this.bus, timeoutMs: ACTION_ANSWER_TIMEOUT_MS, log: consoleLogger }),
-      limits: edgeApiLimits(settings),
+      adminHash,
+      features: {
+        ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
+        ...(this.notify ? { notify: this.notify } : {}),
+        // Alert buttons of home's alerts, when they link here: home holds the tokens and answers over the link.
+        actions: new LinkedActions({ bus: this.bus, timeoutMs: ACTION_ANSWER_TIMEOUT_MS, log: consoleLogger }),
+      },
       // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
       health: () => {
         const link = this.linkHealth()
         return { status: link.home === 'online' ? 'ok' : 'degraded', link }
       },
-    }
-    this.app ??= createApp(() => deps, adminHash ? { envAdminHash: adminHash } : {})
+    })
     return this.app
   }
 }
