@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { BrokerPacket, ClientInternals, DeliverFn } from './aedes-internals.js'
+import type { BrokerPacket, ClientInternals, DeliverFn } from '../aedes-internals.js'
 import { grantedQos, installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 
 /** A stand-in for an aedes Client: records what reaches the socket and lets the test finish each write. */
