@@ -143,6 +143,14 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         maxRequestTimeoutMs: config.http.maxRequestTimeout,
         defaultRequestTimeoutMs: config.http.requestTimeout,
         maxBulk: config.http.maxBulk,
+        maxJsonBytes: config.http.maxJsonBytes,
+        maxBulkBytes: config.http.maxBulkBytes,
+        sseBufferBytes: config.http.sseBufferBytes,
+        maxStreams: config.http.maxStreams,
+        maxStreamsPerToken: config.http.maxStreamsPerToken,
+        maxRequests: config.http.maxRequests,
+        maxRequestsPerToken: config.http.maxRequestsPerToken,
+        retainedPageBytes: config.http.retainedPageBytes,
       },
     }
     deps.backup = createHomeBackup(db, config.dataDir, broker.storeEntries)

@@ -6,10 +6,22 @@ import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
 import { corsMiddleware } from './http/cors.js'
-import { ApiError, errInvalidRequest, errNotFound, errPayloadTooLarge, errUnauthorized } from './errors.js'
+import {
+  ApiError,
+  errInvalidRequest,
+  errNotFound,
+  errPayloadTooLarge,
+  errRequestsFull,
+  errRequestsPerToken,
+  errStreamsFull,
+  errStreamsPerToken,
+  errUnauthorized,
+} from './errors.js'
+import { Slots, type ApiSlots } from './limits/slots.js'
 import type { Deps } from './ports.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
+import { limitBodies } from './routes/body-limit.js'
 import { healthRoutes, metricsRoutes } from './routes/health.js'
 import { publishRoutes } from './routes/publish.js'
 import { requestRoutes } from './routes/request.js'
@@ -32,9 +44,10 @@ export interface AppOptions {
 }
 
 function problemResponse(err: ApiError): Response {
+  const retryAfter = err.extra?.retryAfter
   return new Response(JSON.stringify(err.toProblem()), {
     status: err.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { 'content-type': 'application/problem+json', ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) },
   })
 }
 
@@ -57,9 +70,14 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
 export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
   const app = createRouter()
+  const slots: ApiSlots = {
+    streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
+    requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),
+  }
 
   app.use('*', async (c, next) => {
     c.set('deps', resolveDeps(c))
+    c.set('slots', slots)
     c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
     await next()
     // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.
@@ -90,6 +108,7 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     (c.req.path === '/v1/health' && !c.req.header('authorization')) || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next),
   )
   app.use('/metrics', auth)
+  app.use('/v1/*', limitBodies())
 
   app.route('/', healthRoutes())
   app.route('/', metricsRoutes())

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { validateTopicFilter, validateTopicName } from './topic/validate.js'
 import { validateCorsOrigin } from './http/cors.js'
+import { API_LIMIT_DEFAULTS } from './limits/defaults.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
@@ -102,6 +103,15 @@ export const configSchema = z.strictObject({
         if (reason) ctx.addIssue({ code: 'custom', message: reason })
       })).default([]),
     }).prefault({}),
+    // Resource bounds of the API (src/limits/defaults.ts says why each default): the README lists the answer at each.
+    maxJsonBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxJsonBytes),
+    maxBulkBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxBulkBytes),
+    sseBufferBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.sseBufferBytes),
+    maxStreams: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreams),
+    maxStreamsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreamsPerToken),
+    maxRequests: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequests),
+    maxRequestsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequestsPerToken),
+    retainedPageBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.retainedPageBytes),
   }).prefault({}),
   /** Lazy: webhooks/config.ts imports durationMs from this module. */
   webhooks: z.lazy(() => webhooksConfigSchema()),

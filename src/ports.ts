@@ -45,6 +45,8 @@ export interface Bus {
   subscribe(topicFilters: string[], onMessage: (message: Message) => void, options?: SubscribeOptions): Promise<Unsubscribe>
   /** Retained messages whose topic matches the filter. */
   retained(topicFilter: string): Promise<Message[]>
+  /** Optional: the same, one at a time, so a caller keeps only what it needs (GET /v1/retained pages). */
+  eachRetained?(topicFilter: string, onMessage: (message: Message) => void): Promise<void>
   /** Removes the retained message of a topic name (an empty retained publish). */
   clearRetained(topicName: string): Promise<void>
   /** Runtime facts for /v1/health and /metrics. */
@@ -152,4 +154,19 @@ export interface ApiLimits {
   maxRequestTimeoutMs: number
   defaultRequestTimeoutMs: number
   maxBulk: number
+  // The bounds below are optional for runtimes that predate them; src/limits/defaults.ts fills them.
+  /** Largest JSON body (413 beyond), checked before it is buffered. */
+  maxJsonBytes?: number
+  /** Largest POST /v1/publish/bulk body. */
+  maxBulkBytes?: number
+  /** Bytes one SSE stream may hold for a slow reader before it is dropped. */
+  sseBufferBytes?: number
+  maxStreams?: number
+  maxStreamsPerToken?: number
+  /** Concurrent /v1/request waits. */
+  maxRequests?: number
+  maxRequestsPerToken?: number
+  retainedPageSize?: number
+  maxRetainedPageSize?: number
+  retainedPageBytes?: number
 }

@@ -1,14 +1,30 @@
 /** WebhookStore in Durable Object SQLite: webhooks at the edge, with their outbox and attempts log. */
-import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../src/webhooks/ports.js'
-import { WEBHOOK_SCHEMA, toAttempt, toEntry, toHook, type AttemptRow, type HookRow, type OutboxRow } from '../src/webhooks/sql-rows.js'
+import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../src/webhooks/ports.js'
+import {
+  WEBHOOK_SCHEMA,
+  OUTBOX_SELECT,
+  dropUnusedBodies,
+  evictOverCap,
+  insertOutboxRow,
+  migrateWebhookTables,
+  toAttempt,
+  toEntry,
+  toHook,
+  type AttemptRow,
+  type HookRow,
+  type OutboxRow,
+  type SqlRun,
+} from '../src/webhooks/sql-rows.js'
 
 
 export class DurableWebhookStore implements WebhookStore {
   private readonly sql: SqlStorage
+  private readonly run: SqlRun = (query, ...params) => this.sql.exec<Record<string, SqlStorageValue>>(query, ...params).toArray() as Record<string, unknown>[]
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql
     for (const statement of WEBHOOK_SCHEMA) this.sql.exec(statement)
+    migrateWebhookTables(this.run)
   }
 
   async listWebhooks(): Promise<WebhookRecord[]> {
@@ -32,31 +48,34 @@ export class DurableWebhookStore implements WebhookStore {
     return this.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM webhook_outbox WHERE webhook_id = ?', id)
       this.sql.exec('DELETE FROM webhook_attempts WHERE webhook_id = ?', id)
+      this.sql.exec('DELETE FROM webhook_bodies WHERE message_id NOT IN (SELECT message_id FROM webhook_outbox)')
       return this.sql.exec('DELETE FROM webhooks WHERE id = ?', id).rowsWritten > 0
     })
   }
 
-  async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
+  async enqueue(entries: NewOutboxEntry[], options: { maxBytesPerHook?: number; now?: number } = {}): Promise<EnqueueResult> {
     return this.storage.transactionSync(() => {
       const out: OutboxEntry[] = []
+      const newest = new Map<string, number>()
       for (const e of entries) {
         // Rows of a hook deleted meanwhile are dropped here rather than orphaned.
-        const rows = this.sql
-          .exec<{ seq: number }>(
-            `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at)
-             SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) RETURNING seq`,
-            e.webhookId, e.messageId, e.topicName, e.body, e.createdAt, e.webhookId,
-          )
-          .toArray()
-        if (rows[0]) out.push({ ...e, seq: rows[0].seq, attempts: 0, nextAttemptAt: 0, state: 'pending' })
+        const seq = insertOutboxRow(this.run, e)
+        if (seq === undefined) continue
+        out.push({ ...e, seq, attempts: 0, nextAttemptAt: 0, state: 'pending' })
+        newest.set(e.webhookId, seq)
       }
-      return out
+      const evicted: EnqueueResult['evicted'] = []
+      const max = options.maxBytesPerHook
+      if (max !== undefined) {
+        for (const [webhookId, seq] of newest) for (const dead of evictOverCap(this.run, webhookId, max, seq, options.now ?? Date.now())) evicted.push({ webhookId, seq: dead })
+      }
+      return { entries: out, evicted }
     })
   }
 
   async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     return this.sql
-      .exec<OutboxRow>(`SELECT * FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`, webhookId, afterSeq, limit)
+      .exec<OutboxRow>(`${OUTBOX_SELECT} WHERE o.webhook_id = ? AND o.state = 'pending' AND o.seq > ? ORDER BY o.seq LIMIT ?`, webhookId, afterSeq, limit)
       .toArray()
       .map(toEntry)
   }
@@ -70,7 +89,10 @@ export class DurableWebhookStore implements WebhookStore {
           a.webhookId, a.messageId, a.topicName, a.attempt, a.at, a.durationMs, a.status ?? null, a.error ?? null, a.outcome, a.webhookId,
         )
         if (!row) continue
-        if (row.kind === 'delivered') this.sql.exec('DELETE FROM webhook_outbox WHERE seq = ?', row.seq)
+        if (row.kind === 'delivered') {
+          this.sql.exec('DELETE FROM webhook_outbox WHERE seq = ?', row.seq)
+          dropUnusedBodies(this.run, [a.messageId])
+        }
         else if (row.kind === 'dead') this.sql.exec(`UPDATE webhook_outbox SET state = 'dead', attempts = ? WHERE seq = ?`, row.attempts, row.seq)
         else this.sql.exec('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?', row.attempts, row.nextAttemptAt, row.seq)
       }
@@ -99,6 +121,10 @@ export class DurableWebhookStore implements WebhookStore {
   async counts(webhookId: string): Promise<{ pending: number; dead: number }> {
     const rows = this.sql.exec<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM webhook_outbox WHERE webhook_id = ? GROUP BY state', webhookId).toArray()
     return { pending: rows.find((r) => r.state === 'pending')?.n ?? 0, dead: rows.find((r) => r.state === 'dead')?.n ?? 0 }
+  }
+
+  async storedBodyCount(): Promise<number> {
+    return Number(this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_bodies').one().n)
   }
 
   async prune(keepAttempts: number): Promise<void> {

@@ -147,6 +147,17 @@ export class AedesBus implements Bus {
       .map((p) => toMessage(p, true, nowMs))
   }
 
+  async eachRetained(topicFilter: string, onMessage: (message: Message) => void): Promise<void> {
+    const reason = validateTopicFilter(topicFilter)
+    if (reason) throw new Error(reason)
+    const nowMs = Date.now()
+    await this.options.store.eachRetained(topicFilter, (p) => {
+      if (!matchTopic(topicFilter, p.topic)) return
+      if (p.messageExpiry !== undefined && p.messageExpiry <= nowMs) return
+      onMessage(toMessage(p, true, nowMs))
+    })
+  }
+
   async clearRetained(topicName: string): Promise<void> {
     // An empty retained publish: the store drops the topic and current subscribers see it [MQTT-3.3.1-10].
     await this.publish({ topic: topicName, payload: new Uint8Array(0), qos: 0, retain: true })

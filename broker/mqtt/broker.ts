@@ -88,7 +88,7 @@ export interface MqttBroker {
   tlsPort?: number
   /** A renewed certificate for new TLS connections. */
   setSecureContext?(options: SecureContextOptions): void
-  /** Serve MQTT over an accepted WebSocket (the HTTP server upgrades /mqtt and calls this). */
+  /** Serve MQTT over an accepted WebSocket (the HTTP server upgrades mqtt.websocketPaths and calls this). */
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Stop accepting, disconnect clients, flush and close aedes and the Level db. Idempotent. */
   close(): Promise<void>

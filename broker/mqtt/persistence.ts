@@ -222,6 +222,11 @@ export class BrokerStore extends AsyncLevelPersistence {
     return found
   }
 
+  /** The same, one packet at a time: nothing is kept but what the callback keeps. */
+  async eachRetained(topicFilter: string, onPacket: (packet: StoredPacket) => void): Promise<void> {
+    for await (const packet of this.createRetainedStream(topicFilter)) onPacket(packet as StoredPacket)
+  }
+
   /** Waits for writes in progress (up to 5 s), then closes LevelDB; aedes' close() leaves it open. */
   async close(): Promise<void> {
     if (this.writing > 0) {

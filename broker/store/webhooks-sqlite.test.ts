@@ -48,9 +48,9 @@ describe('SqliteWebhookStore durability', () => {
   it('never reuses a seq after the newest row is deleted', async () => {
     const store = open(freshDir())
     await store.putWebhook(hookRecord('a'))
-    const [first] = await store.enqueue([entry('a', 1)])
+    const [first] = (await store.enqueue([entry('a', 1)])).entries
     await store.settle([{ attempt: { webhookId: 'a', messageId: 'msg_1', topicName: 't', attempt: 1, at: 1, durationMs: 1, outcome: 'delivered' }, row: { seq: first!.seq, kind: 'delivered' } }])
-    const [second] = await store.enqueue([entry('a', 2)])
+    const [second] = (await store.enqueue([entry('a', 2)])).entries
     expect(second!.seq).toBeGreaterThan(first!.seq)
   })
 
@@ -72,5 +72,21 @@ describe('SqliteWebhookStore durability', () => {
     dbs.push(db)
     stores.push(new SqliteWebhookStore(db))
     expect(db.pragma('synchronous', { simple: true })).toBe(2) // FULL
+  })
+
+  it('opens an outbox written before bodies were shared, and delivers its rows with their own bodies', async () => {
+    const dir = freshDir()
+    const db = openDatabase(dir)
+    dbs.push(db)
+    db.exec(`CREATE TABLE webhook_outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL, topic TEXT NOT NULL,
+      body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending')`)
+    db.prepare(`INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at) VALUES ('a', 'old', 't', '{"old":true}', 1)`).run()
+    const store = new SqliteWebhookStore(db, { syncIntervalMs: 0 })
+    stores.push(store)
+    await store.putWebhook(hookRecord('a'))
+    await store.enqueue([entry('a', 1)], { maxBytesPerHook: 1_000_000 })
+    expect((await store.pending('a', 0, 10)).map((e) => e.body)).toEqual(['{"old":true}', '{"n":1}'])
   })
 })

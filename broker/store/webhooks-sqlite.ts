@@ -9,9 +9,23 @@
  * syncIntervalMs: 0 uses the shared connection as opened (synchronous=FULL: every commit waits for the disk).
  */
 import Database, { type Statement } from 'better-sqlite3'
-import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../src/webhooks/ports.js'
+import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../src/webhooks/ports.js'
 import type { Db } from './db.js'
-import { WEBHOOK_SCHEMA, toAttempt, toEntry, toHook, type AttemptRow, type HookRow, type OutboxRow } from '../../src/webhooks/sql-rows.js'
+import {
+  WEBHOOK_SCHEMA,
+  OUTBOX_SELECT,
+  dropUnusedBodies,
+  evictOverCap,
+  insertOutboxRow,
+  migrateWebhookTables,
+  toAttempt,
+  toEntry,
+  toHook,
+  type AttemptRow,
+  type HookRow,
+  type OutboxRow,
+  type SqlRun,
+} from '../../src/webhooks/sql-rows.js'
 import { WalSync, type FsyncFn } from './wal-sync.js'
 
 
@@ -29,12 +43,20 @@ export class SqliteWebhookStore implements WebhookStore {
   /** Set when the store has its own synchronous=NORMAL connection and syncs the WAL itself. */
   private readonly wal: WalSync | undefined
   private readonly syncTimer: ReturnType<typeof setInterval> | undefined
-  private readonly insertRow: Statement
   private readonly insertAttempt: Statement
   private readonly deleteRow: Statement
   private readonly retryRow: Statement
   private readonly deadRow: Statement
-  private readonly enqueueTx: (entries: NewOutboxEntry[]) => OutboxEntry[]
+  private readonly enqueueTx: (entries: NewOutboxEntry[], maxBytesPerHook: number | undefined, now: number) => EnqueueResult
+  private readonly statements = new Map<string, Statement>()
+  /** Runs any statement, prepared once. */
+  private readonly run: SqlRun = (sql, ...params) => {
+    let statement = this.statements.get(sql)
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)))
+    if (statement.reader) return statement.all(...params) as Record<string, unknown>[]
+    statement.run(...params)
+    return []
+  }
   private readonly settleTx: (settlements: Settlement[]) => void
 
   constructor(shared: Db, options: SqliteWebhookStoreOptions = {}) {
@@ -52,11 +74,7 @@ export class SqliteWebhookStore implements WebhookStore {
     }
     const db = this.db
     for (const statement of WEBHOOK_SCHEMA) db.exec(statement)
-    // Rows of a hook deleted meanwhile are dropped here rather than orphaned.
-    this.insertRow = db.prepare(
-      `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at)
-       SELECT @webhookId, @messageId, @topicName, @body, @createdAt WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`,
-    )
+    migrateWebhookTables((sql) => (db.exec(sql), []))
     this.insertAttempt = db.prepare(
       `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome)
        SELECT @webhookId, @messageId, @topicName, @attempt, @at, @durationMs, @status, @error, @outcome WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`,
@@ -65,21 +83,31 @@ export class SqliteWebhookStore implements WebhookStore {
     this.retryRow = db.prepare('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?')
     this.deadRow = db.prepare(`UPDATE webhook_outbox SET state = 'dead', attempts = ? WHERE seq = ?`)
 
-    this.enqueueTx = db.transaction((entries: NewOutboxEntry[]) => {
+    this.enqueueTx = db.transaction((entries: NewOutboxEntry[], maxBytesPerHook: number | undefined, now: number) => {
       const out: OutboxEntry[] = []
+      const newest = new Map<string, number>()
       for (const e of entries) {
-        const info = this.insertRow.run(e)
-        if (info.changes === 0) continue
-        out.push({ ...e, seq: Number(info.lastInsertRowid), attempts: 0, nextAttemptAt: 0, state: 'pending' })
+        // Rows of a hook deleted meanwhile are dropped here rather than orphaned.
+        const seq = insertOutboxRow(this.run, e)
+        if (seq === undefined) continue
+        out.push({ ...e, seq, attempts: 0, nextAttemptAt: 0, state: 'pending' })
+        newest.set(e.webhookId, seq)
       }
-      return out
+      const evicted: EnqueueResult['evicted'] = []
+      if (maxBytesPerHook !== undefined) {
+        for (const [webhookId, seq] of newest) for (const dead of evictOverCap(this.run, webhookId, maxBytesPerHook, seq, now)) evicted.push({ webhookId, seq: dead })
+      }
+      return { entries: out, evicted }
     })
 
     this.settleTx = db.transaction((settlements: Settlement[]) => {
       for (const { attempt, row } of settlements) {
         this.insertAttempt.run({ ...attempt, status: attempt.status ?? null, error: attempt.error ?? null })
         if (!row) continue
-        if (row.kind === 'delivered') this.deleteRow.run(row.seq)
+        if (row.kind === 'delivered') {
+          this.deleteRow.run(row.seq)
+          dropUnusedBodies(this.run, [attempt.messageId])
+        }
         else if (row.kind === 'dead') this.deadRow.run(row.attempts, row.seq)
         else this.retryRow.run(row.attempts, row.nextAttemptAt, row.seq)
       }
@@ -110,18 +138,19 @@ export class SqliteWebhookStore implements WebhookStore {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
       this.db.prepare('DELETE FROM webhook_attempts WHERE webhook_id = ?').run(id)
+      this.db.prepare('DELETE FROM webhook_bodies WHERE message_id NOT IN (SELECT message_id FROM webhook_outbox)').run()
       return this.db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0
     })()
   }
 
-  async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
+  async enqueue(entries: NewOutboxEntry[], options: { maxBytesPerHook?: number; now?: number } = {}): Promise<EnqueueResult> {
     this.wal?.touched()
-    return this.enqueueTx(entries)
+    return this.enqueueTx(entries, options.maxBytesPerHook, options.now ?? Date.now())
   }
 
   async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     const rows = this.db
-      .prepare(`SELECT * FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`)
+      .prepare(`${OUTBOX_SELECT} WHERE o.webhook_id = ? AND o.state = 'pending' AND o.seq > ? ORDER BY o.seq LIMIT ?`)
       .all(webhookId, afterSeq, limit) as OutboxRow[]
     return rows.map(toEntry)
   }
@@ -167,6 +196,10 @@ export class SqliteWebhookStore implements WebhookStore {
   async counts(webhookId: string): Promise<{ pending: number; dead: number }> {
     const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM webhook_outbox WHERE webhook_id = ? GROUP BY state').all(webhookId) as { state: string; n: number }[]
     return { pending: rows.find((r) => r.state === 'pending')?.n ?? 0, dead: rows.find((r) => r.state === 'dead')?.n ?? 0 }
+  }
+
+  async storedBodyCount(): Promise<number> {
+    return Number((this.db.prepare('SELECT COUNT(*) AS n FROM webhook_bodies').get() as { n: number }).n)
   }
 
   async prune(keepAttempts: number): Promise<void> {

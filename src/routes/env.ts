@@ -3,9 +3,10 @@ import type { Context } from 'hono'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps, TokenRecord } from '../ports.js'
 import { errInvalidRequest } from '../errors.js'
+import type { ApiSlots } from '../limits/slots.js'
 
 export interface AppEnv {
-  Variables: { deps: Deps; token: TokenRecord; requestId: string }
+  Variables: { deps: Deps; token: TokenRecord; requestId: string; slots: ApiSlots }
 }
 
 export type AppContext = Context<AppEnv>
@@ -61,8 +62,9 @@ export function problems(...statuses: number[]): Record<number, { description: s
     404: 'Not found',
     409: 'Conflict',
     413: 'Payload larger than the limit',
+    429: 'Too many open for this token; see Retry-After',
     501: 'Not available on this runtime',
-    503: 'The broker is not accepting messages',
+    503: 'The broker is not accepting messages, or too many are open; see Retry-After',
     504: 'No reply before the timeout',
   }
   const out: ReturnType<typeof problems> = {}

@@ -69,6 +69,10 @@ export function metricsRoutes() {
     if (s.clients !== undefined) lines.push({ name: 'postbridge_mqtt_clients_connected', help: 'MQTT clients connected now.', type: 'gauge', value: s.clients })
     if (s.messagesIn !== undefined) lines.push({ name: 'postbridge_mqtt_messages_received_total', help: 'PUBLISH packets received from clients.', type: 'counter', value: s.messagesIn })
     if (s.messagesOut !== undefined) lines.push({ name: 'postbridge_mqtt_messages_sent_total', help: 'PUBLISH packets delivered to clients.', type: 'counter', value: s.messagesOut })
+    lines.push(
+      { name: 'postbridge_sse_streams', help: 'Open GET /v1/subscribe streams.', type: 'gauge', value: c.var.slots.streams.size },
+      { name: 'postbridge_requests_waiting', help: 'POST /v1/request calls waiting for a reply.', type: 'gauge', value: c.var.slots.requests.size },
+    )
     if (deps.metricLines) lines.push(...deps.metricLines())
     return c.text(deps.metrics.render(lines), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
   })

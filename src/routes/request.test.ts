@@ -48,3 +48,27 @@ describe('POST /v1/request/{topic}', () => {
     expect((await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'go', token })).status).toBe(403)
   })
 })
+
+describe('POST /v1/request bounds (issue 10)', () => {
+  it('caps waiting requests per token with 429 and in total with 503, both with Retry-After', async () => {
+    const t = await createTestApp({ limits: { maxPayloadBytes: 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, maxRequestsPerToken: 1, maxRequests: 2 } })
+    const a = await t.mint({ publish: ['#'], read: ['#'] }, 'a')
+    const b = await t.mint({ publish: ['#'], read: ['#'] }, 'b')
+    const waiting = [t.call('/v1/request/dev/a?timeout=1500', { method: 'POST', body: 'x', token: a })]
+    while (t.bus.published.length < 1) await new Promise((r) => setTimeout(r, 5))
+    const second = await t.call('/v1/request/dev/a?timeout=1500', { method: 'POST', body: 'x', token: a })
+    expect(second.status).toBe(429)
+    expect(second.headers.get('retry-after')).toBe('1')
+    expect(((await second.json()) as { code: number }).code).toBe(42971)
+    waiting.push(t.call('/v1/request/dev/b?timeout=1500', { method: 'POST', body: 'x', token: b }))
+    while (t.bus.published.length < 2) await new Promise((r) => setTimeout(r, 5))
+    const full = await t.call('/v1/request/dev/c?timeout=1500', { method: 'POST', body: 'x' })
+    expect(full.status).toBe(503)
+    expect(full.headers.get('retry-after')).toBe('1')
+    expect(((await full.json()) as { code: number }).code).toBe(50371)
+    expect(t.bus.published).toHaveLength(2)
+    expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([504, 504])
+    // Slots are freed once the waits end.
+    expect((await t.call('/v1/request/dev/c?timeout=10', { method: 'POST', body: 'x' })).status).toBe(504)
+  })
+})

@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { canReadTopic } from '../auth/token.js'
 import { errReplyTimeout, errTimeoutInvalid, errUnauthorized } from '../errors.js'
+import { fullLimits } from '../limits/defaults.js'
 import type { Message } from '../ports.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
 import { readBodyLimited } from './body.js'
@@ -20,6 +21,7 @@ const requestRoute = createRoute({
   tags: ['request'],
   summary: 'Publish and wait for the reply',
   description:
+    'Waiting requests are capped per token (429) and in total (503), with `Retry-After`. ' +
     'Publishes the body with MQTT 5 `responseTopic` (postbridge/reply/<id>) and `correlationData` (<id>). ' +
     'MQTT 3.1.1 devices, which cannot see those properties, reply on `{topic}/reply`: that reply is returned only to a ' +
     'token with read scope for `{topic}/reply`, and requests to one topic that listen there wait their turn, so replies ' +
@@ -38,7 +40,7 @@ const requestRoute = createRoute({
       description: 'The reply',
       content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) }, 'application/json': { schema: messageSchema } },
     },
-    ...problems(400, 401, 403, 413, 503, 504),
+    ...problems(400, 401, 403, 413, 429, 503, 504),
   },
 })
 
@@ -112,6 +114,8 @@ export function requestRoutes() {
     // The 3.1.1 fallback hands back whatever arrives on {topic}/reply: only a token that may read it gets it.
     const useLegacy = canReadTopic(c.var.token.scope, legacyTopic)
     const listenedOn = useLegacy ? `${responseTopic} or ${legacyTopic}` : responseTopic
+    const limits = fullLimits(deps.limits)
+    const releaseSlot = c.var.slots.requests.acquire(c.var.token.id, { total: limits.maxRequests, perToken: limits.maxRequestsPerToken })
 
     let settle: (m: Message | undefined) => void = () => {}
     const replied = new Promise<Message | undefined>((resolve) => (settle = resolve))
@@ -149,6 +153,7 @@ export function requestRoutes() {
       unwatch?.()
       await unsubscribe?.()
       release?.()
+      releaseSlot()
     }
   })
   return app

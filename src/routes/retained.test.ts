@@ -53,3 +53,59 @@ describe('retained routes', () => {
     expect((await t.call('/v1/retained/secret', { token })).status).toBe(403)
   })
 })
+
+describe('GET /v1/retained?filter= paging (issue 10)', () => {
+  async function seeded(count: number, payloadBytes: number, limits: Record<string, number> = {}) {
+    const t = await createTestApp({ limits: { maxPayloadBytes: 1024 * 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, ...limits } })
+    for (let i = 0; i < count; i++) {
+      await t.bus.publish({ topic: `home/t/${String(i).padStart(3, '0')}`, payload: new Uint8Array(payloadBytes).fill(0x61), qos: 0, retain: true })
+    }
+    return t
+  }
+  type Page = { messages: { topic: string }[]; next?: string }
+  const page = async (t: Awaited<ReturnType<typeof seeded>>, query: string) => {
+    const res = await t.call(`/v1/retained?${query}`)
+    expect(res.status).toBe(200)
+    return (await res.json()) as Page
+  }
+
+  it('pages by limit in topic order, with a next cursor until the last page', async () => {
+    const t = await seeded(5, 10)
+    const first = await page(t, 'filter=home/%23&limit=2')
+    expect(first.messages.map((m) => m.topic)).toEqual(['home/t/000', 'home/t/001'])
+    const second = await page(t, `filter=home/%23&limit=2&cursor=${first.next}`)
+    expect(second.messages.map((m) => m.topic)).toEqual(['home/t/002', 'home/t/003'])
+    const last = await page(t, `filter=home/%23&limit=2&cursor=${second.next}`)
+    expect(last.messages.map((m) => m.topic)).toEqual(['home/t/004'])
+    expect(last.next).toBeUndefined()
+  })
+
+  it('keeps the old answer for a small set: every message, no next', async () => {
+    const t = await seeded(3, 10)
+    const all = await page(t, 'filter=%23')
+    expect(all.messages).toHaveLength(3)
+    expect(all).not.toHaveProperty('next')
+  })
+
+  it('caps a page at http.retainedPageBytes, but always answers with at least one message', async () => {
+    const t = await seeded(10, 64 * 1024, { retainedPageBytes: 100 * 1024 })
+    const first = await page(t, 'filter=%23')
+    expect(first.messages).toHaveLength(1)
+    expect(first.next).toBeDefined()
+    let seen = first.messages.length
+    let next = first.next
+    while (next) {
+      const p = await page(t, `filter=%23&cursor=${next}`)
+      seen += p.messages.length
+      next = p.next
+    }
+    expect(seen).toBe(10)
+  })
+
+  it.each([['limit=0'], ['limit=x'], ['limit=1001'], ['cursor=%25%25'], ['cursor=']])('refuses %s with a 400 problem', async (query) => {
+    const t = await seeded(1, 1)
+    const res = await t.call(`/v1/retained?filter=%23&${query}`)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+  })
+})

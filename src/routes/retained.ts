@@ -1,12 +1,14 @@
 /** GET /v1/retained/{topic}, GET /v1/retained?filter=, DELETE /v1/retained/{topic} */
 import { createRoute, z } from '@hono/zod-openapi'
 import { canPublish, canReadTopic } from '../auth/token.js'
-import { errFilterInvalid, errForbidden, errNoRetained, errTopicInvalid } from '../errors.js'
-import { toEnvelope } from '../message.js'
+import { errFilterInvalid, errForbidden, errInvalidRequest, errNoRetained, errTopicInvalid } from '../errors.js'
+import { API_LIMIT_DEFAULTS, fullLimits } from '../limits/defaults.js'
 import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
+import { decodeCursor, PageCollector } from './retained-page.js'
+import type { Message } from '../ports.js'
 import { messageSchema, topicParam } from './schemas.js'
 
 const getRoute = createRoute({
@@ -30,11 +32,34 @@ const listRoute = createRoute({
   method: 'get',
   path: '/v1/retained',
   tags: ['retained'],
-  summary: 'Retained messages whose topic matches a filter',
+  summary: 'Retained messages whose topic matches a filter, a page at a time',
+  description:
+    'Pages are in topic order. A page holds at most `limit` messages and about `http.retainedPageBytes` of envelopes ' +
+    '(always at least one message); when more follow, `next` is the `cursor` of the next page.',
   security: bearerSecurity,
-  request: { query: z.object({ filter: z.string().default('#').openapi({ description: 'MQTT topic filter', example: 'home/#' }) }) },
+  request: {
+    query: z.object({
+      filter: z.string().default('#').openapi({ description: 'MQTT topic filter', example: 'home/#' }),
+      limit: z
+        .string()
+        .regex(/^[1-9]\d{0,5}$/, 'limit must be a whole number from 1')
+        .optional()
+        .openapi({ param: { name: 'limit', in: 'query' }, description: `messages per page; ${API_LIMIT_DEFAULTS.retainedPageSize} unless given, at most ${API_LIMIT_DEFAULTS.maxRetainedPageSize}` }),
+      cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'the `next` of the previous page' }),
+    }),
+  },
   responses: {
-    200: { description: 'Matching retained messages', content: { 'application/json': { schema: z.object({ messages: z.array(messageSchema) }) } } },
+    200: {
+      description: 'Matching retained messages',
+      content: {
+        'application/json': {
+          schema: z.object({
+            messages: z.array(messageSchema),
+            next: z.string().optional().openapi({ description: 'cursor of the next page; absent on the last page' }),
+          }),
+        },
+      },
+    },
     ...problems(400, 401, 403),
   },
 })
@@ -58,14 +83,25 @@ function checkedTopic(topic: string): string {
 export function retainedRoutes() {
   const app = createRouter()
   app.openapi(listRoute, async (c) => {
-    const { filter } = c.req.valid('query')
+    const { filter, limit, cursor } = c.req.valid('query')
+    const limits = fullLimits(c.var.deps.limits)
+    const pageSize = limit === undefined ? limits.retainedPageSize : Number(limit)
+    if (pageSize > limits.maxRetainedPageSize) throw errInvalidRequest.with(`limit is at most ${limits.maxRetainedPageSize}`)
+    const after = cursor === undefined ? undefined : decodeCursor(cursor)
     const reason = validateTopicFilter(filter)
     if (reason) throw errFilterInvalid.with(reason)
     const scope = c.var.token.scope
     if (!scope.admin && scope.read.length === 0) throw errForbidden.with('token has no read scope')
     // A narrower token still lists what it may read, so filter by topic rather than refusing the filter.
-    const messages = (await c.var.deps.bus.retained(filter)).filter((m) => canReadTopic(scope, m.topic))
-    return c.json({ messages: messages.map(toEnvelope) }, 200)
+    const collector = new PageCollector({ ...(after !== undefined ? { after } : {}), limit: pageSize, maxBytes: limits.retainedPageBytes })
+    const offer = (m: Message) => {
+      if (canReadTopic(scope, m.topic)) collector.offer(m)
+    }
+    // A bus that can stream retained messages never holds more than the page in memory.
+    const bus = c.var.deps.bus
+    if (bus.eachRetained) await bus.eachRetained(filter, offer)
+    else for (const m of await bus.retained(filter)) offer(m)
+    return c.json(collector.result(), 200)
   })
 
   app.get('/v1/retained/', emptyTopic)

@@ -60,3 +60,47 @@ describe('GET /v1/subscribe', () => {
     expect(t.bus.subscriberCount).toBe(0)
   })
 })
+
+describe('GET /v1/subscribe bounds (issue 10)', () => {
+  const limits = { maxPayloadBytes: 1024 * 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10 }
+
+  it('caps open streams per token with 429 and in total with 503, both with Retry-After, and frees a slot when a stream ends', async () => {
+    const t = await createTestApp({ limits: { ...limits, maxStreamsPerToken: 2, maxStreams: 3 } })
+    const a = await t.mint({ read: ['#'] }, 'a')
+    const b = await t.mint({ read: ['#'] }, 'b')
+    const open = [await t.call('/v1/subscribe?filter=%23', { token: a }), await t.call('/v1/subscribe?filter=%23', { token: a })]
+    const third = await t.call('/v1/subscribe?filter=%23', { token: a })
+    expect(third.status).toBe(429)
+    expect(third.headers.get('retry-after')).toBe('5')
+    expect(((await third.json()) as { code: number }).code).toBe(42970)
+    open.push(await t.call('/v1/subscribe?filter=%23', { token: b }))
+    const full = await t.call('/v1/subscribe?filter=%23', { token: b })
+    expect(full.status).toBe(503)
+    expect(full.headers.get('retry-after')).toBe('5')
+    expect(((await full.json()) as { code: number }).code).toBe(50370)
+    await open[0]!.body!.cancel()
+    expect((await t.call('/v1/subscribe?filter=%23', { token: b })).status).toBe(200)
+  })
+
+  it('drops a stream whose reader falls more than sseBufferBytes behind, with a final overflow event', async () => {
+    const t = await createTestApp({ limits: { ...limits, sseBufferBytes: 64 * 1024 } })
+    const res = await t.call('/v1/subscribe?filter=%23')
+    while (t.bus.subscriberCount === 0) await new Promise((r) => setTimeout(r, 5))
+    // Nobody reads: 100 messages of 8 KiB are far more than 64 KiB.
+    for (let i = 0; i < 100; i++) await t.bus.publish({ topic: 'home/x', payload: new Uint8Array(8 * 1024), qos: 0, retain: false })
+    expect(t.bus.subscriberCount).toBe(0)
+    const text = await res.text()
+    const events = [...text.matchAll(/^event: (.*)$/gm)].map((m) => m[1])
+    expect(events.at(-1)).toBe('overflow')
+    expect(events.filter((e) => e === 'message').length).toBeLessThan(100)
+  })
+
+  it('still delivers a message larger than sseBufferBytes to a reader that keeps up', async () => {
+    const t = await createTestApp({ limits: { ...limits, sseBufferBytes: 1024 } })
+    const res = await t.call('/v1/subscribe?filter=%23')
+    const events = readEvents(res, 2)
+    while (t.bus.subscriberCount === 0) await new Promise((r) => setTimeout(r, 5))
+    await t.bus.publish({ topic: 'big', payload: new Uint8Array(4096), qos: 0, retain: false })
+    expect((await events).map((e) => e.event)).toEqual(['ready', 'message'])
+  })
+})

@@ -1,9 +1,15 @@
 /** An in-memory WebhookStore: the reference behaviour the SQLite adapter is checked against. */
-import type { AttemptOutcome, AttemptRecord, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../webhooks/ports.js'
+import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../webhooks/ports.js'
+import { utf8Length } from '../webhooks/sql-rows.js'
+
+/** A stored row: the body lives once per message in `bodies`. */
+type StoredRow = OutboxEntry & { bytes: number }
 
 export class MemoryWebhookStore implements WebhookStore {
   private readonly hooks = new Map<string, WebhookRecord>()
-  private readonly rows = new Map<number, OutboxEntry>()
+  private readonly rows = new Map<number, StoredRow>()
+  /** One copy of each message's body, shared by the rows of the hooks it matched. */
+  readonly bodies = new Map<string, string>()
   private attemptLog: AttemptRecord[] = []
   private seq = 0
   /** Every enqueue call, to check batching. */
@@ -23,27 +29,69 @@ export class MemoryWebhookStore implements WebhookStore {
   }
   async deleteWebhook(id: string): Promise<boolean> {
     for (const [seq, row] of this.rows) if (row.webhookId === id) this.rows.delete(seq)
+    this.dropUnusedBodies([...this.bodies.keys()])
     this.attemptLog = this.attemptLog.filter((a) => a.webhookId !== id)
     return this.hooks.delete(id)
   }
-  async enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]> {
+  async enqueue(entries: NewOutboxEntry[], options: { maxBytesPerHook?: number; now?: number } = {}): Promise<EnqueueResult> {
     if (this.failWith) throw this.failWith
     this.enqueueCalls.push(entries.length)
     const out: OutboxEntry[] = []
+    const newest = new Map<string, number>()
     for (const e of entries) {
       if (!this.hooks.has(e.webhookId)) continue
-      const row: OutboxEntry = { ...e, seq: ++this.seq, attempts: 0, nextAttemptAt: 0, state: 'pending' }
+      const row: StoredRow = { ...e, body: '', seq: ++this.seq, attempts: 0, nextAttemptAt: 0, state: 'pending', bytes: utf8Length(e.body) }
       this.rows.set(row.seq, row)
-      out.push({ ...row })
+      if (!this.bodies.has(e.messageId)) this.bodies.set(e.messageId, e.body)
+      out.push({ ...e, seq: row.seq, attempts: 0, nextAttemptAt: 0, state: 'pending' })
+      newest.set(e.webhookId, row.seq)
     }
-    return out
+    const evicted: EnqueueResult['evicted'] = []
+    const max = options.maxBytesPerHook
+    if (max !== undefined) {
+      for (const [webhookId, keep] of newest) for (const seq of this.evict(webhookId, max, keep, options.now ?? Date.now())) evicted.push({ webhookId, seq })
+    }
+    return { entries: out, evicted }
+  }
+
+  private evict(webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
+    const mine = (state: 'pending' | 'dead') => [...this.rows.values()].filter((r) => r.webhookId === webhookId && r.state === state).sort((a, b) => a.seq - b.seq)
+    const evicted: number[] = []
+    let pending = mine('pending').reduce((n, r) => n + r.bytes, 0)
+    for (const row of mine('pending')) {
+      if (pending <= maxBytes || row.seq === keepSeq) break
+      row.state = 'dead'
+      this.attemptLog.push({ webhookId, messageId: row.messageId, topicName: row.topicName, attempt: row.attempts, at: now, durationMs: 0, error: `outbox over ${maxBytes} bytes: the oldest message goes to dead`, outcome: 'dead' })
+      pending -= row.bytes
+      evicted.push(row.seq)
+    }
+    let dead = mine('dead').reduce((n, r) => n + r.bytes, 0)
+    const dropped: string[] = []
+    for (const row of mine('dead')) {
+      if (dead <= maxBytes) break
+      this.rows.delete(row.seq)
+      dropped.push(row.messageId)
+      dead -= row.bytes
+    }
+    this.dropUnusedBodies(dropped)
+    return evicted
+  }
+
+  private dropUnusedBodies(messageIds: string[]): void {
+    const used = new Set([...this.rows.values()].map((r) => r.messageId))
+    for (const id of messageIds) if (!used.has(id)) this.bodies.delete(id)
+  }
+
+  private view(r: StoredRow): OutboxEntry {
+    const { bytes: _bytes, ...entry } = r
+    return { ...entry, body: this.bodies.get(r.messageId) ?? '' }
   }
   async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     return [...this.rows.values()]
       .filter((r) => r.webhookId === webhookId && r.state === 'pending' && r.seq > afterSeq)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit)
-      .map((r) => ({ ...r }))
+      .map((r) => this.view(r))
   }
   async settle(settlements: Settlement[]): Promise<void> {
     if (this.failWith) throw this.failWith
@@ -52,7 +100,10 @@ export class MemoryWebhookStore implements WebhookStore {
       if (!row) continue
       const stored = this.rows.get(row.seq)
       if (!stored) continue
-      if (row.kind === 'delivered') this.rows.delete(row.seq)
+      if (row.kind === 'delivered') {
+        this.rows.delete(row.seq)
+        this.dropUnusedBodies([stored.messageId])
+      }
       else if (row.kind === 'dead') Object.assign(stored, { state: 'dead', attempts: row.attempts })
       else Object.assign(stored, { attempts: row.attempts, nextAttemptAt: row.nextAttemptAt })
     }
@@ -85,6 +136,10 @@ export class MemoryWebhookStore implements WebhookStore {
     }
     return { pending, dead }
   }
+  async storedBodyCount(): Promise<number> {
+    return this.bodies.size
+  }
+
   async prune(keepAttempts: number): Promise<void> {
     const kept: AttemptRecord[] = []
     const seen = new Map<string, number>()

@@ -47,13 +47,13 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))
       await store.putWebhook(hookRecord('b'))
-      const out = await store.enqueue([entry('a', 1), entry('b', 1), entry('ghost', 1), entry('a', 2)])
+      const out = (await store.enqueue([entry('a', 1), entry('b', 1), entry('ghost', 1), entry('a', 2)])).entries
       expect(out.map((e) => [e.webhookId, e.messageId])).toEqual([['a', 'msg_1'], ['b', 'msg_1'], ['a', 'msg_2']])
       expect(out[0]).toMatchObject({ ...entry('a', 1), attempts: 0, nextAttemptAt: 0, state: 'pending' })
       const seqs = out.map((e) => e.seq)
       expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
       expect(new Set(seqs).size).toBe(3)
-      const later = await store.enqueue([entry('a', 3)])
+      const later = (await store.enqueue([entry('a', 3)])).entries
       expect(later[0]!.seq).toBeGreaterThan(seqs[2]!)
     })
 
@@ -61,7 +61,7 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))
       await store.putWebhook(hookRecord('b'))
-      const out = await store.enqueue([entry('a', 1), entry('b', 1), entry('a', 2), entry('a', 3), entry('a', 4)])
+      const out = (await store.enqueue([entry('a', 1), entry('b', 1), entry('a', 2), entry('a', 3), entry('a', 4)])).entries
       const all = await store.pending('a', 0, 100)
       expect(all.map((e) => e.messageId)).toEqual(['msg_1', 'msg_2', 'msg_3', 'msg_4'])
       expect((await store.pending('a', out[2]!.seq, 2)).map((e) => e.messageId)).toEqual(['msg_3', 'msg_4'])
@@ -71,7 +71,7 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
     it('settles rows: delivered removes, retry reschedules, dead leaves pending; attempts are logged', async () => {
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))
-      const [r1, r2, r3] = await store.enqueue([entry('a', 1), entry('a', 2), entry('a', 3)])
+      const [r1, r2, r3] = (await store.enqueue([entry('a', 1), entry('a', 2), entry('a', 3)])).entries
       await store.settle([
         { attempt: attemptRecord('a', 'msg_1'), row: { seq: r1!.seq, kind: 'delivered' } },
         { attempt: attemptRecord('a', 'msg_2', { status: 500, outcome: 'retry' }), row: { seq: r2!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 9000 } },
@@ -88,7 +88,7 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
     it('applies settlements in order and skips rows and hooks that are gone', async () => {
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))
-      const [r1] = await store.enqueue([entry('a', 1)])
+      const [r1] = (await store.enqueue([entry('a', 1)])).entries
       await store.settle([
         { attempt: attemptRecord('a', 'msg_1', { outcome: 'retry', status: 503 }), row: { seq: r1!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 7000 } },
         { attempt: attemptRecord('a', 'msg_1', { attempt: 2 }), row: { seq: r1!.seq, kind: 'delivered' } },
@@ -118,7 +118,7 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))
       await store.putWebhook(hookRecord('b'))
-      const [r1, r2, r3, other] = await store.enqueue([entry('a', 1), entry('a', 2), entry('a', 3), entry('b', 1)])
+      const [r1, r2, r3, other] = (await store.enqueue([entry('a', 1), entry('a', 2), entry('a', 3), entry('b', 1)])).entries
       await store.settle([
         { attempt: attemptRecord('a', 'msg_1', { outcome: 'dead' }), row: { seq: r1!.seq, kind: 'dead', attempts: 8 } },
         { attempt: attemptRecord('a', 'msg_2', { outcome: 'retry' }), row: { seq: r2!.seq, kind: 'retry', attempts: 3, nextAttemptAt: 99_000 } },
@@ -156,6 +156,52 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       await store.prune(2)
       expect((await store.attempts('a', { limit: 10 })).map((a) => a.messageId)).toEqual(['m4', 'm3'])
       expect((await store.attempts('b', { limit: 10 })).map((a) => a.messageId)).toEqual(['only'])
+    })
+
+    it('stores one copy of a message body shared by the hooks it matched, and drops it with the last row (issue 10)', async () => {
+      const store = await makeStore()
+      await store.putWebhook(hookRecord('a'))
+      await store.putWebhook(hookRecord('b'))
+      const big = { ...entry('a', 1), body: `{"payload":"${'x'.repeat(10_000)}"}` }
+      const { entries } = await store.enqueue([big, { ...big, webhookId: 'b' }])
+      expect(await store.storedBodyCount()).toBe(1)
+      expect((await store.pending('b', 0, 10))[0]!.body).toBe(big.body)
+      await store.settle([{ attempt: attemptRecord('a', 'msg_1'), row: { seq: entries[0]!.seq, kind: 'delivered' } }])
+      expect(await store.storedBodyCount()).toBe(1)
+      expect((await store.pending('b', 0, 10))[0]!.body).toBe(big.body)
+      await store.settle([{ attempt: attemptRecord('b', 'msg_1'), row: { seq: entries[1]!.seq, kind: 'delivered' } }])
+      expect(await store.storedBodyCount()).toBe(0)
+    })
+
+    it('keeps a hook outbox within maxBytesPerHook: the oldest pending go to dead, the oldest dead are deleted (issue 10)', async () => {
+      const store = await makeStore()
+      await store.putWebhook(hookRecord('a'))
+      await store.putWebhook(hookRecord('b'))
+      const sized = (hook: string, n: number) => ({ ...entry(hook, n), body: `{"n":${n},"pad":"${'p'.repeat(980)}"}` }) // about 1 KB
+      const seqs: number[] = []
+      const evicted: { webhookId: string; seq: number }[] = []
+      for (let n = 1; n <= 3; n++) {
+        const out = await store.enqueue([sized('a', n)], { maxBytesPerHook: 2500, now: 9000 })
+        seqs.push(out.entries[0]!.seq)
+        evicted.push(...out.evicted)
+      }
+      // 3 KB pending: the oldest goes to dead.
+      expect(evicted).toEqual([{ webhookId: 'a', seq: seqs[0] }])
+      const fourth = await store.enqueue([sized('a', 4), sized('b', 4)], { maxBytesPerHook: 2500, now: 9000 })
+      expect(fourth.evicted).toEqual([{ webhookId: 'a', seq: seqs[1] }])
+      expect((await store.pending('a', 0, 10)).map((e) => e.messageId)).toEqual(['msg_3', 'msg_4'])
+      expect(await store.counts('a')).toEqual({ pending: 2, dead: 2 })
+      expect(await store.counts('b')).toEqual({ pending: 1, dead: 0 })
+      const dead = await store.attempts('a', { limit: 10, outcome: 'dead' })
+      expect(dead.map((d) => d.messageId).sort()).toEqual(['msg_1', 'msg_2'])
+      expect(dead[0]!.error).toMatch(/outbox over 2500 bytes/)
+      // Two more: two more go to dead, which passes the cap too, so the oldest dead are deleted.
+      await store.enqueue([sized('a', 5)], { maxBytesPerHook: 2500, now: 9000 })
+      await store.enqueue([sized('a', 6)], { maxBytesPerHook: 2500, now: 9000 })
+      expect((await store.pending('a', 0, 10)).map((e) => e.messageId)).toEqual(['msg_5', 'msg_6'])
+      expect(await store.counts('a')).toEqual({ pending: 2, dead: 2 })
+      expect(await store.requeue('a', 9500)).toBe(2)
+      expect((await store.pending('a', 0, 10)).map((e) => e.messageId)).toEqual(['msg_3', 'msg_4', 'msg_5', 'msg_6'])
     })
   })
 }

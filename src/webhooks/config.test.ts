@@ -13,7 +13,7 @@ function problems(file: unknown): string[] {
 
 describe('webhooks config section', () => {
   it('has documented defaults when absent', () => {
-    expect(parseConfig({}, {}).webhooks).toEqual({ allowPrivate: false, timeout: 10_000, maxAttempts: 8, maxAge: 86_400_000, retryBase: 3000, hooks: [] })
+    expect(parseConfig({}, {}).webhooks).toEqual({ allowPrivate: false, timeout: 10_000, maxAttempts: 8, maxAge: 86_400_000, retryBase: 3000, maxPerToken: 20, maxOutboxBytes: 4 * 1024 * 1024, hooks: [] })
   })
 
   it('reads durations and declared hooks', () => {

@@ -49,6 +49,13 @@ function buildSchema() {
       maxAge: durationMs.default(86_400_000),
       /** Wait before the 2nd attempt; each next wait is 3x longer (±20 % jitter), none over an hour. */
       retryBase: durationMs.default(3000),
+      /** Webhooks one token may create through the API (declared hooks do not count). */
+      maxPerToken: z.number().int().min(1).default(20),
+      /**
+       * Bytes of message bodies one webhook's outbox holds (4 MiB: thousands of sensor messages, a few camera frames).
+       * Past it the oldest pending messages go to dead; dead ones are kept up to the same amount, oldest deleted first.
+       */
+      maxOutboxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
       hooks: z.array(declaredHook).default([]),
     })
     .superRefine((section, ctx) => {

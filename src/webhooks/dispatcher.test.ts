@@ -159,7 +159,8 @@ describe('webhook dispatcher', () => {
     gone = false
     const { webhook: enabled } = await h.service.update(webhook.id, { enabled: true })
     expect(enabled.disabledReason).toBeUndefined()
-    await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1'])) // held message goes; '2' came while disabled
+    // The held message goes, then '2', which came while the hook was disabled and waited (issue 10).
+    await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '2']))
   })
 
   it('does not let a receiver that never answers delay another webhook', async () => {
@@ -231,13 +232,46 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1']))
   })
 
-  it('queues nothing for a disabled hook', async () => {
+  it('keeps the messages that arrive while a hook is disabled, and delivers them in order once it is enabled (issue 10)', async () => {
     const h = await harness()
     const { webhook } = await h.service.create({ filter: 'a', url: URL_A, enabled: false }, 'tok')
-    await h.publish('a')
+    await h.publish('a', '1')
+    await h.publish('a', '2')
     await settle()
     expect(h.fetch.requests).toHaveLength(0)
-    expect(await h.store.counts(webhook.id)).toEqual({ pending: 0, dead: 0 })
+    expect(await h.store.counts(webhook.id)).toEqual({ pending: 2, dead: 0 })
+    await h.service.update(webhook.id, { enabled: true })
+    await vi.waitFor(() => expect(sent(h.fetch)).toEqual(['1', '2']))
+  })
+
+  it('keeps a hook outbox within webhooks.maxOutboxBytes: the oldest go to dead, counted in the metrics (issue 10)', async () => {
+    let up = false
+    const fake = new FakeFetch(() => (up ? 200 : 503))
+    const h = await harness({ fetch: fake, config: { maxOutboxBytes: 2048 } })
+    const { webhook } = await h.service.create({ filter: 'a', url: URL_A, enabled: false }, 'tok')
+    for (let n = 1; n <= 6; n++) await h.publish('a', `${n}`.padEnd(500, '.'))
+    await settle()
+    const counts = await h.store.counts(webhook.id)
+    expect(counts.pending).toBeLessThan(6)
+    expect(counts.pending + counts.dead).toBe(6)
+    const evicted = h.dispatcher.metricLines().find((l) => l.name === 'postbridge_webhook_outbox_evicted_total')
+    expect(evicted?.value).toBe(counts.dead)
+    up = true
+    await h.service.update(webhook.id, { enabled: true })
+    await vi.waitFor(() => expect(sent(fake)).toHaveLength(counts.pending))
+    // The newest messages got through; the oldest are dead, to replay or to let go.
+    expect(sent(fake).at(-1)!.startsWith('6')).toBe(true)
+    expect(sent(fake)[0]!.startsWith('1')).toBe(false)
+  })
+
+  it('caps the webhooks one token may create at webhooks.maxPerToken (issue 10)', async () => {
+    const h = await harness({ config: { maxPerToken: 2 } })
+    const { webhook: first } = await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    await h.service.create({ filter: 'b', url: URL_A }, 'tok')
+    await expect(h.service.create({ filter: 'c', url: URL_A }, 'tok')).rejects.toMatchObject({ code: 40970, status: 409 })
+    await h.service.create({ filter: 'c', url: URL_A }, 'other')
+    await h.service.remove(first.id)
+    await h.service.create({ filter: 'c', url: URL_A }, 'tok')
   })
 
   it('delivers a message matching two hooks with overlapping filters once to each', async () => {

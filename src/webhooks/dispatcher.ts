@@ -9,7 +9,7 @@ import { newMessageId, renderWebhookBody } from './body.js'
 import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
-import type { AttemptOutcome, OutboxEntry, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
+import type { AttemptOutcome, EnqueueResult, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
 import type { RetryPolicy } from './retry.js'
 import { timerScheduler } from './scheduler.js'
 import { createWebhookService } from './service.js'
@@ -53,13 +53,13 @@ const PRUNE_EVERY_MS = 10 * 60_000
 export class Dispatcher {
   readonly hooks = new Map<string, WebhookRecord>()
   private readonly lanes = new Map<string, DeliveryLane>()
-  /** Enabled hooks by topic filter: one Bus subscription per distinct filter. */
+  /** Hooks by topic filter, disabled ones included (their messages wait): one Bus subscription per distinct filter. */
   private byFilter = new Map<string, WebhookRecord[]>()
   private readonly subscriptions: FilterSubscriptions
   private readonly writer: SettleWriter
   private readonly laneContext: LaneContext
   private readonly urlChecks = new Map<string, { reason: string | undefined; until: number }>()
-  private readonly counters = { matched: 0, enqueueErrors: 0, delivered: 0, retry: 0, dead: 0, gone: 0, test: 0 }
+  private readonly counters = { matched: 0, enqueueErrors: 0, evicted: 0, delivered: 0, retry: 0, dead: 0, gone: 0, test: 0 }
   private cancelPrune: (() => void) | undefined
   private closed = false
   readonly urlPolicy: UrlPolicy
@@ -147,6 +147,7 @@ export class Dispatcher {
     return [
       { name: 'postbridge_webhook_messages_matched_total', help: 'Messages appended to the webhook outbox (one per matching webhook).', type: 'counter', value: c.matched },
       { name: 'postbridge_webhook_enqueue_errors_total', help: 'Outbox writes that failed.', type: 'counter', value: c.enqueueErrors },
+      { name: 'postbridge_webhook_outbox_evicted_total', help: 'Pending messages that went to dead because their webhook outbox passed webhooks.maxOutboxBytes.', type: 'counter', value: c.evicted },
       attempts('delivered', c.delivered),
       attempts('retry', c.retry),
       attempts('dead', c.dead),
@@ -180,15 +181,23 @@ export class Dispatcher {
     const body = renderWebhookBody(message, messageId, receivedAt)
     const rows = hooks.map((hook) => ({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt }))
     this.counters.matched += rows.length
-    let appended: Promise<OutboxEntry[]>
+    let appended: Promise<EnqueueResult>
     try {
-      appended = this.options.store.enqueue(rows)
+      appended = this.options.store.enqueue(rows, { maxBytesPerHook: this.options.config.maxOutboxBytes, now: receivedAt })
     } catch (err) {
       appended = Promise.reject(err)
     }
     appended.then(
-      (entries) => {
+      ({ entries, evicted }) => {
         for (const entry of entries) this.lanes.get(entry.webhookId)?.accept(entry)
+        if (evicted.length === 0) return
+        this.counters.evicted += evicted.length
+        const byHook = new Map<string, Set<number>>()
+        for (const { webhookId, seq } of evicted) byHook.set(webhookId, (byHook.get(webhookId) ?? new Set()).add(seq))
+        for (const [webhookId, seqs] of byHook) {
+          this.lanes.get(webhookId)?.evict(seqs)
+          this.options.log.warn({ webhookId, count: seqs.size, maxOutboxBytes: this.options.config.maxOutboxBytes }, 'webhook outbox full: oldest messages went to dead')
+        }
       },
       (err: unknown) => {
         this.counters.enqueueErrors += rows.length
@@ -224,8 +233,8 @@ export class Dispatcher {
   private reindex(): Promise<void> {
     if (this.closed) return Promise.resolve()
     const byFilter = new Map<string, WebhookRecord[]>()
+    // Disabled hooks keep matching: their messages wait in the outbox (bounded by maxOutboxBytes) until re-enabled.
     for (const hook of this.hooks.values()) {
-      if (!hook.enabled) continue
       const list = byFilter.get(hook.topicFilter)
       if (list) list.push(hook)
       else byFilter.set(hook.topicFilter, [hook])

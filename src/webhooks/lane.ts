@@ -49,6 +49,8 @@ export class DeliveryLane {
   /** The next row's signature, made while the current request is in flight (Web Crypto answers asynchronously). */
   private presigned: { seq: number; secret: string; at: number; headers: Promise<Record<string, string>> } | undefined
   private readonly abort = new AbortController()
+  /** Seq of the row whose attempt is in flight. */
+  private sending: number | undefined
   readonly done: Promise<void>
 
   constructor(
@@ -82,6 +84,11 @@ export class DeliveryLane {
       this.maxSeq = entry.seq
     }
     this.poke()
+  }
+
+  /** Forgets rows the store made dead to keep the outbox within its byte cap; the one being sent finishes its attempt. */
+  evict(seqs: Set<number>): void {
+    this.queue = this.queue.filter((row) => row.seq === this.sending || !seqs.has(row.seq))
   }
 
   /** Re-queues dead rows between two attempts (never during one) and resolves with how many. */
@@ -194,7 +201,13 @@ export class DeliveryLane {
   private async attempt(head: OutboxEntry): Promise<void> {
     const hook = this.hook
     const at = this.ctx.now()
-    const result = await this.send(hook, head)
+    this.sending = head.seq
+    let result: DeliveryResult
+    try {
+      result = await this.send(hook, head)
+    } finally {
+      this.sending = undefined
+    }
     if (this.stopped) return
     const attempts = head.attempts + 1
     const next = nextStep(result, { attempts, createdAt: head.createdAt }, this.ctx.now(), this.ctx.policy)

@@ -61,6 +61,13 @@ export interface AttemptRecord {
   outcome: AttemptOutcome
 }
 
+export interface EnqueueResult {
+  /** The rows appended, with their seqs. */
+  entries: OutboxEntry[]
+  /** Pending rows made dead because their hook's outbox passed maxBytesPerHook. */
+  evicted: { webhookId: string; seq: number }[]
+}
+
 /** What an attempt does to its outbox row. */
 export type RowChange =
   | { seq: number; kind: 'delivered' }
@@ -84,9 +91,11 @@ export interface WebhookStore {
   /**
    * Appends the entries in one transaction, seqs increasing in the order given. Once the promise resolves they
    * survive a crash; adapters that can (SQLite) commit before returning, so a caller need not await to be durable.
-   * Entries of a webhook that no longer exists are dropped.
+   * Entries of a webhook that no longer exists are dropped. Entries with one messageId share one stored copy of
+   * the body. With maxBytesPerHook, a hook whose pending bodies pass it has its oldest pending rows made dead (each
+   * logged as a dead attempt), and its oldest dead rows deleted while they pass it too; the row just appended stays.
    */
-  enqueue(entries: NewOutboxEntry[]): Promise<OutboxEntry[]>
+  enqueue(entries: NewOutboxEntry[], options?: { maxBytesPerHook?: number; now?: number }): Promise<EnqueueResult>
   /** Pending rows of a webhook with seq > afterSeq, oldest first. */
   pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]>
   /** Applies the settlements in order, in one transaction; rows or hooks deleted meanwhile are skipped. */
@@ -98,6 +107,8 @@ export interface WebhookStore {
   counts(webhookId: string): Promise<{ pending: number; dead: number }>
   /** Keeps the newest `keepAttempts` attempts of each webhook. */
   prune(keepAttempts: number): Promise<void>
+  /** How many message bodies are stored (one per message, whatever the number of hooks it matched). */
+  storedBodyCount(): Promise<number>
 }
 
 /** Timers, injected so the policy is tested without fake timers and the Worker can use alarms. */

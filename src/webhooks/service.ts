@@ -1,6 +1,6 @@
 /** The WebhookService behind /v1/webhooks: checks input once, stores, and hands changes to the running dispatcher. */
 import { newTokenId } from '../auth/token.js'
-import { errFilterInvalid, errInvalidRequest, errNotFound, errUrlInvalid, errUrlRefused, errWebhookDeclared, errWebhookOwnerRevoked } from '../errors.js'
+import { errFilterInvalid, errInvalidRequest, errNotFound, errUrlInvalid, errUrlRefused, errWebhookDeclared, errWebhookOwnerRevoked, errWebhooksPerToken } from '../errors.js'
 import { validateTopicFilter } from '../topic/validate.js'
 import type { Dispatcher } from './dispatcher.js'
 import { checkHeaders } from './headers.js'
@@ -61,6 +61,9 @@ export function createWebhookService(dispatcher: Dispatcher): WebhookService {
 
   return {
     async create(input: WebhookInput, createdBy: string) {
+      const max = dispatcher.options.config.maxPerToken
+      const owned = [...dispatcher.hooks.values()].filter((h) => h.source === 'api' && h.createdBy === createdBy).length
+      if (owned >= max) throw errWebhooksPerToken.with(`a token may create at most ${max} webhooks (webhooks.maxPerToken)`)
       checkFields(input)
       await checkUrl(input.url)
       const at = now()

@@ -49,17 +49,106 @@ export const WEBHOOK_SCHEMA = [
     enabled INTEGER NOT NULL, disabled_reason TEXT, source TEXT NOT NULL, created_by TEXT,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
   // AUTOINCREMENT: a seq is never reused after its row is deleted, so lanes can trust "seq > last seen".
+  // body is '' for rows whose body is in webhook_bodies (one copy per message, shared by the hooks it matched);
+  // rows written before that table existed keep their own. bytes: the body's UTF-8 length, for the per-hook cap.
   `CREATE TABLE IF NOT EXISTS webhook_outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL, topic TEXT NOT NULL,
     body TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending')`,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending', bytes INTEGER NOT NULL DEFAULT 0)`,
   'CREATE INDEX IF NOT EXISTS webhook_outbox_lane ON webhook_outbox (webhook_id, state, seq)',
+  'CREATE INDEX IF NOT EXISTS webhook_outbox_message ON webhook_outbox (message_id)',
+  'CREATE TABLE IF NOT EXISTS webhook_bodies (message_id TEXT PRIMARY KEY, body TEXT NOT NULL)',
   `CREATE TABLE IF NOT EXISTS webhook_attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL, topic TEXT NOT NULL,
     attempt INTEGER NOT NULL, at INTEGER NOT NULL, duration_ms REAL NOT NULL, status INTEGER, error TEXT,
     outcome TEXT NOT NULL)`,
   'CREATE INDEX IF NOT EXISTS webhook_attempts_by_hook ON webhook_attempts (webhook_id, id)',
 ]
+
+/** Runs one statement with its parameters and returns its rows (better-sqlite3 and Durable Object SQLite alike). */
+export type SqlRun = (sql: string, ...params: (string | number | null)[]) => Record<string, unknown>[]
+
+/** Brings a data directory made before the bytes column up to date; a no-op (refused ALTER) on a new one. */
+export function migrateWebhookTables(run: SqlRun): void {
+  try {
+    run('ALTER TABLE webhook_outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0')
+  } catch {
+    // the column is there already
+  }
+  // Covers the per-hook byte sums of every enqueue (evictOverCap), so they read the index only.
+  run('CREATE INDEX IF NOT EXISTS webhook_outbox_bytes ON webhook_outbox (webhook_id, state, bytes)')
+}
+
+/** The outbox columns with the body taken from webhook_bodies when the row does not hold its own. */
+export const OUTBOX_SELECT = `SELECT o.seq, o.webhook_id, o.message_id, o.topic, CASE WHEN o.body = '' THEN COALESCE(b.body, '') ELSE o.body END AS body,
+  o.created_at, o.attempts, o.next_attempt_at, o.state FROM webhook_outbox o LEFT JOIN webhook_bodies b ON b.message_id = o.message_id`
+
+/** UTF-8 length of a string, without encoding it. */
+export function utf8Length(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4
+      i++
+    } else n += 3
+  }
+  return n
+}
+
+/** Inserts one outbox row, and the message's body once; false when the hook is gone. Run inside a transaction. */
+export function insertOutboxRow(run: SqlRun, e: { webhookId: string; messageId: string; topicName: string; body: string; createdAt: number }): number | undefined {
+  const rows = run(
+    `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at, bytes)
+     SELECT ?, ?, ?, '', ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) RETURNING seq`,
+    e.webhookId, e.messageId, e.topicName, e.createdAt, utf8Length(e.body), e.webhookId,
+  )
+  if (!rows[0]) return undefined
+  run('INSERT OR IGNORE INTO webhook_bodies (message_id, body) VALUES (?, ?)', e.messageId, e.body)
+  return Number(rows[0].seq)
+}
+
+/** Deletes the stored bodies of these messages that no outbox row uses any more. */
+export function dropUnusedBodies(run: SqlRun, messageIds: Iterable<string>): void {
+  for (const id of new Set(messageIds)) run('DELETE FROM webhook_bodies WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE message_id = ?)', id, id)
+}
+
+/**
+ * Keeps one hook's outbox within maxBytes of pending bodies and as many of dead ones: the oldest pending rows beyond
+ * it become dead (logged as dead attempts), the oldest dead rows beyond it are deleted. keepSeq (the row just
+ * appended) always stays. Returns the seqs made dead. Run inside the enqueue transaction.
+ */
+export function evictOverCap(run: SqlRun, webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
+  const sum = (state: string) => Number(run(`SELECT COALESCE(SUM(bytes), 0) AS n FROM webhook_outbox WHERE webhook_id = ? AND state = ?`, webhookId, state)[0]?.n ?? 0)
+  const evicted: number[] = []
+  let pending = sum('pending')
+  if (pending > maxBytes) {
+    for (const row of run(`SELECT seq, message_id, topic, attempts, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY seq`, webhookId)) {
+      if (pending <= maxBytes || row.seq === keepSeq) break
+      run(`UPDATE webhook_outbox SET state = 'dead' WHERE seq = ?`, Number(row.seq))
+      run(
+        `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, 'dead')`,
+        webhookId, String(row.message_id), String(row.topic), Number(row.attempts), now, `outbox over ${maxBytes} bytes: the oldest message goes to dead`,
+      )
+      pending -= Number(row.bytes)
+      evicted.push(Number(row.seq))
+    }
+  }
+  let dead = sum('dead')
+  if (dead > maxBytes) {
+    const dropped: string[] = []
+    for (const row of run(`SELECT seq, message_id, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'dead' ORDER BY seq`, webhookId)) {
+      if (dead <= maxBytes) break
+      run('DELETE FROM webhook_outbox WHERE seq = ?', Number(row.seq))
+      dropped.push(String(row.message_id))
+      dead -= Number(row.bytes)
+    }
+    dropUnusedBodies(run, dropped)
+  }
+  return evicted
+}
 
 export function toHook(row: HookRow): WebhookRecord {
   return {

@@ -146,8 +146,9 @@ function refuseProtocolError(c: GuardedClient, packet: Record<PropertyKey, unkno
     c.conn.write(Buffer.from([0x20, 0x03, 0x00, PROTOCOL_ERROR, 0x00]), close)
     return
   }
-  if (c.version === 5 && c.connected) {
-    c.disconnect({ reasonCode: PROTOCOL_ERROR })
+  // After the CONNACK (aedes may not count the client as connected yet), MQTT 5: DISCONNECT 0x82, no properties.
+  if (c.version === 5 && c.connackSent && !c.conn.destroyed) {
+    c.conn.write(Buffer.from([0xe0, 0x02, PROTOCOL_ERROR, 0x00]), close)
     return
   }
   close()

@@ -7,13 +7,16 @@
  * - server-keep-alive.ts: Server Keep Alive for MQTT 5 only [MQTT-3.1.2-21];
  * - subscription-identifiers.ts: all matching identifiers, on queued messages too [MQTT-3.3.4-3/4];
  * - shared-subscriptions.ts: `$share/{group}/{filter}` for MQTT 5 and 3.1.1 (MQTT 5 §4.8.2);
- * - connack-properties.ts: what CONNACK advertises.
+ * - topic-alias-out.ts: topic aliases to clients that accept them [MQTT-3.3.2-12];
+ * - connack-properties.ts: what CONNACK advertises; it and topic-alias-out.ts rewrite packets as
+ *   aedes writes them (write-hook.ts).
  *
- * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below);
- * topic-alias-out.ts sends aliases to clients that accept them.
+ * Topic aliases from clients [MQTT-3.3.2-7..12] need only aedes' `topicAliasMaximum` option (below).
  *
  * Wiring: construct once after aedes and the store; call `connect` from preConnect before the
- * delivery window is installed (the window must capture the gated deliverQoS).
+ * delivery window is installed. The deliver functions then nest as: session-resume.ts, the delivery
+ * window, subscription identifiers, the Receive Maximum gate, aedes. The window must capture the
+ * gated deliverQoS, and identifiers are set before the gate (and the size check) see the packet.
  */
 import type { Aedes, AedesOptions } from 'aedes'
 import type { BrokerPacket, ClientInternals } from '../aedes-internals.js'

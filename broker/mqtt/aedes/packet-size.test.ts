@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Harness, collect, nextMessage, sleep, waitFor } from '../fixtures/harness.js'
+import { Harness, collect, sleep, waitFor } from '../fixtures/harness.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())

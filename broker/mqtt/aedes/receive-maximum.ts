@@ -12,7 +12,8 @@
  * window as not yet written: the window's bounds and slow-subscriber cut-off apply to them as well.
  *
  * A resumed session's stored queue is written by aedes' emptyQueue, outside deliverQoS; each stored
- * message passes through the store's outgoingUpdate first, so that is where the replay waits for a slot.
+ * message passes through the store's outgoingUpdate first, so that is where the replay waits for a slot
+ * (a stored PUBREL too: its QoS 2 message is in flight until PUBCOMP).
  * A message aedes decides not to send (expired, not authorized, too large: see packet-size.ts) is
  * cleared with outgoingClearMessageId or never forwarded, and frees its slot.
  */
@@ -97,7 +98,10 @@ export class ReceiveMaximum {
     const outgoingClearMessageId = store.outgoingClearMessageId.bind(store)
     store.outgoingUpdate = async (client, packet) => {
       const gate = this.gates.get(client)
-      if (gate?.replaying && packet.cmd === 'publish' && (packet.qos ?? 0) > 0 && typeof packet.messageId === 'number') {
+      // A stored QoS 1/2 PUBLISH, or the PUBREL of a QoS 2 message the client has not completed: both
+      // count until PUBACK / PUBCOMP. (A PUBREL for a message already counted is the live QoS 2 flow.)
+      const counts = (packet.cmd === 'publish' && (packet.qos ?? 0) > 0) || packet.cmd === 'pubrel'
+      if (gate?.replaying && counts && typeof packet.messageId === 'number' && !gate.inFlight.has(packet.messageId)) {
         const id = packet.messageId
         await new Promise<void>((resolve) => gate.whenFree(() => {
           gate.inFlight.set(id, true)

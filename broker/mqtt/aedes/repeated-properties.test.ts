@@ -95,6 +95,7 @@ describe('repeated properties on Postbridge', () => {
     ['SUBSCRIBE', packet(0x82, [...u16(8), ...props([0x0b, 1], [0x0b, 2]), ...str('dup/#'), 0x00])],
     ['UNSUBSCRIBE', packet(0xa2, [...u16(9), ...props(REASON_STRING('a'), REASON_STRING('b')), ...str('dup/#')])],
     ['DISCONNECT', packet(0xe0, [0x00, ...props(SESSION_EXPIRY(10), SESSION_EXPIRY(20))])],
+    ['AUTH', packet(0xf0, [0x18, ...props([0x15, ...str('m')], [0x15, ...str('n')])])],
   ]
   it.each(cases)('answers a %s that repeats a property with DISCONNECT 0x82 and acts on nothing [MQTT 5 4.13.1]', async (_name, bad) => {
     const broker = await h.broker()

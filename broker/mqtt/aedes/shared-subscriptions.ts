@@ -160,8 +160,8 @@ export class SharedSubscriptions {
   }
 
   private remember(key: string, clientId: string, qos: number): void {
-    let members = this.persistent.get(key)
-    if (!members) this.persistent.set(key, (members = new Map()))
+    const members = this.persistent.get(key) ?? new Map<string, number>()
+    this.persistent.set(key, members)
     members.set(clientId, qos)
   }
 
@@ -236,8 +236,8 @@ export class SharedSubscriptions {
     const client = this.ownerOf(key, deliver)
     if (!client) return
     const share = storedShare(key)!
-    let group = this.groups.get(key)
-    if (!group) this.groups.set(key, (group = { share, online: [], next: 0 }))
+    const group: Group = this.groups.get(key) ?? { share, online: [], next: 0 }
+    this.groups.set(key, group)
     group.online = group.online.filter((m) => m.client !== client) // a changed subscription replaces the old one
     group.online.push({ client, deliver, qos: client.subscriptions[key]?.qos ?? 0 })
     if (!group.listener) {
