@@ -66,6 +66,8 @@ afterEach(async () => {
 async function start(): Promise<TestHome> {
   home = await startTestHome({
     http: { publicUrl: 'https://pi.example.net:8080' },
+    // The ntfy and Telegram stubs listen on loopback, which notifier URLs may reach only with allowPrivate.
+    webhooks: { allowPrivate: true },
     notifiers: [
       { id: 'phone', type: 'ntfy', server: ntfy.url, topic: 'doors' },
       { id: 'tg', type: 'telegram', botToken: 'env:POSTBRIDGE_SECRET_TEST_BOT', chatId: 42, apiBase: telegram.url },
