@@ -55,7 +55,8 @@ async function start(config: Config): Promise<void> {
   if (home.generatedAdminToken) {
     process.stderr.write(
       `\nFirst start: an admin token was generated. It is shown this once and stored only as a hash:\n\n  ${home.generatedAdminToken}\n\n` +
-        `Use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
+        `Sign in with it to the dashboard at ${home.httpUrl}/ (from another device: http://<this machine's address>:${home.httpPort}/),\n` +
+        `or use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
     )
   }
   log.info({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')

@@ -20,6 +20,8 @@ import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { answerClientError, refuseMissingHost } from './http/client-error.js'
+import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
+import { loadDashboard } from './dashboard-assets.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
 import { ActionService } from '../src/notify/actions.js'
@@ -154,6 +156,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       },
     }
     deps.backup = createHomeBackup(db, config.dataDir, broker.storeEntries)
+    // The embedded broker's client list and MQTT users (issue 13): /v1/clients, /v1/mqtt-users.
+    if (broker.clients) deps.clients = broker.clients
+    if (!external) deps.mqttUsers = createMqttUserAdmin(users, config.mqtt.users)
+    const dashboard = loadDashboard()
+    if (dashboard) deps.dashboard = dashboard
     const features: Feature[] = []
     // Registered before any feature starts, so one that fails to start still gets the others closed.
     closers.push(async () => {

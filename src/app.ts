@@ -33,6 +33,10 @@ import { sensorRoutes } from './routes/sensors.js'
 import { notifierRoutes } from './routes/notifiers.js'
 import { backupRoutes } from './routes/backup.js'
 import { actionRoutes } from './routes/actions.js'
+import { clientRoutes } from './routes/clients.js'
+import { mqttUserRoutes } from './routes/mqtt-users.js'
+import { whoamiRoutes } from './routes/whoami.js'
+import { mountDashboard } from './routes/dashboard.js'
 
 export const API_VERSION = '0.1.0'
 
@@ -122,6 +126,10 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.route('/', notifierRoutes())
   app.route('/', backupRoutes())
   app.route('/', actionRoutes())
+  app.route('/', clientRoutes())
+  app.route('/', mqttUserRoutes())
+  app.route('/', whoamiRoutes())
+  mountDashboard(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined

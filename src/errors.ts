@@ -56,6 +56,7 @@ export const errNoRetained = apiError(40402, 404, 'no retained message on this t
 export const errConflict = apiError(40901, 409, 'already exists', 'errors')
 export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'webhooks')
 export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors')
+export const errUserDeclared = apiError(40990, 409, 'mqtt user is declared in the config file', 'mqtt-devices-users-and-acls')
 export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors')
 export const errWebhookOwnerRevoked = apiError(40950, 409, 'the token that created this webhook was revoked', 'webhooks')
 export const errActionUsed = apiError(41001, 410, 'this action was already used', 'alert-actions')

@@ -135,6 +135,12 @@ export interface Deps {
   actions?: Pick<import('./notify/actions.js').ActionService, 'peek' | 'use'>
   /** Optional: a consistent snapshot of the node's data; GET /v1/backup answers 501 without it. */
   backup?: BackupSource
+  /** Optional: the broker's connected MQTT clients; /v1/clients answers 501 without it (external broker, edge). */
+  clients?: ClientDirectory
+  /** Optional: MQTT users kept by this node; /v1/mqtt-users answers 501 without it. */
+  mqttUsers?: MqttUserAdmin
+  /** Optional: the dashboard's files, served at `/` and `/ui/`; `/` answers 404 without them. */
+  dashboard?: DashboardAssets
 }
 
 /** A backup taken while the node runs: one file that `postbridge restore` puts back into an empty data directory. */
@@ -146,6 +152,62 @@ export interface BackupSource {
    * downloads the backup must not live on in it).
    */
   create(opts?: { omitTokenIds?: string[] }): Promise<ReadableStream<Uint8Array>>
+}
+
+/** One file of the dashboard, held in memory (the whole dashboard is under 100 KiB gzipped). */
+export interface DashboardAsset {
+  body: Uint8Array
+  /** The same bytes gzipped, sent to browsers that accept gzip. */
+  gzip?: Uint8Array
+  contentType: string
+}
+
+/** The dashboard's files by path: `index.html` (served at `/`) and `ui/...` (served at `/ui/...`). */
+export interface DashboardAssets {
+  /** May be async: at the edge the files would come from a binding. */
+  get(path: string): DashboardAsset | undefined | Promise<DashboardAsset | undefined>
+}
+
+/** One connected MQTT client, as GET /v1/clients shows it. */
+export interface ClientInfo {
+  clientId: string
+  /** Absent for anonymous clients. */
+  username?: string
+  /** Remote address and port, e.g. `127.0.0.1:51234`. */
+  address?: string
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+  protocolVersion?: number
+  /** ms since epoch when the CONNACK was sent. */
+  connectedAt?: number
+  /** Seconds; 0 means none. */
+  keepAliveSeconds?: number
+  subscriptions: number
+  transport?: 'tcp' | 'websocket'
+}
+
+/** The broker's client list, and a way to end one connection. */
+export interface ClientDirectory {
+  list(): ClientInfo[]
+  /** Closes the connection (MQTT 5: DISCONNECT 0x98 Administrative action); false when no such client is connected. */
+  disconnect(clientId: string): Promise<boolean>
+}
+
+/** An MQTT user without its password hash. */
+export interface MqttUserInfo {
+  username: string
+  publish: string[]
+  subscribe: string[]
+  /** 'config': declared in the config file, read-only here. */
+  source: 'config' | 'api'
+}
+
+/** The MQTT users of this node: a user added here can connect at once; removal refuses new connections. */
+export interface MqttUserAdmin {
+  list(): Promise<MqttUserInfo[]>
+  /** False when the username is taken. */
+  create(user: { username: string; passwordHash: string; publish: string[]; subscribe: string[] }): Promise<boolean>
+  /** 'declared': the user comes from the config file and stays. */
+  remove(username: string): Promise<'removed' | 'absent' | 'declared'>
 }
 
 export interface ApiLimits {

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { Bus, Logger } from '../../src/ports.js'
+import type { Bus, ClientDirectory, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
 import { AedesBus } from './aedes-bus.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
@@ -21,6 +21,7 @@ import {
 } from './aedes/index.js'
 import type { AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
+import { createClientDirectory } from './client-directory.js'
 import { createAuthorizeForward } from './forward-acl.js'
 import { startListeners } from './listeners.js'
 import { startSysStats } from './sys-stats.js'
@@ -88,6 +89,8 @@ export interface MqttBroker {
   tlsPort?: number
   /** A renewed certificate for new TLS connections. */
   setSecureContext?(options: SecureContextOptions): void
+  /** Connected clients, for /v1/clients (absent for an external broker). */
+  clients?: ClientDirectory
   /** Serve MQTT over an accepted WebSocket (the HTTP server upgrades mqtt.websocketPaths and calls this). */
   handleWebSocket(ws: WebSocket, req: IncomingMessage): void
   /** Stop accepting, disconnect clients, flush and close aedes and the Level db. Idempotent. */
@@ -176,6 +179,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   aedes.on('clientDisconnect', (client) => sessions.release(client))
   aedes.on('clientReady', (client) => log.debug({ clientId: client.id, version: client.version }, 'mqtt client connected'))
 
+  const clients = createClientDirectory(aedes, (client) => auth.principalOf(client))
+
   let listeners: Awaited<ReturnType<typeof startListeners>>
   try {
     await aedes.listen()
@@ -237,6 +242,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   return {
     bus,
     tcpPort: listeners.tcpPort,
+    clients,
     ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}),
     setSecureContext: (context) => listeners.setSecureContext(context),
     handleWebSocket: listeners.handleWebSocket,
