@@ -4,7 +4,6 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { Bus, ClientDirectory, Logger } from '../../src/ports.js'
 import { maySubscribe } from './acl.js'
