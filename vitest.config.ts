@@ -11,12 +11,27 @@ export default defineConfig({
           name: 'broker',
           environment: 'node',
           include: ['broker/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/**/*.e2e.test.ts'],
           // Real brokers, child processes and sockets: give them time, and keep files apart on 2 cores.
           testTimeout: 30_000,
           hookTimeout: 30_000,
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          // End to end: whole home nodes, the CLI as child processes, Debian's mosquitto, wrangler dev.
+          // `vitest run --project e2e` runs them alone; last in `npm test`, after the fast projects.
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 3 },
         },
       },
       {
@@ -30,8 +45,8 @@ export default defineConfig({
                 // Small bounds so the edge's queue tests reach them quickly.
                 POSTBRIDGE_EDGE_QUEUE_MAX: '8',
                 POSTBRIDGE_EDGE_ACK_TIMEOUT: '1s',
-                // What an `env:EDGE_TEST_NTFY_TOKEN` notifier secret reads at the edge.
-                EDGE_TEST_NTFY_TOKEN: 'tk_edge_test_token',
+                // What an `env:POSTBRIDGE_SECRET_EDGE_NTFY` notifier secret reads at the edge.
+                POSTBRIDGE_SECRET_EDGE_NTFY: 'tk_edge_test_token',
                 // The link-quiet alert after 1 s, to the notifier the edge-notify tests create.
                 POSTBRIDGE_EDGE_LINK_QUIET: '1s',
                 POSTBRIDGE_EDGE_LINK_NOTIFY: 'phone',

@@ -155,6 +155,8 @@ async function benchProcess(): Promise<void> {
   const bin = fileURLToPath(new URL('../bin/postbridge.js', import.meta.url))
   const t0 = performance.now()
   const child = spawn(process.execPath, [bin, 'start'], {
+    // In the empty data directory: the bench never reads a postbridge.yaml the user left in the checkout.
+    cwd: dataDir,
     env: { ...process.env, POSTBRIDGE_HOST: '127.0.0.1', POSTBRIDGE_MQTT_PORT: '0', POSTBRIDGE_HTTP_PORT: '0', POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_ADMIN_TOKEN: ADMIN },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -13,6 +13,8 @@ import { SqliteUserStore } from './store/users-sqlite.js'
 import { serviceCommand, ServiceUsageError } from './service/service-command.js'
 import { backupCommand, restoreCommand } from './backup/backup-command.js'
 import { BackupError } from './backup/backup-file.js'
+import { ApiCallError } from './cli/api-client.js'
+import { RESOURCES, resourceCommand } from './cli/resource-commands.js'
 
 const USAGE = `usage: postbridge <command> [options]
 
@@ -28,6 +30,10 @@ commands:
   backup FILE [--url URL] [--token TOKEN]     a consistent backup, of the running node if it runs
   restore FILE                               put a backup into an empty data directory
   service install|uninstall [options]        run Postbridge as a systemd service (postbridge service --help)
+  webhook list|add|remove                    webhooks of the running node (postbridge webhook --help)
+  sensor list|add|remove                     door sensors
+  notifier list|test|remove                  phone alert channels
+  client list|disconnect                     connected MQTT clients
 
 Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
 
@@ -151,11 +157,18 @@ export async function main(argv: string[], env: Record<string, string | undefine
   // Installing a service reads no config: the unit points at the file for the service to read.
   if (command === 'service') return serviceCommand(args, configFlag, (line) => process.stdout.write(`${line}\n`))
   const config = loadConfig(configFlag, env)
+  // `postbridge token --help`, `user --help`: their lines of the usage.
+  if ((command === 'token' || command === 'user') && (args.length === 0 || args.includes('--help'))) {
+    const lines = USAGE.split('\n').filter((l) => l.startsWith(`  ${command} `))
+    process.stdout.write(`usage:\n${lines.join('\n')}\n${command === 'user' ? '\nuser add without --publish/--subscribe grants devices/<username>/# for both.\n' : ''}`)
+    return
+  }
   if (command === 'start') {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`)
     await start(config)
   } else if (command === 'token') await tokenCommand(config, args)
   else if (command === 'user') await userCommand(config, args)
+  else if (Object.hasOwn(RESOURCES, command)) await resourceCommand(command, config, args, env, (line) => process.stdout.write(`${line}\n`))
   else if (command === 'backup') await backupCommand(config, args, (line) => process.stdout.write(`${line}\n`))
   else if (command === 'restore') await restoreCommand(config, args, (line) => process.stdout.write(`${line}\n`))
   else if (command === 'hash-password') process.stdout.write(`${await hashPassword(await readStdinLine())}\n`)
@@ -165,7 +178,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError || err instanceof ApiCallError) process.stderr.write(`postbridge: ${err.message}\n`)
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

@@ -6,9 +6,12 @@ import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord, TokenStore } from './ports.js'
 import { renderDocsHtml } from './docs/render.js'
 import { corsMiddleware } from './http/cors.js'
+import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import {
   ApiError,
+  errInternal,
   errInvalidRequest,
+  errJsonMalformed,
   errNotFound,
   errPayloadTooLarge,
   errRequestsFull,
@@ -16,6 +19,7 @@ import {
   errStreamsFull,
   errStreamsPerToken,
   errUnauthorized,
+  errUnsupportedMediaType,
 } from './errors.js'
 import { Slots, type ApiSlots } from './limits/slots.js'
 import type { Deps } from './ports.js'
@@ -92,14 +96,14 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     if (err instanceof ApiError) return problemResponse(err)
     if (err instanceof HTTPException) {
       if (err.status === 413) return problemResponse(errPayloadTooLarge)
-      if (err.status === 415) return problemResponse(new ApiError(41501, 415, 'unsupported media type', 'errors', 'send application/json'))
+      if (err.status === 415) return problemResponse(errUnsupportedMediaType.with('send application/json'))
+      // hono's JSON validator: "Malformed JSON in request body".
+      if (err.status === 400 && /json/i.test(err.message)) return problemResponse(errJsonMalformed.with(err.message))
       if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
     }
-    if (err instanceof SyntaxError) return problemResponse(errInvalidRequest.with('body is not valid JSON'))
+    if (err instanceof SyntaxError) return problemResponse(errJsonMalformed)
     c.var.deps?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.var.requestId }, 'unhandled error')
-    return c.json({ type: 'about:blank', title: 'internal error', status: 500, requestId: c.var.requestId }, 500, {
-      'content-type': 'application/problem+json',
-    })
+    return problemResponse(errInternal.with(`request ${c.var.requestId} failed; the server log has it`, { requestId: c.var.requestId }))
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
   // Before the token check: a preflight carries no Authorization header.
@@ -135,14 +139,18 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   let yamlCache: string | undefined
   let htmlCache: string | undefined
   const document = () =>
-    app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'Postbridge',
-        version: API_VERSION,
-        description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
-      },
-    })
+    withOperationIds(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'Postbridge',
+          version: API_VERSION,
+          description: 'HTTP and MQTT for the things in a house: publish to devices, read retained state, stream messages, ask and wait for replies.',
+          license: LICENSE,
+        },
+        servers: SERVERS,
+      }),
+    )
   // Like every route's (routes/env.ts): a query these take none of is refused rather than ignored.
   const noQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
     const names = Object.keys(c.req.queries())

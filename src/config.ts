@@ -1,28 +1,16 @@
 /** Configuration: one YAML document (parsed by the caller) plus environment overrides. Pure, so both runtimes share it. */
 import { z } from 'zod'
-import { validateTopicFilter, validateTopicName } from './topic/validate.js'
+import { durationMs, topicFilterSchema } from './config/atoms.js'
+import { DEFAULT_MAX_BULK, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './config/defaults.js'
+import { validateTopicName } from './topic/validate.js'
 import { validateCorsOrigin } from './http/cors.js'
 import { API_LIMIT_DEFAULTS } from './limits/defaults.js'
 import { parseDuration } from './util/duration.js'
 import { notifiersSection, sensorsSection } from './notify/config.js'
 import { webhooksConfigSchema } from './webhooks/config.js'
 
-// Re-exported: the config's durations and the notifier's are read by the same function.
-export { parseDuration }
-
-export const durationMs = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = parseDuration(v)
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use 90s, 15m, 24h or 7d)` })
-    return z.NEVER
-  }
-  return ms
-})
-
-export const topicFilterSchema = z.string().superRefine((f, ctx) => {
-  const reason = validateTopicFilter(f)
-  if (reason) ctx.addIssue({ code: 'custom', message: reason })
-})
+// Re-exported: the atoms every section uses live in src/config/atoms.ts (a leaf module).
+export { durationMs, parseDuration, topicFilterSchema }
 
 const port = z.number().int().min(0).max(65535)
 
@@ -85,10 +73,10 @@ export const configSchema = z.strictObject({
   http: z.strictObject({
     port: port.default(8080),
     /** Largest publish body the API accepts (413 beyond it). */
-    maxPayloadBytes: z.number().int().positive().default(256 * 1024),
-    requestTimeout: durationMs.default(5000),
-    maxRequestTimeout: durationMs.default(60_000),
-    maxBulk: z.number().int().positive().default(1000),
+    maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
+    requestTimeout: durationMs.default(DEFAULT_REQUEST_TIMEOUT_MS),
+    maxRequestTimeout: durationMs.default(DEFAULT_MAX_REQUEST_TIMEOUT_MS),
+    maxBulk: z.number().int().positive().default(DEFAULT_MAX_BULK),
     /** The address a phone reaches this node at (alert buttons link to it), e.g. https://pi.example.net:8080. */
     publicUrl: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
@@ -113,8 +101,7 @@ export const configSchema = z.strictObject({
     maxRequestsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequestsPerToken),
     retainedPageBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.retainedPageBytes),
   }).prefault({}),
-  /** Lazy: webhooks/config.ts imports durationMs from this module. */
-  webhooks: z.lazy(() => webhooksConfigSchema()),
+  webhooks: webhooksConfigSchema(),
   /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
   sensors: sensorsSection,
   notifiers: notifiersSection,

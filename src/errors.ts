@@ -5,7 +5,7 @@ const DOCS = 'https://github.com/postbridge/postbridge/blob/main/README.md'
 export class ApiError extends Error {
   constructor(
     readonly code: number,
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 431 | 501 | 503 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 431 | 500 | 501 | 503 | 504,
     readonly title: string,
     readonly anchor: string,
     readonly detail?: string,
@@ -35,6 +35,7 @@ export class ApiError extends Error {
   }
 }
 
+/** Every answer the API gives is one of the entries below (errors.test.ts checks that each is used). */
 function apiError(code: number, status: ApiError['status'], title: string, anchor: string): ApiError {
   return new ApiError(code, status, title, anchor)
 }
@@ -55,18 +56,22 @@ export const errNotFound = apiError(40401, 404, 'not found', 'errors')
 export const errNoRetained = apiError(40402, 404, 'no retained message on this topic', 'retained-messages')
 export const errConflict = apiError(40901, 409, 'already exists', 'errors')
 export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'webhooks')
-export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors')
+export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'door-sensors-and-phone-alerts')
 export const errUserDeclared = apiError(40990, 409, 'mqtt user is declared in the config file', 'mqtt-devices-users-and-acls')
-export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors')
+export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'door-sensors-and-phone-alerts')
 export const errWebhookOwnerRevoked = apiError(40950, 409, 'the token that created this webhook was revoked', 'webhooks')
+export const errWebhooksPerToken = apiError(40970, 409, 'too many webhooks for this token', 'limits')
 export const errActionUsed = apiError(41001, 410, 'this action was already used', 'alert-actions')
 export const errActionExpired = apiError(41002, 410, 'this action has expired', 'alert-actions')
-export const errWebhooksPerToken = apiError(40970, 409, 'too many webhooks for this token', 'limits')
 export const errPayloadTooLarge = apiError(41301, 413, 'payload is larger than the limit', 'publishing')
+export const errUnsupportedMediaType = apiError(41501, 415, 'unsupported media type', 'errors')
 export const errHeadersTooLarge = apiError(43150, 431, 'request headers are larger than the limit', 'errors')
-export const errRateLimited = apiError(42901, 429, 'too many requests', 'errors')
 export const errStreamsPerToken = apiError(42970, 429, 'too many open streams for this token', 'limits')
 export const errRequestsPerToken = apiError(42971, 429, 'too many requests waiting for a reply for this token', 'limits')
+/** A bug of ours: logged with the request id, answered without internals. */
+export const errInternal = apiError(50010, 500, 'internal error', 'errors')
+/** The Worker's variables are wrong: every request answers this until they are fixed. */
+export const errEdgeMisconfigured = apiError(50011, 500, 'edge misconfigured', 'edge-configuration')
 export const errNotAvailable = apiError(50101, 501, 'not available on this runtime', 'errors')
 export const errBusUnavailable = apiError(50301, 503, 'the broker is not accepting messages', 'errors')
 export const errStreamsFull = apiError(50370, 503, 'too many open streams', 'limits')

@@ -20,6 +20,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** The webhook points at a loopback port nothing listens on: deliveries fail there and reach no other host. */
+const NO_REMOTE_HOOKS = { webhooks: { allowPrivate: true } }
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 const cliEnv = (home: { config: { dataDir: string }; httpPort: number }) => ({
   POSTBRIDGE_DATA_DIR: home.config.dataDir,
@@ -38,7 +40,7 @@ async function populate(home: TestHome): Promise<void> {
   await sleeper.subscribeAsync('home/sleeper/cmd', { qos: 1 })
   await sleeper.endAsync()
   expect((await home.api('/v1/publish/home/sleeper/cmd?qos=1', { method: 'POST', body: 'wake up' })).status).toBe(200)
-  expect((await home.api('/v1/webhooks', json({ filter: 'home/#', url: 'http://192.168.1.20:8123/api/webhook/pb' }))).status).toBe(201)
+  expect((await home.api('/v1/webhooks', json({ filter: 'home/#', url: 'http://127.0.0.1:2/api/webhook/pb' }))).status).toBe(201)
   expect((await home.api('/v1/sensors', json({ id: 'back', name: 'Back door', topic: 'home/back/door' }))).status).toBe(201)
 }
 
@@ -46,7 +48,7 @@ async function restoredNode(file: string): Promise<TestHome> {
   const dataDir = join(dir, 'restored')
   const r = await runCli(['restore', file], { POSTBRIDGE_DATA_DIR: dataDir })
   expect(r.code, r.stderr).toBe(0)
-  const home = await startTestHome({}, { dataDir })
+  const home = await startTestHome(NO_REMOTE_HOOKS, { dataDir })
   homes.push(home)
   return home
 }
@@ -61,7 +63,7 @@ async function expectEverythingBack(home: TestHome): Promise<void> {
   const retained = await home.api('/v1/retained/home/relay1/state')
   expect(await retained.text()).toBe('ON')
   const webhooks = (await (await home.api('/v1/webhooks')).json()) as { webhooks: { url: string }[] }
-  expect(webhooks.webhooks.map((w) => w.url)).toEqual(['http://192.168.1.20:8123/api/webhook/pb'])
+  expect(webhooks.webhooks.map((w) => w.url)).toEqual(['http://127.0.0.1:2/api/webhook/pb'])
   const sensors = (await (await home.api('/v1/sensors')).json()) as { sensors: { id: string }[] }
   expect(sensors.sensors.map((s) => s.id)).toEqual(['back'])
   const sleeper = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { clientId: 'sleeper', clean: false, reconnectPeriod: 0, manualConnect: false })
@@ -77,7 +79,7 @@ async function expectEverythingBack(home: TestHome): Promise<void> {
 
 describe('backup and restore', () => {
   it('backs up a running node over its API and restores it into a second node', async () => {
-    const first = await startTestHome()
+    const first = await startTestHome(NO_REMOTE_HOOKS)
     homes.push(first)
     await populate(first)
     const file = join(dir, 'home.backup')
@@ -94,7 +96,7 @@ describe('backup and restore', () => {
 
   it('backs up a stopped node from its files', async () => {
     const dataDir = tempDataDir()
-    const first = await startTestHome({}, { dataDir })
+    const first = await startTestHome(NO_REMOTE_HOOKS, { dataDir })
     await populate(first)
     const env = cliEnv(first)
     await first.stop({ keepData: true })

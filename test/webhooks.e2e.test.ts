@@ -55,6 +55,22 @@ describe('webhooks end to end', () => {
     expect(JSON.parse(first.body)).toMatchObject({ id: first.headers['webhook-id'], qos: 1, retain: false, properties: {} })
   })
 
+  it('states the retain flag as published and marks DELETE /v1/retained as cleared', async () => {
+    const h = await home()
+    const r = await receiver()
+    await createHook(h, { filter: 'lamp/#', url: r.url })
+    expect((await mosquittoPub(h.mqttPort, 'lamp/1', 'on', ['-q', '1', '-r'])).code).toBe(0)
+    expect((await mosquittoPub(h.mqttPort, 'lamp/1', '', ['-q', '1'])).code).toBe(0)
+    expect((await h.api('/v1/retained/lamp/1', { method: 'DELETE' })).status).toBe(204)
+    await waitFor(() => r.requests.length >= 3, 10_000, 'three deliveries')
+    const bodies = r.requests.map((q) => JSON.parse(q.body) as { payload: string; retain: boolean; cleared: boolean })
+    expect(bodies.map((b) => [b.payload, b.retain, b.cleared])).toEqual([
+      ['on', true, false],
+      ['', false, false],
+      ['', true, true],
+    ])
+  })
+
   it('retries a receiver that fails twice, keeping later messages behind the failing one', async () => {
     const h = await home()
     const r = await receiver((_req, i) => (i < 2 ? 503 : 200))

@@ -6,7 +6,8 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { errEdgeMisconfigured } from '../src/errors.js'
+import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps, Logger, TokenStore } from '../src/ports.js'
@@ -17,8 +18,6 @@ import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
 import { DurableTokenStore } from './token-store.js'
 
-/** The longest a /v1/request may wait: a Durable Object request should not hold on much longer. */
-const MAX_REQUEST_TIMEOUT_MS = 30_000
 
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus
@@ -34,10 +33,8 @@ export class BrokerHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (this.settings instanceof ConfigError) {
       consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      return new Response(JSON.stringify({ type: 'about:blank', title: 'edge misconfigured', status: 500, detail: this.settings.problems.join('; ') }), {
-        status: 500,
-        headers: { 'content-type': 'application/problem+json' },
-      })
+      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
+      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
     }
     // No home node links in this mode; say so instead of answering the upgrade with a 404.
     if (new URL(request.url).pathname === LINK_PATH) return new Response('BROKER_URL is set: this Worker talks to the broker directly and takes no link\n', { status: 409 })
@@ -45,7 +42,7 @@ export class BrokerHub extends DurableObject<Env> {
     await this.bus.start()
     if (!this.app) {
       const adminHash = this.settings.adminToken ? await sha256Hex(this.settings.adminToken) : undefined
-      this.app ??= createBrokerUrlApp({ bus: this.bus, tokens: new DurableTokenStore(this.ctx.storage.sql), settings: this.settings, log: consoleLogger, defer: (t) => this.ctx.waitUntil(t), adminHash })
+      this.app ??= createBrokerUrlApp({ bus: this.bus, tokens: new DurableTokenStore(this.ctx.storage), settings: this.settings, log: consoleLogger, defer: (t) => this.ctx.waitUntil(t), adminHash })
     }
     return this.app.fetch(request)
   }
@@ -68,12 +65,7 @@ export function createBrokerUrlApp(options: {
     defer: options.defer,
     log: options.log,
     metrics: createMetrics(),
-    limits: {
-      maxPayloadBytes: options.settings.maxPayloadBytes,
-      maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
-      defaultRequestTimeoutMs: 5000,
-      maxBulk: 1000,
-    },
+    limits: edgeApiLimits(options.settings),
     health: () => {
       const error = bus.status().detail?.error
       return { mode: 'broker-url', ...(typeof error === 'string' ? { error } : {}) }

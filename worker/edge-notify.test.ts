@@ -13,7 +13,7 @@ async function hubWithPhone(sensor: Record<string, unknown>) {
   await inHub(hub, (h) => {
     h.outboundFetch = phone.fetch
   })
-  const notifier = await api(hub, '/v1/notifiers', post({ id: 'phone', type: 'ntfy', server: 'https://ntfy.test', topic: 'doors-7f3k2q', token: 'env:EDGE_TEST_NTFY_TOKEN' }))
+  const notifier = await api(hub, '/v1/notifiers', post({ id: 'phone', type: 'ntfy', server: 'https://ntfy.test', topic: 'doors-7f3k2q', token: 'env:POSTBRIDGE_SECRET_EDGE_NTFY' }))
   expect(notifier.status).toBe(201)
   const created = await api(hub, '/v1/sensors', post({ id: 'front', name: 'Front door', topic: 'home/door/front', notify: ['phone'], ...sensor }))
   expect(created.status).toBe(201)

@@ -3,17 +3,12 @@
  * what comes up, and retained messages are the last state the edge saw.
  */
 import type { EdgeSettings } from '../src/link/edge-settings.js'
-import type { Bus, BusStatus, Message, PublishReceipt, Unsubscribe } from '../src/ports.js'
-import { matchTopic } from '../src/topic/match.js'
+import { SubscriberSet } from '../src/bus/subscriber-set.js'
+import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../src/ports.js'
 import { QueueFullError, type EdgeQueue } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import type { LinkServer } from './link-server.js'
 import type { RetainedStore } from './retained-store.js'
-
-interface Subscriber {
-  filters: string[]
-  onMessage: (message: Message) => void
-}
 
 export interface HubBusDeps {
   link: LinkServer
@@ -28,7 +23,7 @@ export interface HubBusDeps {
 }
 
 export class HubBus implements Bus {
-  private readonly subscribers = new Set<Subscriber>()
+  private readonly subscribers = new SubscriberSet()
 
   constructor(private readonly deps: HubBusDeps) {}
 
@@ -58,19 +53,17 @@ export class HubBus implements Bus {
     return { id, queued: true }
   }
 
-  async subscribe(topicFilters: string[], onMessage: (message: Message) => void): Promise<Unsubscribe> {
-    const sub: Subscriber = { filters: topicFilters, onMessage }
-    this.subscribers.add(sub)
-    return async () => {
-      this.subscribers.delete(sub)
-    }
+  async subscribe(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Promise<Unsubscribe> {
+    return this.subscribers.add(topicFilters, onMessage, options)
   }
 
-  /** Hands a message that came up from home to every matching subscriber. */
+  /**
+   * Hands a message that came up from home to every matching subscriber. Home sends it up with its retain flag as
+   * published (the link subscribes with Retain As Published); the subscriber set clears it for live delivery
+   * unless a subscriber asked for it, as every other Bus does.
+   */
   fanOut(message: Message): void {
-    for (const s of [...this.subscribers]) {
-      if (s.filters.some((f) => matchTopic(f, message.topic))) s.onMessage(message)
-    }
+    this.subscribers.deliver(message)
   }
 
   get subscriberCount(): number {

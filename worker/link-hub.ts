@@ -5,7 +5,8 @@
 import { DurableObject } from 'cloudflare:workers'
 import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { errEdgeMisconfigured } from '../src/errors.js'
+import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps } from '../src/ports.js'
@@ -24,8 +25,6 @@ import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
 import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
 
-/** The longest a /v1/request may wait at the edge: a Durable Object request should not hold on much longer. */
-const MAX_REQUEST_TIMEOUT_MS = 30_000
 /**
  * Webhook retries run on timers while the object is in memory; the alarm is only the safety net that brings an
  * evicted object back for them, so it never fires sooner than this after it is set.
@@ -140,10 +139,8 @@ export class LinkHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (this.settings instanceof ConfigError) {
       consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      return new Response(JSON.stringify({ type: 'about:blank', title: 'edge misconfigured', status: 500, detail: this.settings.problems.join('; ') }), {
-        status: 500,
-        headers: { 'content-type': 'application/problem+json' },
-      })
+      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
+      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
     }
     if (new URL(request.url).pathname === LINK_PATH) return this.link.accept(request)
     return (await this.appFor(this.settings)).fetch(request)
@@ -226,19 +223,14 @@ export class LinkHub extends DurableObject<Env> {
     const adminHash = settings.adminToken ? await sha256Hex(settings.adminToken) : undefined
     const deps: Deps = {
       bus: this.bus,
-      tokens: new DurableTokenStore(this.ctx.storage.sql),
+      tokens: new DurableTokenStore(this.ctx.storage),
       now: () => this.now(),
       defer: (task) => this.ctx.waitUntil(task),
       log: consoleLogger,
       metrics: createMetrics(),
       ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
       ...(this.notify ? { notify: this.notify } : {}),
-      limits: {
-        maxPayloadBytes: settings.maxPayloadBytes,
-        maxRequestTimeoutMs: MAX_REQUEST_TIMEOUT_MS,
-        defaultRequestTimeoutMs: 5000,
-        maxBulk: 1000,
-      },
+      limits: edgeApiLimits(settings),
       // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
       health: () => {
         const link = this.linkHealth()

@@ -1,66 +1,9 @@
-/**
- * NotifierStore in Durable Object SQLite: alert channels at the edge and their delivery log. Secrets given through
- * the API are kept as given (only the object can read its storage); `env:NAME` references stay references and are
- * read from the Worker's bindings when an alert is sent.
- */
-import { MAX_HISTORY, type DeliveryRecord, type HistoryQuery, type NotifierRecord, type NotifierStore } from '../src/notify/ports.js'
+/** NotifierStore in Durable Object SQLite: the one SQL store (src/stores/sql/) over the object's storage. */
+import { SqlNotifierStore } from '../src/stores/sql/notifier-store.js'
+import { durableSqlDriver } from './sql-driver.js'
 
-type DefinitionRow = { spec: string; source: NotifierRecord['source']; created_at: number; updated_at: number }
-
-// The same tables as the home node's store (broker/store/notifiers-sqlite.ts).
-const SCHEMA = [
-  'CREATE TABLE IF NOT EXISTS notifiers (id TEXT PRIMARY KEY, spec TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS notifier_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, notifier_id TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL)',
-  'CREATE INDEX IF NOT EXISTS notifier_deliveries_by_notifier ON notifier_deliveries (notifier_id, seq)',
-]
-
-export class DurableNotifierStore implements NotifierStore {
-  private readonly sql: SqlStorage
-
-  constructor(private readonly storage: DurableObjectStorage) {
-    this.sql = storage.sql
-    for (const statement of SCHEMA) this.sql.exec(statement)
+export class DurableNotifierStore extends SqlNotifierStore {
+  constructor(storage: DurableObjectStorage) {
+    super(durableSqlDriver(storage))
   }
-
-  async list(): Promise<NotifierRecord[]> {
-    return this.sql.exec<DefinitionRow>('SELECT spec, source, created_at, updated_at FROM notifiers ORDER BY id').toArray().map(toRecord)
-  }
-
-  async get(id: string): Promise<NotifierRecord | undefined> {
-    const row = this.sql.exec<DefinitionRow>('SELECT spec, source, created_at, updated_at FROM notifiers WHERE id = ?', id).toArray()[0]
-    return row ? toRecord(row) : undefined
-  }
-
-  async put(record: NotifierRecord): Promise<void> {
-    const { source, createdAt, updatedAt, ...spec } = record
-    this.sql.exec('INSERT OR REPLACE INTO notifiers (id, spec, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', record.id, JSON.stringify(spec), source, createdAt, updatedAt)
-  }
-
-  async remove(id: string): Promise<boolean> {
-    return this.storage.transactionSync(() => {
-      this.sql.exec('DELETE FROM notifier_deliveries WHERE notifier_id = ?', id)
-      return this.sql.exec('DELETE FROM notifiers WHERE id = ? RETURNING id', id).toArray().length > 0
-    })
-  }
-
-  async recordDelivery(record: DeliveryRecord): Promise<void> {
-    this.storage.transactionSync(() => {
-      this.sql.exec('INSERT INTO notifier_deliveries (notifier_id, at, record) VALUES (?, ?, ?)', record.notifierId, record.at, JSON.stringify(record))
-      this.sql.exec(
-        'DELETE FROM notifier_deliveries WHERE notifier_id = ? AND seq <= (SELECT seq FROM notifier_deliveries WHERE notifier_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-        record.notifierId, record.notifierId, MAX_HISTORY,
-      )
-    })
-  }
-
-  async deliveries(notifierId: string, query: HistoryQuery): Promise<DeliveryRecord[]> {
-    return this.sql
-      .exec<{ record: string }>('SELECT record FROM notifier_deliveries WHERE notifier_id = ? AND at < ? ORDER BY seq DESC LIMIT ?', notifierId, query.before ?? Number.MAX_SAFE_INTEGER, query.limit)
-      .toArray()
-      .map((r) => JSON.parse(r.record) as DeliveryRecord)
-  }
-}
-
-function toRecord(row: DefinitionRow): NotifierRecord {
-  return { ...(JSON.parse(row.spec) as Omit<NotifierRecord, 'source' | 'createdAt' | 'updatedAt'>), source: row.source, createdAt: row.created_at, updatedAt: row.updated_at } as NotifierRecord
 }

@@ -3,7 +3,7 @@ import { SqlTokenStore } from '../src/auth/sql-token-store.js'
 import { durableSqlDriver } from './sql-driver.js'
 
 export class DurableTokenStore extends SqlTokenStore {
-  constructor(sql: SqlStorage) {
-    super(durableSqlDriver(sql))
+  constructor(storage: DurableObjectStorage) {
+    super(durableSqlDriver(storage))
   }
 }

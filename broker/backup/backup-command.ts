@@ -7,32 +7,12 @@ import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Level } from 'level'
-import { ADMIN_SCOPE, issueToken } from '../../src/auth/token.js'
 import type { Config } from '../../src/config.js'
+import { localUrl, withToken } from '../cli/api-client.js'
 import { openDatabase } from '../store/db.js'
-import { SqliteTokenStore } from '../store/tokens-sqlite.js'
 import { BackupError, restoreBackupFile, writeBackupFile } from './backup-file.js'
 
 type Out = (line: string) => void
-
-function localUrl(config: Config): string {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`
-}
-
-/** A token good for this one download, revoked right after: the CLI may write the data directory, so it is admin already. */
-async function withTemporaryToken<T>(config: Config, use: (token: string) => Promise<T>): Promise<T> {
-  const db = openDatabase(config.dataDir)
-  const tokens = new SqliteTokenStore(db)
-  const { token, record } = await issueToken(`backup ${new Date().toISOString()}`, ADMIN_SCOPE, Date.now())
-  await tokens.create(record)
-  try {
-    return await use(token)
-  } finally {
-    await tokens.revoke(record.id)
-    db.close()
-  }
-}
 
 async function download(url: string, token: string, file: string, omitCaller: boolean): Promise<void> {
   const res = await fetch(`${url}/v1/backup${omitCaller ? '?omitCaller=true' : ''}`, { headers: { authorization: `Bearer ${token}` } })
@@ -69,8 +49,7 @@ export async function backupCommand(config: Config, args: string[], out: Out): P
   try {
     const token = values.token ?? config.adminToken
     try {
-      if (token) await download(url, token, partial, false)
-      else await withTemporaryToken(config, (t) => download(url, t, partial, true))
+      await withToken(config, { url, ...(token ? { token } : {}) }, (t, oneOff) => download(url, t, partial, oneOff))
       out(`backup of the running node at ${url} written to ${target}`)
     } catch (err) {
       // Not running (nothing listens): take the backup from the files.

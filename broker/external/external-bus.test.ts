@@ -5,6 +5,7 @@ import { RecordingLogger } from '../../src/testing/recording-logger.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from '../../test/fixtures/mosquitto.js'
 import { startMosquitto, type MosquittoBroker } from '../../test/fixtures/mosquitto-broker.js'
 import { waitFor } from '../../test/fixtures/home.js'
+import { describeBus } from '../../src/testing/bus-contract.js'
 import { ExternalBus } from './external-bus.js'
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
@@ -98,9 +99,44 @@ describe('the Bus over an external broker (Debian mosquitto, MQTT 5)', () => {
     expect(await s.waitForLines(1)).toEqual(['ext/x back  '])
   })
 
+  it('reflects its own retained publish in retained() as soon as the publish resolves', async () => {
+    const { bus } = await setup()
+    await bus.publish({ topic: 'ext/own', payload: bytes('mine'), qos: 1, retain: true })
+    expect((await bus.retained('ext/own')).map((m) => text(m.payload))).toEqual(['mine'])
+    await bus.clearRetained('ext/own')
+    expect(await bus.retained('ext/own')).toEqual([])
+  })
+
+  it('rebuilds the retained view from the broker after a reconnect, forgetting topics the broker lost', async () => {
+    const { mosquitto, bus } = await setup()
+    await mosquittoPub(mosquitto.port, 'ext/before', 'old', ['-r', '-q', '1'])
+    await waitFor(async () => (await bus.retained('ext/#')).length === 1, 5000, 'the first retained message')
+    // mosquitto without persistence forgets its retained messages on restart.
+    await mosquitto.stop()
+    await waitFor(() => !bus.status().connected, 5000, 'disconnected')
+    const again = await startMosquitto({ port: mosquitto.port })
+    cleanups.push(() => again.stop())
+    await mosquittoPub(again.port, 'ext/after', 'new', ['-r', '-q', '1'])
+    await waitFor(() => bus.status().connected, 15_000, 'reconnected')
+    await waitFor(async () => (await bus.retained('ext/#')).map((m) => m.topic).join() === 'ext/after', 5000, 'the rebuilt view')
+  })
+
   it('fails to start with the broker address when nothing listens there', async () => {
     const mosquitto = await startMosquitto()
     await mosquitto.stop()
     await expect(ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger(), connectTimeoutMs: 2000 })).rejects.toThrow(new RegExp(`127.0.0.1:${mosquitto.port}`))
   })
+})
+
+describeBus('MQTT client of Debian mosquitto (external broker)', async () => {
+  const mosquitto = await startMosquitto()
+  const bus = await ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger() })
+  return {
+    bus,
+    deliversBeforeAck: false,
+    close: async () => {
+      await bus.close()
+      await mosquitto.stop()
+    },
+  }
 })

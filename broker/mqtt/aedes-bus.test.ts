@@ -1,25 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Message } from '../../src/ports.js'
-import { fromWireProperties, toWireProperties } from './aedes-bus.js'
+import { describeBus } from '../../src/testing/bus-contract.js'
 import { Harness, bytes, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
-
-describe('Bus message properties', () => {
-  it('hands aedes Buffers and hands the core plain Uint8Arrays', () => {
-    const wire = toWireProperties({ correlationData: bytes('id-1'), userProperties: { a: ['1', '2'] }, contentType: 'text/plain' })
-    expect(Buffer.isBuffer(wire?.correlationData)).toBe(true)
-    const back = fromWireProperties(wire as Record<string, unknown>, 0)
-    expect(Buffer.isBuffer(back?.correlationData)).toBe(false)
-    expect(back).toEqual({ correlationData: bytes('id-1'), userProperties: { a: ['1', '2'] }, contentType: 'text/plain' })
-    expect(toWireProperties({})).toBeUndefined()
-  })
-
-  it('counts a stored message expiry down from when it was published [MQTT-3.3.2-6]', () => {
-    expect(fromWireProperties({ messageExpiryInterval: 60 }, 10_000, 40_500)?.messageExpiryInterval).toBe(31)
-  })
-})
 
 describe('Bus subscriptions and the retain flag', () => {
   it('delivers live messages with retain false unless the subscription keeps it as published [MQTT-3.3.1-12] [MQTT-3.3.1-13]', async () => {
@@ -35,4 +20,10 @@ describe('Bus subscriptions and the retain flag', () => {
     expect(plain.map((m) => m.retain)).toEqual([false, false])
     expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([['rap/state', true], ['rap/event', false]])
   })
+})
+
+describeBus('aedes (the embedded broker)', async () => {
+  const harness = new Harness()
+  const broker = await harness.broker()
+  return { bus: broker.bus, deliversBeforeAck: true, close: () => harness.cleanup() }
 })

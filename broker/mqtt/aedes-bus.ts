@@ -1,6 +1,7 @@
 /** The Bus port over the in-process aedes broker: the HTTP API publishes and subscribes as the broker itself. */
 import { randomUUID } from 'node:crypto'
-import type { Bus, BusStatus, Logger, Message, MessageProperties, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
+import { bytesOf as asBytes, fromWireProperties, toWireProperties } from '../../src/mqtt/properties.js'
+import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
 import { matchTopic } from '../../src/topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
 import type { BrokerPacket, DeliverFn } from './aedes-internals.js'
@@ -12,42 +13,6 @@ type WireProperties = NonNullable<BrokerPacket['properties']>
 /** A view of a Uint8Array as a Buffer, without copying (aedes and mqtt-packet want Buffers). */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
-
-/** A copy as a plain Uint8Array: subscribers get their own bytes, not a slice of a socket buffer. */
-function asBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return new Uint8Array(data)
-  if (typeof data === 'string') return new TextEncoder().encode(data)
-  return new Uint8Array(0)
-}
-
-export function toWireProperties(p: MessageProperties | undefined): WireProperties | undefined {
-  if (!p) return undefined
-  const out: WireProperties = {}
-  if (p.contentType !== undefined) out.contentType = p.contentType
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = asBuffer(p.correlationData)
-  if (p.userProperties !== undefined) out.userProperties = p.userProperties
-  return Object.keys(out).length > 0 ? out : undefined
-}
-
-/** MQTT 5 properties that Postbridge carries (topic alias and subscription identifiers stay on the wire). */
-export function fromWireProperties(p: Record<string, unknown> | undefined, nowMs: number, expiryAtMs?: number): MessageProperties | undefined {
-  if (!p && expiryAtMs === undefined) return undefined
-  const out: MessageProperties = {}
-  if (typeof p?.contentType === 'string') out.contentType = p.contentType
-  if (typeof p?.payloadFormatIndicator === 'boolean') out.payloadFormatIndicator = p.payloadFormatIndicator
-  if (typeof p?.messageExpiryInterval === 'number') out.messageExpiryInterval = p.messageExpiryInterval
-  // A stored message's expiry counts down from when it was published [MQTT-3.3.2-6].
-  if (expiryAtMs !== undefined) out.messageExpiryInterval = Math.max(0, Math.ceil((expiryAtMs - nowMs) / 1000))
-  if (typeof p?.responseTopic === 'string') out.responseTopic = p.responseTopic
-  if (p?.correlationData !== undefined) out.correlationData = asBytes(p.correlationData)
-  if (p?.userProperties && typeof p.userProperties === 'object') {
-    out.userProperties = p.userProperties as Record<string, string | string[]>
-  }
-  return Object.keys(out).length > 0 ? out : undefined
 }
 
 function toMessage(packet: BrokerPacket | StoredPacket, retain: boolean, nowMs: number): Message {
@@ -91,7 +56,7 @@ export class AedesBus implements Bus {
       qos: message.qos,
       retain: message.retain,
       dup: false,
-      properties: toWireProperties(message.properties),
+      properties: toWireProperties(message.properties, asBuffer) as WireProperties | undefined,
     }
     // Not through a client, so no client ACL applies. aedes calls back after the retained store and,
     // for QoS >= 1, the persistent sessions' queues are written, and every subscriber has it.

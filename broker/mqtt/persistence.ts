@@ -27,7 +27,11 @@
  *    one client published back to back reached subscribers out of order, and aedes' duplicate check
  *    (a per-broker counter that only goes up) then dropped the ones that came late. [MQTT-4.6.0-6]:
  *    the server forwards a topic's messages in the order it received them. The writes still run
- *    concurrently; only their completions are put back in order.
+ *    concurrently; only their completions are put back in order. The same holds for retained
+ *    messages: aedes emits one once storeRetained completed, so retained messages from one client
+ *    reached in-process subscribers (webhooks, SSE) out of order too; and two writes of one topic's
+ *    retained message could land in either order, leaving the older one stored. storeRetained now
+ *    settles in call order, and a topic's next write starts once the previous one finished.
  *
  * LevelDB writes are not fsync'ed: they survive the process being killed (the OS holds them), not a
  * power cut.
@@ -110,6 +114,9 @@ export class BrokerStore extends AsyncLevelPersistence {
   private flushed: (() => void)[] = []
   /** The last enqueue to complete, and per client id the last outgoingUpdate: see 5. above. */
   private lastEnqueue: Promise<unknown> = Promise.resolve()
+  /** The last storeRetained to complete, and per topic the write in progress: see 5. above. */
+  private lastRetained: Promise<unknown> = Promise.resolve()
+  private readonly retainedWrites = new Map<string, Promise<unknown>>()
   private readonly lastUpdate = new Map<string, Promise<unknown>>()
 
   constructor(
@@ -149,6 +156,19 @@ export class BrokerStore extends AsyncLevelPersistence {
       await this.extras.put(extrasKey(sub.clientId, packet), serialize(extras))
     }
     await super.outgoingEnqueue(sub, packet)
+  }
+
+  override storeRetained(packet: StoredPacket): Promise<void> {
+    const previousWrite = this.retainedWrites.get(packet.topic)
+    const write = previousWrite ? previousWrite.then(() => super.storeRetained(packet)) : super.storeRetained(packet)
+    const written = write.catch(noop)
+    this.retainedWrites.set(packet.topic, written)
+    void written.then(() => {
+      if (this.retainedWrites.get(packet.topic) === written) this.retainedWrites.delete(packet.topic)
+    })
+    const done = inOrder(this.lastRetained, write)
+    this.lastRetained = done.catch(noop)
+    return done
   }
 
   override outgoingEnqueueCombi(subs: QueuedSubscription[] | undefined, packet: StoredPacket): Promise<void> {

@@ -1,7 +1,7 @@
 /** Door sensors and phone alerts on the home node: the runtime-neutral service over SQLite, setTimeout and Node's fetch. */
 import type { NotifierSpec, SensorSpec } from '../../src/notify/config.js'
 import { startNotifyService, type RunningNotifyService, type SensorObserver } from '../../src/notify/notify-service.js'
-import { createTimerScheduler } from '../../src/notify/timer-scheduler.js'
+import { createTimerScheduler } from '../../src/scheduler.js'
 import type { ActionService } from '../../src/notify/actions.js'
 import type { Bus, Logger } from '../../src/ports.js'
 import type { UrlPolicy } from '../../src/webhooks/url-policy.js'

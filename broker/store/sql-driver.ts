@@ -6,5 +6,6 @@ export function betterSqliteDriver(db: Db): SqlDriver {
   return {
     run: (sql, ...params) => db.prepare(sql).run(...params).changes,
     all: <T extends Record<string, SqlValue>>(sql: string, ...params: SqlValue[]) => db.prepare(sql).all(...params) as T[],
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
   }
 }

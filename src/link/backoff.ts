@@ -1,4 +1,8 @@
-/** Reconnect delays for the link: exponential with jitter, so many homes cut off together do not return together. */
+/** Reconnect delays for the link: the one backoff function (src/util/backoff.ts), so many homes cut off together do not return together. */
+import { exponentialDelayMs } from '../util/backoff.js'
+
+/** A random point in the upper half of the delay. */
+const EQUAL_JITTER = { min: 0.5, max: 1 }
 
 export interface BackoffPolicy {
   /** The first retry waits between half of this and this. */
@@ -15,6 +19,5 @@ export const LINK_BACKOFF: BackoffPolicy = { minDelayMs: 1000, maxDelayMs: 60_00
  * half of min(max, min * 2^attempt), so the wait grows but never collapses to zero.
  */
 export function reconnectDelayMs(attempt: number, policy: BackoffPolicy = LINK_BACKOFF, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.min(attempt, 30))
-  return Math.round(ceiling / 2 + random() * (ceiling / 2))
+  return Math.round(exponentialDelayMs(attempt + 1, { baseMs: policy.minDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: EQUAL_JITTER }, random))
 }

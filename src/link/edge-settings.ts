@@ -1,5 +1,7 @@
 /** The edge's settings from the Worker's vars and secrets, checked once with every bad value named. */
 import { ConfigError, parseDuration } from '../config.js'
+import { DEFAULT_MAX_BULK, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, EDGE_MAX_REQUEST_TIMEOUT_MS } from '../config/defaults.js'
+import type { ApiLimits } from '../ports.js'
 
 export interface EdgeSettings {
   /** Secrets from `wrangler secret put` (or .dev.vars); never logged. */
@@ -17,7 +19,7 @@ export interface EdgeSettings {
 }
 
 export const EDGE_DEFAULTS = {
-  maxPayloadBytes: 256 * 1024,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   // 1000 commands is far more than a house sends in a day of outage; it bounds Durable Object storage.
   queueMax: 1000,
   // A switch command older than a day is more surprising than useful when home returns.
@@ -79,4 +81,14 @@ export function parseEdgeSettings(vars: EdgeVars): EdgeSettings {
   if (vars.POSTBRIDGE_ADMIN_TOKEN) settings.adminToken = vars.POSTBRIDGE_ADMIN_TOKEN
   if (vars.POSTBRIDGE_EDGE_SECRET) settings.edgeSecret = vars.POSTBRIDGE_EDGE_SECRET
   return settings
+}
+
+/** The API's limits at the edge, for both Durable Objects (the link's and BROKER_URL's). */
+export function edgeApiLimits(settings: Pick<EdgeSettings, 'maxPayloadBytes'>): ApiLimits {
+  return {
+    maxPayloadBytes: settings.maxPayloadBytes,
+    maxRequestTimeoutMs: EDGE_MAX_REQUEST_TIMEOUT_MS,
+    defaultRequestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    maxBulk: DEFAULT_MAX_BULK,
+  }
 }

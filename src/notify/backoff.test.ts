@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelayMs } from './backoff.js'
+import { DEFAULT_RETRY, isRetryableStatus, retryDelayMs } from './backoff.js'
 
 describe('retryDelayMs', () => {
   const policy = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000 }
@@ -25,15 +25,5 @@ describe('isRetryableStatus', () => {
   it('retries 5xx, 408 and 429, not other 4xx', () => {
     expect([500, 502, 503, 408, 429].every(isRetryableStatus)).toBe(true)
     expect([400, 401, 403, 404].some(isRetryableStatus)).toBe(false)
-  })
-})
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates', () => {
-    const now = Date.UTC(2024, 0, 1)
-    expect(parseRetryAfter('7', now)).toBe(7000)
-    expect(parseRetryAfter(new Date(now + 9000).toUTCString(), now)).toBe(9000)
-    expect(parseRetryAfter(null, now)).toBeUndefined()
-    expect(parseRetryAfter('soon', now)).toBeUndefined()
   })
 })

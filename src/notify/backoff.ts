@@ -1,4 +1,5 @@
-/** When to try an alert again, and whether to. Pure. */
+/** When to try an alert again, and whether to. Pure; the delay is the one backoff function's (src/util/backoff.ts). */
+import { exponentialDelayMs } from '../util/backoff.js'
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -18,8 +19,7 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2000, m
  * coming back is not hit by every queued alert in the same second. `random` is in [0, 1).
  */
 export function retryDelayMs(attempt: number, policy: RetryPolicy, random: number, retryAfterMs?: number): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
-  const jittered = exp / 2 + (exp / 2) * random
+  const jittered = exponentialDelayMs(attempt, { baseMs: policy.baseDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: { min: 0.5, max: 1 } }, () => random)
   // A provider's own Retry-After wins when it asks for longer (429 from Telegram or Pushover).
   return Math.round(retryAfterMs !== undefined ? Math.max(jittered, Math.min(retryAfterMs, policy.maxDelayMs)) : jittered)
 }
@@ -27,12 +27,4 @@ export function retryDelayMs(attempt: number, policy: RetryPolicy, random: numbe
 /** 5xx, 408 and 429 may pass later; other 4xx (bad token, unknown chat) will not, however often we try. */
 export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429
-}
-
-/** Retry-After in seconds or as an HTTP date, in ms from `now`. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }

@@ -4,6 +4,7 @@
  * them undefined at load time.
  */
 import { z } from 'zod'
+import { ENV_REF } from '../config/atoms.js'
 import { validateTopicName } from '../topic/validate.js'
 import { parseDuration } from '../util/duration.js'
 
@@ -145,7 +146,8 @@ export const SECRET_FIELDS: Record<NotifierType, readonly string[]> = {
   webhook: ['secret'],
 }
 
-export const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/
+// The one way to name a secret in the environment, shared with webhooks.
+export { ENV_REF }
 
 function uniqueIds(items: { id: string }[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>()

@@ -13,7 +13,8 @@ import { alertFor, testAlert } from './format.js'
 import type { Alert, SensorEvent } from './model.js'
 import type { AttemptResult, HistoryQuery, NotifierRecord, NotifierStore, NotifyService, Scheduler, SensorRecord, SensorStore, SensorView } from './ports.js'
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
-import { resolveSecrets, secretProblems, type Env } from './secrets.js'
+import { resolveSecrets, secretEnvNames, secretProblems, type Env } from './secrets.js'
+import { maySecretEnv } from '../config/atoms.js'
 import { AlertSender } from './sender.js'
 import type { ActionService } from './actions.js'
 import { TelegramActionPoller } from './telegram-actions.js'
@@ -96,9 +97,14 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
   const newId = o.newId ?? (() => crypto.randomUUID())
   const offset = o.utcOffset ?? localUtcOffset
   const config = o.config ?? { sensors: [], notifiers: [] }
+  // `env:NAME` reads only POSTBRIDGE_SECRET_* and the variables the config file references: a notifier made through
+  // the API must not send POSTBRIDGE_ADMIN_TOKEN (or any other variable of the host) to a server its maker controls.
+  const listedInFile = new Set(config.notifiers.flatMap(secretEnvNames))
+  const mayRead = (name: string) => maySecretEnv(name, listedInFile)
+  const env: Env = new Proxy({} as Env, { get: (_target, name) => (typeof name === 'string' && mayRead(name) ? o.env[name] : undefined) })
 
   const apiNotifierIds = (await o.notifiers.list()).filter((n) => n.source === 'api').map((n) => n.id)
-  checkConfig(config, new Set([...config.notifiers.map((n) => n.id), ...apiNotifierIds]), o.env)
+  checkConfig(config, new Set([...config.notifiers.map((n) => n.id), ...apiNotifierIds]), env)
   await syncFromConfig(o.notifiers, config.notifiers, o.now(), o.log, 'notifier')
   await syncFromConfig(o.sensors, config.sensors, o.now(), o.log, 'sensor')
 
@@ -117,7 +123,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
       const n = notifiers.get(id)
       if (!n) return undefined
       try {
-        return resolveSecrets(n, o.env)
+        return resolveSecrets(n, env)
       } catch (err) {
         o.log.error({ notifierId: id, err: String(err) }, 'notifier secret unavailable')
         return undefined
@@ -207,7 +213,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
     if (refused) throw errUrlRefused.with(refused)
   }
   const checkSecrets = (spec: NotifierSpec) => {
-    const problems = secretProblems(spec, o.env)
+    const problems = secretProblems(spec, env, mayRead)
     if (problems.length > 0) throw errInvalidRequest.with(problems.map((p) => `${p.field}: ${p.message}`).join('; '))
   }
   const checkPathId = (id: string, spec: { id: string }) => {
@@ -293,7 +299,7 @@ export async function startNotifyService(o: NotifyServiceOptions): Promise<Runni
       const alert = testAlert(id, o.now(), offset, newId())
       let result: AttemptResult
       try {
-        result = await sender.attempt(resolveSecrets(record, o.env), alert)
+        result = await sender.attempt(resolveSecrets(record, env), alert)
       } catch (err) {
         result = { ok: false, retryable: false, error: err instanceof Error ? err.message : String(err) }
       }

@@ -66,14 +66,8 @@ export interface NotifierStore {
   deliveries(notifierId: string, query: HistoryQuery): Promise<DeliveryRecord[]>
 }
 
-/**
- * Timers, injected so the policy is tested with a manual clock and the Worker can use alarms. The same shape as
- * the webhooks' Scheduler, so one adapter serves both.
- */
-export interface Scheduler {
-  /** Calls fn once after ms; the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void
-}
+/** The one Scheduler port, shared by webhooks and door-sensor alerts. */
+export type { Scheduler } from '../scheduler.js'
 
 /** GET /v1/sensors: a sensor's definition (as written) and what is known about it. */
 export interface SensorView {

@@ -5,7 +5,8 @@
  */
 import type { NotifierSpec } from './config.js'
 import { ENV_REF, SECRET_FIELDS } from './config.js'
-import { SECRET_PREFIX, webhookKey } from './channels/webhook.js'
+import { SECRET_ENV_PREFIX } from '../config/atoms.js'
+import { parseSecret } from '../webhooks/sign.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -16,18 +17,31 @@ function secretValues(n: NotifierSpec): [string, string][] {
   return SECRET_FIELDS[n.type].flatMap((f) => (typeof record[f] === 'string' ? [[f, record[f] as string] as [string, string]] : []))
 }
 
+/** The variables a notifier's secrets reference. */
+export function secretEnvNames(n: NotifierSpec): string[] {
+  return secretValues(n).flatMap(([, raw]) => {
+    const ref = ENV_REF.exec(raw)
+    return ref ? [ref[1]!] : []
+  })
+}
+
 /** Why the notifier's secrets cannot be used, per field ("token: environment variable NTFY_TOKEN is not set"). */
-export function secretProblems(n: NotifierSpec, env: Env): { field: string; message: string }[] {
+export function secretProblems(n: NotifierSpec, env: Env, mayRead: (name: string) => boolean = () => true): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = []
   for (const [field, raw] of secretValues(n)) {
     const ref = ENV_REF.exec(raw)
+    if (ref && !mayRead(ref[1]!)) {
+      problems.push({ field, message: `environment variable ${ref[1]} may not be read: name it ${SECRET_ENV_PREFIX}..., or reference it in the config file` })
+      continue
+    }
     const value = ref ? env[ref[1]!] : raw
     if (ref && (value === undefined || value === '')) {
       problems.push({ field, message: `environment variable ${ref[1]} is not set` })
       continue
     }
-    if (n.type === 'webhook' && field === 'secret' && value !== undefined && !webhookKey(value)) {
-      problems.push({ field, message: `must be ${SECRET_PREFIX} followed by base64` })
+    if (n.type === 'webhook' && field === 'secret' && value !== undefined) {
+      const parsed = parseSecret(value)
+      if ('reason' in parsed) problems.push({ field, message: parsed.reason })
     }
   }
   return problems

@@ -1,7 +1,8 @@
 /** Delivers alerts: one attempt per request, retries with backoff, a per-channel rate limit, every attempt recorded. */
 import type { Logger } from '../ports.js'
 import { checkWebhookUrl, type UrlPolicy } from '../webhooks/url-policy.js'
-import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './backoff.js'
+import { parseRetryAfter } from '../http/retry-after.js'
+import { DEFAULT_RETRY, isRetryableStatus, retryDelayMs, type RetryPolicy } from './backoff.js'
 import { buildRequest } from './channels/index.js'
 import type { NotifierSpec } from './config.js'
 import { summaryAlert } from './format.js'

@@ -2,7 +2,7 @@
 import type { Context } from 'hono'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps, TokenRecord } from '../ports.js'
-import { errInvalidRequest } from '../errors.js'
+import { errInvalidRequest, errQosInvalid } from '../errors.js'
 import type { ApiSlots } from '../limits/slots.js'
 
 export interface AppEnv {
@@ -25,7 +25,9 @@ export function createRouter(): OpenAPIHono<AppEnv> {
           const what = i.code === 'unrecognized_keys' ? `${unknown} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
           return where ? `${where}: ${what}` : what
         })
-        throw errInvalidRequest.with(issues.join('; '), { errors: issues })
+        // A bad qos has its own code (query `?qos=3` or an envelope's `qos`, also inside a batch).
+        const qosOnly = result.error.issues.every((i) => i.path[i.path.length - 1] === 'qos')
+        throw (qosOnly ? errQosInvalid : errInvalidRequest).with(issues.join('; '), { errors: issues })
       }
     },
   })

@@ -12,19 +12,19 @@ async function setup(env: Record<string, string> = {}) {
 
 describe('/v1/notifiers', () => {
   it('creates each provider type and never shows a plain secret again', async () => {
-    const t = await setup({ TG: 'x' })
+    const t = await setup({ POSTBRIDGE_SECRET_TG: 'x' })
     const bodies = [
       { id: 'n', type: 'ntfy', server: 'https://ntfy.sh', topic: 'doors', token: 'tk_secret' },
       { id: 'g', type: 'gotify', server: 'http://gotify.lan', token: 'gotify-secret' },
       { id: 'p', type: 'pushover', appToken: 'app-secret', userKey: 'user-secret' },
-      { id: 't', type: 'telegram', botToken: 'env:TG', chatId: 42 },
+      { id: 't', type: 'telegram', botToken: 'env:POSTBRIDGE_SECRET_TG', chatId: 42 },
       { id: 'w', type: 'webhook', url: 'http://hooks.lan/x', secret: `whsec_${btoa('k'.repeat(32))}` },
     ]
     for (const b of bodies) expect((await t.call('/v1/notifiers', json(b))).status).toBe(201)
     const text = await (await t.call('/v1/notifiers')).text()
     for (const secret of ['tk_secret', 'gotify-secret', 'app-secret', 'user-secret', 'whsec_']) expect(text).not.toContain(secret)
     const { notifiers } = JSON.parse(text) as { notifiers: Record<string, unknown>[] }
-    expect(notifiers.find((n) => n.id === 't')).toMatchObject({ botToken: 'env:TG', chatId: 42, apiBase: 'https://api.telegram.org', source: 'api' })
+    expect(notifiers.find((n) => n.id === 't')).toMatchObject({ botToken: 'env:POSTBRIDGE_SECRET_TG', chatId: 42, apiBase: 'https://api.telegram.org', source: 'api' })
     expect(notifiers.find((n) => n.id === 'p')).toMatchObject({ appToken: '********', apiBase: 'https://api.pushover.net', rateLimit: 20 })
     expect(t.log.text()).not.toContain('gotify-secret')
   })
@@ -34,8 +34,12 @@ describe('/v1/notifiers', () => {
     [{ id: 'x', type: 'gotify', server: 'http://gotify.lan' }, 'token: required'],
     [{ id: 'x', type: 'telegram', chatId: 1 }, 'botToken'],
     [{ id: 'x', type: 'ntfy', server: 'ftp://ntfy.lan', topic: 'doors' }, 'server: must be an http(s) URL'],
-    [{ id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:MISSING' }, 'token: environment variable MISSING is not set'],
-    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: 'hunter2' }, 'secret: must be whsec_ followed by base64'],
+    [{ id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:POSTBRIDGE_SECRET_MISSING' }, 'token: environment variable POSTBRIDGE_SECRET_MISSING is not set'],
+    // An API caller must not be able to send the host's other variables (the admin token...) to a server of theirs.
+    [{ id: 'x', type: 'ntfy', server: 'https://ntfy.sh', topic: 'mine', token: 'env:POSTBRIDGE_ADMIN_TOKEN' }, 'token: environment variable POSTBRIDGE_ADMIN_TOKEN may not be read'],
+    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: 'hunter2' }, 'secret: secret must start with "whsec_"'],
+    // The same rule as webhook secrets (Standard Webhooks: keys of 24 to 64 bytes).
+    [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: `whsec_${btoa('short')}` }, 'secret: secret key must be 24 to 64 bytes'],
     [{ id: 'x', type: 'ntfy', server: 'http://ntfy.lan', topic: 'doors', rateLimit: 0 }, 'rateLimit'],
   ])('answers 400 problem+json for a bad notifier (%#)', async (body, detail) => {
     const t = await setup()

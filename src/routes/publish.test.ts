@@ -35,7 +35,7 @@ describe('POST /v1/publish/{topic}', () => {
     ['/v1/publish/a/%23', 40002, /wildcard/],
     ['/v1/publish/a%00b', 40002, /NUL/],
     ['/v1/publish/%24SYS/x', 40002, /reserved/],
-    ['/v1/publish/a?qos=3', 40001, /qos must be 0, 1 or 2/],
+    ['/v1/publish/a?qos=3', 40004, /qos must be 0, 1 or 2/],
     ['/v1/publish/a?retain=maybe', 40001, /retain/],
   ])('refuses %s with a 400 problem and publishes nothing', async (path, code, detail) => {
     const t = await createTestApp()

@@ -36,8 +36,9 @@ export class MemoryBus implements Bus {
     return [...this.retainedByTopic.values()].filter((m) => matchTopic(topicFilter, m.topic))
   }
 
+  /** An empty retained publish, as on a broker: the topic's retained message goes and subscribers see the clear. */
   async clearRetained(topicName: string): Promise<void> {
-    this.retainedByTopic.delete(topicName)
+    await this.publish({ topic: topicName, payload: new Uint8Array(0), qos: 0, retain: true })
   }
 
   status(): BusStatus {

@@ -13,7 +13,8 @@ export class MemoryTokenStore implements TokenStore {
     return r ? structuredClone(r) : undefined
   }
   async list(): Promise<TokenRecord[]> {
-    return [...this.records.values()].map((r) => structuredClone(r))
+    // In creation order, as the SQL store lists them.
+    return [...this.records.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => structuredClone(r))
   }
   async revoke(id: string): Promise<boolean> {
     return this.records.delete(id)

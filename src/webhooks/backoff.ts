@@ -1,4 +1,5 @@
-/** When to try again: exponential backoff with jitter. Pure; the random source is injected so tests are exact. */
+/** When to try a webhook delivery again: the one backoff function (src/util/backoff.ts) with the webhook schedule. */
+import { exponentialDelayMs } from '../util/backoff.js'
 
 export interface BackoffOptions {
   /** Delay before the second attempt, before jitter. */
@@ -22,8 +23,6 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 3000, factor: 3, maxDel
  * @example backoffDelayMs(1, () => 0.5) // 3000: no jitter at the midpoint
  */
 export function backoffDelayMs(failedAttempts: number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
-  const exponent = Math.max(0, failedAttempts - 1)
-  const raw = Math.min(options.maxDelayMs, options.baseMs * options.factor ** exponent)
-  const spread = 1 + options.jitter * (2 * random() - 1)
-  return Math.max(0, Math.round(Math.min(options.maxDelayMs, raw * spread)))
+  const { jitter, ...growth } = options
+  return Math.round(exponentialDelayMs(failedAttempts, { ...growth, jitter: { min: 1 - jitter, max: 1 + jitter } }, random))
 }

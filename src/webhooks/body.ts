@@ -9,8 +9,10 @@ export function newMessageId(nowMs: number): string {
 }
 
 /**
- * `{"id","topic","payload","encoding","qos","retain","receivedAt","properties"}`; payload is UTF-8 text when the
- * bytes are valid UTF-8, else base64 (and `encoding` says which). `properties` is `{}` when the message had none.
+ * `{"id","topic","payload","encoding","qos","retain","cleared","receivedAt","properties"}`; payload is UTF-8 text when
+ * the bytes are valid UTF-8, else base64 (and `encoding` says which). `retain` is the flag the message was published
+ * with; `cleared` is true for an empty retained message, which clears the topic's retained state [MQTT-3.3.1-10].
+ * `properties` is `{}` when the message had none.
  */
 export function renderWebhookBody(message: Message, messageId: string, receivedAtMs: number): string {
   const envelope = toEnvelope(message)
@@ -21,6 +23,7 @@ export function renderWebhookBody(message: Message, messageId: string, receivedA
     encoding: envelope.encoding,
     qos: envelope.qos,
     retain: envelope.retain,
+    cleared: message.retain && message.payload.byteLength === 0,
     receivedAt: new Date(receivedAtMs).toISOString(),
     properties: envelope.properties ?? {},
   })

@@ -23,10 +23,10 @@ describe('webhooks config section', () => {
 
   it('names every bad key, unknown keys included', () => {
     expect(problems({ webhooks: { retries: 3, hooks: [{ id: 'wh_1', filter: 'a/#/b', url: 'ftp://x', secret: 'whsec_x' }] } }).sort()).toEqual([
-      'unknown key "webhooks.hooks.0.secret"',
       'unknown key "webhooks.retries"',
       "webhooks.hooks.0.filter: '#' must be the whole last level of a topic filter",
       'webhooks.hooks.0.id: ids starting with "wh_" are for webhooks made through the API',
+      'webhooks.hooks.0.secret: secrets come from the environment: write "env:NAME" and set NAME',
       'webhooks.hooks.0.url: url must be http or https, not ftp',
     ])
   })
@@ -37,5 +37,12 @@ describe('webhooks config section', () => {
       'webhooks.hooks.1.headers: header "Content-Type" is set by Postbridge',
       'webhooks.hooks.1.id: duplicate webhook id "a"',
     ])
+  })
+
+  it('names a declared secret as env:NAME, as notifiers do, and still reads the deprecated secretEnv', () => {
+    const hook = { id: 'ha', filter: 'home/#', url: 'http://192.168.1.2/x' }
+    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secret: 'env:HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({ secretEnv: 'HA_SECRET' })
+    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secretEnv: 'HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({ secretEnv: 'HA_SECRET' })
+    expect(problems({ webhooks: { hooks: [{ ...hook, secret: 'env:A', secretEnv: 'B' }] } })).toEqual(['webhooks.hooks.0.secretEnv: give secret: env:NAME or the older secretEnv, not both'])
   })
 })

@@ -1,10 +1,6 @@
-/**
- * The `webhooks` section of postbridge.yaml. This module and src/config.ts import each other (durationMs one way,
- * the section the other), so neither may touch the other's values while loading: the schemas are built on first
- * use, and src/config.ts reaches them through z.lazy.
- */
+/** The `webhooks` section of postbridge.yaml; its atoms come from the leaf src/config/atoms.ts. */
 import { z } from 'zod'
-import { durationMs, topicFilterSchema } from '../config.js'
+import { durationMs, envRefName, secretRefSchema, topicFilterSchema } from '../config/atoms.js'
 import { checkUrlSyntax } from './url-policy.js'
 import { checkHeaders } from './headers.js'
 
@@ -31,11 +27,17 @@ function buildSchema() {
     headers: webhookHeadersSchema.default({}),
     enabled: z.boolean().default(true),
     /**
-     * Name of the environment variable holding the `whsec_...` secret (secrets never go in the file). Without it a
-     * secret is generated on first start and kept; an admin sets a known one with PATCH /v1/webhooks/{id} {"secret"}.
+     * `env:NAME`: the `whsec_...` secret is in the environment variable NAME (secrets never go in the file), as for
+     * notifiers. Without it a secret is generated on first start and kept; an admin sets a known one with
+     * PATCH /v1/webhooks/{id} {"secret"}.
      */
+    secret: secretRefSchema.optional(),
+    /** Deprecated: `secretEnv: NAME` is `secret: env:NAME`. */
     secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secretEnv must be an environment variable name').optional(),
   })
+    .refine((h) => h.secret === undefined || h.secretEnv === undefined, { message: 'give secret: env:NAME or the older secretEnv, not both', path: ['secretEnv'] })
+    // One field downstream: the variable's name, whichever way it was written.
+    .transform(({ secret, ...h }) => (secret !== undefined ? { ...h, secretEnv: envRefName(secret) } : h))
 
   return z
     .strictObject({
@@ -70,7 +72,7 @@ function buildSchema() {
 
 let built: ReturnType<typeof buildSchema> | undefined
 
-/** The section's schema, built on first call. */
+/** The section's schema (built once). */
 export function webhooksConfigSchema(): ReturnType<typeof buildSchema> {
   return (built ??= buildSchema())
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FakeFetch } from '../testing/fake-fetch.js'
-import { deliverOnce, parseRetryAfter } from './deliver.js'
+import { deliverOnce } from './deliver.js'
 
 const request = { url: 'https://example.com/hook', headers: { 'webhook-id': 'msg_1', 'X-Extra': 'yes' }, body: '{"a":1}', timeoutMs: 5000 }
 
@@ -66,16 +66,5 @@ describe('deliverOnce', () => {
     let t = 100
     const result = await deliverOnce(new FakeFetch(() => { t += 42; return 200 }).fetch, request, () => t)
     expect(result.durationMs).toBe(42)
-  })
-})
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates, and ignores nonsense', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z')
-    expect(parseRetryAfter('30', now)).toBe(30_000)
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000)
-    expect(parseRetryAfter('soon', now)).toBeUndefined()
-    expect(parseRetryAfter(null, now)).toBeUndefined()
-    expect(parseRetryAfter('9999999', now)).toBe(86_400_000)
   })
 })

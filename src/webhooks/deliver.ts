@@ -1,4 +1,5 @@
 /** One delivery attempt: a POST with a timeout. Returns a result and never throws; the caller decides about retries. */
+import { parseRetryAfter } from '../http/retry-after.js'
 
 export interface DeliveryRequest {
   url: string
@@ -23,22 +24,6 @@ export interface DeliveryResult {
 
 /** Response bytes read so the connection can be reused; beyond this it is cancelled. */
 const MAX_RESPONSE_BYTES = 64 * 1024
-/** A Retry-After longer than a day is taken as a day: the attempt and age limits still apply. */
-const MAX_RETRY_AFTER_MS = 86_400_000
-
-/** Delta-seconds or an HTTP date, as RFC 9110 §10.2.3 allows; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null) return undefined
-  const trimmed = value.trim()
-  let ms: number
-  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000
-  else {
-    const at = Date.parse(trimmed)
-    if (Number.isNaN(at)) return undefined
-    ms = at - nowMs
-  }
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms))
-}
 
 function describeError(err: unknown, timeoutMs: number): string {
   if (err instanceof DOMException && err.name === 'TimeoutError') return `timeout after ${timeoutMs} ms`

@@ -36,7 +36,7 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(h.fetch.requests).toHaveLength(1))
     const request = h.fetch.requests[0]!
     const body = new Webhook(TEST_SECRET).verify(request.body, request.headers) as Record<string, unknown>
-    expect(Object.keys(body)).toEqual(['id', 'topic', 'payload', 'encoding', 'qos', 'retain', 'receivedAt', 'properties'])
+    expect(Object.keys(body)).toEqual(['id', 'topic', 'payload', 'encoding', 'qos', 'retain', 'cleared', 'receivedAt', 'properties'])
     expect(body).toEqual({
       id: request.headers['webhook-id'],
       topic: 'home/door/state',
@@ -44,10 +44,26 @@ describe('webhook dispatcher', () => {
       encoding: 'utf8',
       qos: 1,
       retain: false,
+      cleared: false,
       receivedAt: new Date(h.scheduler.now()).toISOString(),
       properties: {},
     })
     expect(request.headers['content-type']).toBe('application/json')
+  })
+
+  it('states the retain flag as published and marks a retained clear with cleared: true', async () => {
+    const h = await harness()
+    await h.service.create({ filter: 'lamp/#', url: URL_A }, 'tok')
+    await h.bus.publish({ topic: 'lamp/1', payload: new TextEncoder().encode('on'), qos: 1, retain: true })
+    await h.publish('lamp/1', '')
+    await h.bus.clearRetained('lamp/1')
+    await vi.waitFor(() => expect(h.fetch.requests).toHaveLength(3))
+    const bodies = h.fetch.requests.map((r) => JSON.parse(r.body) as { payload: string; retain: boolean; cleared: boolean })
+    expect(bodies.map((b) => [b.payload, b.retain, b.cleared])).toEqual([
+      ['on', true, false],
+      ['', false, false],
+      ['', true, true],
+    ])
   })
 
   it('sends non-UTF-8 payloads as base64 and carries MQTT 5 properties', async () => {

@@ -11,7 +11,7 @@ import { syncDeclaredHooks } from './config-sync.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
 import type { AttemptOutcome, EnqueueResult, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
 import type { RetryPolicy } from './retry.js'
-import { timerScheduler } from './scheduler.js'
+import { timerScheduler } from '../scheduler.js'
 import { createWebhookService } from './service.js'
 import { SettleWriter } from './settle-writer.js'
 import { FilterSubscriptions } from './subscriptions.js'
@@ -29,7 +29,7 @@ export interface DispatcherOptions {
   /** Node passes dns.lookup; without it only literal addresses are checked. */
   resolve?: Resolver
   random?: () => number
-  /** Where `secretEnv` of declared hooks is looked up (process.env on Node, bindings on the Worker). */
+  /** Where the `env:NAME` secrets of declared hooks are looked up (process.env on Node, bindings on the Worker). */
   env?: Record<string, string | undefined>
   /** Rows a lane keeps in memory (default 500); more wait in the store. */
   laneBuffer?: number

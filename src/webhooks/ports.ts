@@ -111,11 +111,8 @@ export interface WebhookStore {
   storedBodyCount(): Promise<number>
 }
 
-/** Timers, injected so the policy is tested without fake timers and the Worker can use alarms. */
-export interface Scheduler {
-  /** Calls fn once after ms; the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void
-}
+/** The one Scheduler port, shared by webhooks and door-sensor alerts. */
+export type { Scheduler } from '../scheduler.js'
 
 /** Addresses a host name resolves to. Node passes dns.lookup; a runtime that cannot resolve passes none. */
 export type Resolver = (hostname: string) => Promise<string[]>

@@ -41,7 +41,9 @@ export class FilterSubscriptions {
       if (this.active.has(filter)) continue
       // One subscription per filter: a message matching two filters reaches each filter's hooks once, whatever the
       // Bus does with overlapping filters of one subscriber.
-      const pending = this.bus.subscribe([filter], (m) => this.onMessage(filter, m))
+      // Retain As Published: the webhook body states how the message was published, and a retained clear (an empty
+      // retained message) is told apart from an empty message.
+      const pending = this.bus.subscribe([filter], (m) => this.onMessage(filter, m), { retainAsPublished: true })
       this.active.set(filter, pending)
       try {
         await pending

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createTimerScheduler } from './timer-scheduler.js'
+import { createTimerScheduler } from './scheduler.js'
 
 const until = (check: () => boolean) =>
   new Promise<void>((resolve) => {

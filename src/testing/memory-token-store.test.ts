@@ -1,0 +1,4 @@
+import { MemoryTokenStore } from './memory-token-store.js'
+import { describeTokenStore } from './token-store-contract.js'
+
+describeTokenStore('memory', () => new MemoryTokenStore())
