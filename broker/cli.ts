@@ -65,7 +65,9 @@ async function start(config: Config): Promise<void> {
         `or use it as "Authorization: Bearer <token>". Lost it? Set POSTBRIDGE_ADMIN_TOKEN, or run "postbridge token create --name admin --admin".\n\n`,
     )
   }
-  log.info({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
+  // Where it listens is shown at warn and error too: a user who quiets the log still needs the address.
+  const readyLevel = config.logLevel === 'warn' || config.logLevel === 'error' ? config.logLevel : 'info'
+  log[readyLevel]({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"

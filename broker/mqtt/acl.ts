@@ -65,3 +65,8 @@ export function mayReceive(principal: Principal, topicName: string): boolean {
 export function ownerOf(principal: Principal): string {
   return principal.kind === 'user' ? principal.username : ''
 }
+
+/** `{ username }` for a user, nothing for an anonymous client: for log lines. */
+export function usernameOf(principal: Principal | undefined): { username?: string } {
+  return principal?.kind === 'user' ? { username: principal.username } : {}
+}

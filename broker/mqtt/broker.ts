@@ -22,6 +22,9 @@ import type { AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
 import { createClientDirectory } from './client-directory.js'
 import { createAuthorizeForward } from './forward-acl.js'
+import { logConnections } from './connection-log.js'
+import { RefusalLog } from './refusal-log.js'
+import { usernameOf } from './acl.js'
 import { startListeners } from './listeners.js'
 import { startSysStats } from './sys-stats.js'
 import { watchUsers } from './user-watch.js'
@@ -131,7 +134,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const mqtt5Limits: Mqtt5Limits = { ...MQTT5_DEFAULTS, ...opts.mqtt5 }
 
   const grants = new ResponseGrants()
-  const aclForward = createAuthorizeForward((client) => auth.principalOf(client), log)
+  const refusals = new RefusalLog(log)
+  const aclForward = createAuthorizeForward((client) => auth.principalOf(client), log, refusals)
   const aedes: PostbridgeAedes = new PostbridgeAedes({
     persistence: store,
     maximumPacketSize: opts.maxPacketBytes,
@@ -142,14 +146,14 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       const allowed = aclForward(client, packet)
       return allowed ? grants.authorizeForward(client, allowed) : allowed
     },
-    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log, (client, topic) => grants.take(client, topic)),
+    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log, (client, topic) => grants.take(client, topic), refusals),
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
       if (principal && maySubscribe(principal, subscription.topic)) {
         callback(null, subscription)
         return
       }
-      log.debug({ clientId: client.id, topicFilter: subscription.topic }, 'mqtt subscribe denied')
+      refusals.note('subscribe', { clientId: client.id, ...usernameOf(principal), topic: subscription.topic })
       // A null subscription: SUBACK 0x80 for 3.1.1, 0x87 Not authorized for 5.
       callback(null, null)
     },
@@ -176,7 +180,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'))
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'))
   aedes.on('clientDisconnect', (client) => sessions.release(client))
-  aedes.on('clientReady', (client) => log.debug({ clientId: client.id, version: client.version }, 'mqtt client connected'))
+  logConnections(aedes, (client) => auth.principalOf(client), log)
 
   const clients = createClientDirectory(aedes, (client) => auth.principalOf(client))
 

@@ -6,15 +6,17 @@
  */
 import type { AedesOptions, Client } from 'aedes'
 import type { Logger } from '../../src/ports.js'
-import { mayReceive, type Principal } from './acl.js'
+import { mayReceive, usernameOf, type Principal } from './acl.js'
+import type { RefusalLog } from './refusal-log.js'
 
 type AuthorizeForward = NonNullable<AedesOptions['authorizeForward']>
 
-export function createAuthorizeForward(principalOf: (client: Client) => Principal | undefined, log: Logger): AuthorizeForward {
+export function createAuthorizeForward(principalOf: (client: Client) => Principal | undefined, log: Logger, refusals?: RefusalLog): AuthorizeForward {
   return (client, packet) => {
     const principal = principalOf(client)
     if (principal && mayReceive(principal, packet.topic)) return packet
-    log.debug({ clientId: client.id, topic: packet.topic }, 'mqtt delivery outside the ACL dropped')
+    if (refusals) refusals.note('deliver', { clientId: client.id, ...usernameOf(principal), topic: packet.topic })
+    else log.debug({ clientId: client.id, topic: packet.topic }, 'mqtt delivery outside the ACL dropped')
     return null
   }
 }

@@ -24,12 +24,13 @@ function setup(answer: (i: number) => number | 'network-error', notifier: Partia
   const spec = notifierSchema.parse({ id: 'phone', type: 'ntfy', server: 'http://ntfy.lan', topic: 'doors', ...notifier })
   const { fetch, urls } = scriptedFetch(answer)
   let ids = 0
+  const log = new RecordingLogger()
   const sender = new AlertSender({
     fetch,
     now: clock.now,
     scheduler: clock,
     store,
-    log: new RecordingLogger(),
+    log,
     offset: () => 0,
     newId: () => `id${++ids}`,
     notifier: async (id) => (id === spec.id ? spec : undefined),
@@ -37,7 +38,7 @@ function setup(answer: (i: number) => number | 'network-error', notifier: Partia
     random: () => 0.5,
   })
   const advance = (ms: number) => clock.advance(ms, () => sender.settled())
-  return { clock, store, sender, urls, advance }
+  return { clock, store, sender, urls, advance, log }
 }
 
 const alert = (i = 1): Alert => ({ id: `alert${i}`, title: `Door opened ${i}`, body: 'at 12:00:00', priority: 3, tags: [], at: Date.UTC(2024, 2, 1, 12) })
@@ -49,6 +50,19 @@ describe('AlertSender', () => {
     await sender.settled()
     expect(urls).toEqual(['http://ntfy.lan/'])
     expect(store.deliveryLog.map((d) => [d.outcome, d.attempt, d.status, d.eventId])).toEqual([['sent', 1, 200, 'event1']])
+  })
+
+  it('logs a sent alert at info and a failed one at warn, so a user can follow them', async () => {
+    const ok = setup(() => 200)
+    ok.sender.send('phone', alert(), 'event1')
+    await ok.sender.settled()
+    expect(ok.log.lines.filter((l) => l.msg === 'alert sent').map((l) => [l.level, l.obj])).toEqual([
+      ['info', { notifierId: 'phone', alertId: 'alert1', title: 'Door opened 1', attempt: 1, status: 200 }],
+    ])
+    const refused = setup(() => 401)
+    refused.sender.send('phone', alert(), 'event1')
+    await refused.sender.settled()
+    expect(refused.log.lines.find((l) => l.msg === 'alert not delivered')?.level).toBe('warn')
   })
 
   it('retries a 500 with growing delays until it passes, recording each attempt', async () => {

@@ -158,6 +158,7 @@ export class AlertSender {
     const result = await this.attempt(notifier, alert)
     if (result.ok) {
       await this.record(notifierId, alert, eventId, attempt, 'sent', result)
+      this.o.log.info({ notifierId, alertId: alert.id, title: alert.title, attempt, status: result.status }, 'alert sent')
       return
     }
     if (result.retryable && attempt < this.retry.maxAttempts && !this.closed) {

@@ -14,6 +14,7 @@
  * PostbridgeAedes also counts what goes in and what is still in flight, so close() can wait for it.
  */
 import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes'
+import type { RefusalLog } from '../refusal-log.js'
 import type { Logger } from '../../../src/ports.js'
 import { mayPublish, type Principal } from '../acl.js'
 import type { AedesInternals, BrokerPacket, Callback } from '../aedes-internals.js'
@@ -75,6 +76,7 @@ export function createAuthorizePublish(
   log: Logger,
   /** An exception to the ACL: the reply to a request the client was sent (response-grants.ts). */
   mayReply: (client: Client, topicName: string) => boolean = () => false,
+  refusals?: RefusalLog,
 ): AuthorizePublish {
   return (client, packet, callback) => {
     const flow = packet as FlowPacket
@@ -86,7 +88,8 @@ export function createAuthorizePublish(
     const principal = principalOf(client)
     if (!principal || !(mayPublish(principal, packet.topic) || (!packet.topic.startsWith('$') && mayReply(client, packet.topic)))) {
       const username = principal?.kind === 'user' ? principal.username : undefined
-      log.debug({ clientId: client.id, username, topic: packet.topic }, 'mqtt publish denied')
+      if (refusals) refusals.note('publish', { clientId: client.id, ...(username !== undefined ? { username } : {}), topic: packet.topic })
+      else log.debug({ clientId: client.id, username, topic: packet.topic }, 'mqtt publish denied')
       if (client.version === 5) {
         callback(new Error('not authorized'))
         return
