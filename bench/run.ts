@@ -1,31 +1,59 @@
-/** `npm run bench`: throughput and latency of Postbridge beside baselines the bench starts itself, on this machine. */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import { createServer as createTcpServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+/**
+ * `npm run bench [-- --quick] [rest|mqtt|process|webhooks]`: Postbridge beside baselines the bench starts
+ * itself, each as its own process as a user would run it (servers.ts). Prints absolutes and ratios against
+ * the baselines for every target of the Speed section of the README, then the table for it.
+ */
+import { execFileSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Aedes } from 'aedes'
-import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
-import { Level } from 'level'
 import mqtt from 'mqtt'
-import { parseConfig } from '../src/config.js'
-import { startHome } from '../broker/home.js'
-import { createLogger } from '../broker/logger.js'
-import { runChild } from './children.js'
+import { holdChild, runChild } from './children.js'
 import type { LoadResult } from './load.js'
+import { ADMIN, startBaseline, startPostbridge, type Running } from './servers.js'
 import { benchWebhooks } from './webhooks.js'
 
-const ADMIN = 'bench-admin-token-0123456789abcdef'
-const REST_TOTAL = Number(process.env.BENCH_REST_TOTAL ?? 30_000)
-const MQTT_TOTAL = Number(process.env.BENCH_MQTT_TOTAL ?? 100_000)
+const args = process.argv.slice(2)
+const QUICK = args.includes('--quick')
+const only = args.find((a) => !a.startsWith('--'))
+const REST_TOTAL = Number(process.env.BENCH_REST_TOTAL ?? (QUICK ? 2000 : 30_000))
+const REST_WARM = QUICK ? 500 : 3000
+const MQTT_TOTAL = Number(process.env.BENCH_MQTT_TOTAL ?? (QUICK ? 10_000 : 100_000))
+const MQTT_WARM = QUICK ? 1000 : 10_000
+const DEVICES = 1000
 const CONNECTIONS = 32
+const PAIRS = 4
+const WINDOW = 100
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const out = (line: string) => process.stdout.write(`${line}\n`)
+const summary: string[] = []
 
-function row(name: string, r: { perSecond: number; p50Ms: number; p99Ms: number }, extra = ''): void {
-  process.stdout.write(`${name.padEnd(44)} ${fmt(r.perSecond).padStart(8)} /s   p50 ${fmt(r.p50Ms, 2).padStart(6)} ms   p99 ${fmt(r.p99Ms, 2).padStart(6)} ms ${extra}\n`)
+interface Rate {
+  perSecond: number
+  p50Ms: number
+  p99Ms: number
+}
+
+function row(name: string, r: Rate, extra = ''): void {
+  out(`${name.padEnd(40)} ${fmt(r.perSecond).padStart(8)} /s   p50 ${fmt(r.p50Ms, 1).padStart(6)} ms   p99 ${fmt(r.p99Ms, 1).padStart(6)} ms  ${extra}`)
+}
+
+/** The CLI runs from build/: rebuild it first when a source file is newer, so the bench measures this tree. */
+function ensureBuilt(): void {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  let built = 0
+  try {
+    built = statSync(join(root, 'build/broker/cli.js')).mtimeMs
+  } catch {}
+  const newer = (dir: string): boolean =>
+    readdirSync(join(root, dir), { withFileTypes: true, recursive: true }).some(
+      (e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && statSync(join(e.parentPath, e.name)).mtimeMs > built,
+    )
+  if (built === 0 || newer('src') || newer('broker')) {
+    out('(building: sources are newer than build/)')
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  }
 }
 
 /** Counts deliveries on a filter, so a run proves that nothing went missing. */
@@ -35,9 +63,6 @@ async function countingSubscriber(port: number, filter: string, qos: 0 | 1) {
   let count = 0
   client.on('message', () => count++)
   return {
-    get count() {
-      return count
-    },
     async waitFor(n: number, ms = 30_000) {
       const deadline = Date.now() + ms
       while (count < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
@@ -50,142 +75,97 @@ async function countingSubscriber(port: number, filter: string, qos: 0 | 1) {
   }
 }
 
-async function restLoad(url: string, total: number): Promise<LoadResult> {
-  return runChild<LoadResult>('./load-child.ts', { url, total, connections: CONNECTIONS, bodyBytes: 16, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' } })
+function restLoad(url: string, total: number): Promise<LoadResult> {
+  return runChild<LoadResult>('./load-child.ts', { url, total, connections: CONNECTIONS, bodyBytes: 64, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' } })
 }
 
-/** The baseline: a bare node:http server that publishes each request body with mqtt.js. */
-async function startBaseline(mqttPort: number): Promise<{ url: string; close(): Promise<void> }> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `bench-baseline-${Date.now()}`, reconnectPeriod: 0 })
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const u = new URL(req.url!, 'http://x')
-      const qos = Number(u.searchParams.get('qos') ?? 1) as 0 | 1
-      client.publish(u.pathname.slice('/v1/publish/'.length), Buffer.concat(chunks), { qos }, (err) => {
-        res.writeHead(err ? 503 : 200, { 'content-type': 'application/json' }).end('{}')
-      })
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise((r) => server.close(r))
-      await client.endAsync()
-    },
-  }
-}
-
-async function benchRest(): Promise<void> {
-  process.stdout.write(`\n# REST publish, ${fmt(REST_TOTAL)} requests over ${CONNECTIONS} keep-alive connections, 16-byte bodies\n`)
-  const dataDir = mkdtempSync(join(tmpdir(), 'pb-bench-'))
-  const config = parseConfig({ host: '127.0.0.1', dataDir, logLevel: 'warn', mqtt: { port: 0 }, http: { port: 0 } }, { POSTBRIDGE_ADMIN_TOKEN: ADMIN })
-  const home = await startHome(config, createLogger('warn'))
-  const baseline = await startBaseline(home.mqttPort)
+async function benchRest(pb: Running): Promise<void> {
+  out(`\n# REST -> MQTT: ${fmt(REST_TOTAL)} requests over ${CONNECTIONS} keep-alive connections, 64-byte bodies, every message counted at a subscriber`)
+  out('# baseline: bare node:http + mqtt.js in its own process, publishing into the same Postbridge broker')
+  const bridge = await startBaseline('bridge', pb.mqttPort)
   try {
     for (const qos of [0, 1] as const) {
-      const sub = await countingSubscriber(home.mqttPort, 'bench/rest/#', qos)
-      await restLoad(`${home.httpUrl}/v1/publish/bench/rest/warm?qos=${qos}`, 2000) // warm-up: JIT, pools
-      await sub.waitFor(2000)
-      sub.reset()
-      const pb = await restLoad(`${home.httpUrl}/v1/publish/bench/rest/t?qos=${qos}`, REST_TOTAL)
-      const pbGot = await sub.waitFor(REST_TOTAL)
-      sub.reset()
-      const base = await restLoad(`${baseline.url}/v1/publish/bench/rest/t?qos=${qos}`, REST_TOTAL)
-      const baseGot = await sub.waitFor(REST_TOTAL)
-      row(`postbridge  POST /v1/publish qos ${qos}`, pb, `errors ${pb.errors}, delivered ${pbGot}/${REST_TOTAL}`)
-      row(`baseline    node:http + mqtt.js qos ${qos}`, base, `errors ${base.errors}, delivered ${baseGot}/${REST_TOTAL}`)
-      process.stdout.write(`ratio postbridge/baseline qos ${qos}: ${fmt(pb.perSecond / base.perSecond, 2)}\n`)
+      const sub = await countingSubscriber(pb.mqttPort, 'bench/rest/#', qos)
+      const measure = async (base: string) => {
+        await restLoad(`${base}/v1/publish/bench/rest/warm?qos=${qos}`, REST_WARM) // warm-up: JIT, pools
+        await sub.waitFor(REST_WARM)
+        sub.reset()
+        const r = await restLoad(`${base}/v1/publish/bench/rest/t?qos=${qos}`, REST_TOTAL)
+        const got = await sub.waitFor(REST_TOTAL)
+        sub.reset()
+        return { r, got }
+      }
+      const p = await measure(pb.httpUrl!)
+      const b = await measure(bridge.httpUrl!)
       await sub.close()
+      const label = qos === 0 ? 'qos 0' : 'qos 1 (on disk before the 200 / after PUBACK)'
+      row(`postbridge POST /v1/publish ${label.slice(0, 5)}`, p.r, `errors ${p.r.errors}, delivered ${p.got}/${REST_TOTAL}`)
+      row(`bare node:http + mqtt.js ${label.slice(0, 5)}`, b.r, `errors ${b.r.errors}, delivered ${b.got}/${REST_TOTAL}`)
+      const ratio = p.r.perSecond / b.r.perSecond
+      out(`ratio postbridge/bare qos ${qos}: ${fmt(ratio, 2)}  (target ${qos === 0 ? '>= 1.1, p99 < 10 ms' : '>= 1.0'})`)
+      summary.push(`| REST QoS ${qos} | ${fmt(p.r.perSecond)} req/s, p50 ${fmt(p.r.p50Ms, 1)} ms, p99 ${fmt(p.r.p99Ms, 1)} ms | ${fmt(b.r.perSecond)} req/s, p50 ${fmt(b.r.p50Ms, 1)} ms, p99 ${fmt(b.r.p99Ms, 1)} ms (bare node:http + mqtt.js${qos === 1 ? ', after PUBACK' : ''}) | ${fmt(ratio, 2)}x | ${qos === 0 ? '>= 1.1x, p99 < 10 ms' : '>= 1.0x'} |`)
     }
   } finally {
-    await baseline.close()
-    await home.close()
-    rmSync(dataDir, { recursive: true, force: true })
+    await bridge.close()
   }
 }
 
-async function benchMqtt(): Promise<void> {
-  process.stdout.write(`\n# MQTT publish -> deliver, ${fmt(MQTT_TOTAL)} messages of 64 bytes, one publisher and one subscriber, window 100\n`)
-  const dataDir = mkdtempSync(join(tmpdir(), 'pb-bench-'))
-  const config = parseConfig({ host: '127.0.0.1', dataDir, logLevel: 'warn', mqtt: { port: 0 }, http: { port: 0 } }, { POSTBRIDGE_ADMIN_TOKEN: ADMIN })
-  const home = await startHome(config, createLogger('warn'))
-  // Two bare brokers: aedes as shipped (memory persistence), and aedes on the same LevelDB persistence
-  // Postbridge uses, since a QoS 1 delivery writes to the store and that write is most of the difference.
-  const bare = await Aedes.createBroker()
-  const bareServer = createTcpServer((socket) => bare.handle(socket))
-  await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r))
-  const barePort = (bareServer.address() as AddressInfo).port
-  const levelDb = new Level<string, string>(join(dataDir, 'bare-level'))
-  const bareLevel = await Aedes.createBroker({ persistence: new AsyncLevelPersistence(levelDb as never) as never })
-  const bareLevelServer = createTcpServer((socket) => bareLevel.handle(socket))
-  await new Promise<void>((r) => bareLevelServer.listen(0, '127.0.0.1', r))
-  const bareLevelPort = (bareLevelServer.address() as AddressInfo).port
-  type MqttResult = { received: number; sent: number; perSecond: number; p50Ms: number; p99Ms: number }
-  try {
-    for (const qos of [0, 1] as const) {
-      await runChild('./mqtt-child.ts', { port: home.mqttPort, total: 5000, qos, window: 100 }) // warm-up
-      await runChild('./mqtt-child.ts', { port: barePort, total: 5000, qos, window: 100 })
-      const pb = await runChild<MqttResult>('./mqtt-child.ts', { port: home.mqttPort, total: MQTT_TOTAL, qos, window: 100 })
-      const base = await runChild<MqttResult>('./mqtt-child.ts', { port: barePort, total: MQTT_TOTAL, qos, window: 100 })
-      const baseLevel = await runChild<MqttResult>('./mqtt-child.ts', { port: bareLevelPort, total: MQTT_TOTAL, qos, window: 100 })
-      row(`postbridge broker  qos ${qos}`, pb, `delivered ${pb.received}/${pb.sent}`)
-      row(`bare aedes (memory) qos ${qos}`, base, `delivered ${base.received}/${base.sent}`)
-      row(`bare aedes (level)  qos ${qos}`, baseLevel, `delivered ${baseLevel.received}/${baseLevel.sent}`)
-      process.stdout.write(`ratio postbridge/bare aedes qos ${qos}: ${fmt(pb.perSecond / base.perSecond, 2)} (memory), ${fmt(pb.perSecond / baseLevel.perSecond, 2)} (level)\n`)
+type MqttResult = { received: number; sent: number; perSecond: number; p50Ms: number; p99Ms: number }
+
+async function benchMqtt(pb: Running, memory: Running, level: Running): Promise<void> {
+  out(`\n# MQTT publish -> deliver: ${fmt(MQTT_TOTAL)} messages of 64 bytes, ${PAIRS} publisher->subscriber pairs, at most ${WINDOW} in flight each`)
+  for (const qos of [0, 1] as const) {
+    const results: MqttResult[] = []
+    for (const server of [pb, memory, level]) {
+      await runChild('./mqtt-child.ts', { port: server.mqttPort, total: MQTT_WARM, qos, window: WINDOW, pairs: PAIRS }) // warm-up
+      results.push(await runChild<MqttResult>('./mqtt-child.ts', { port: server.mqttPort, total: MQTT_TOTAL, qos, window: WINDOW, pairs: PAIRS }))
     }
-  } finally {
-    await new Promise((r) => bareServer.close(r))
-    await new Promise<void>((r) => bare.close(() => r()))
-    await new Promise((r) => bareLevelServer.close(r))
-    await new Promise<void>((r) => bareLevel.close(() => r()))
-    await levelDb.close()
-    await home.close()
-    rmSync(dataDir, { recursive: true, force: true })
+    const [p, m, l] = results as [MqttResult, MqttResult, MqttResult]
+    row(`postbridge broker qos ${qos}`, p, `delivered ${p.received}/${p.sent}`)
+    row(`bare aedes (memory store) qos ${qos}`, m, `delivered ${m.received}/${m.sent}`)
+    row(`bare aedes (LevelDB store) qos ${qos}`, l, `delivered ${l.received}/${l.sent}`)
+    const rm = p.perSecond / m.perSecond
+    out(`ratio postbridge/bare aedes qos ${qos}: ${fmt(rm, 2)} (memory), ${fmt(p.perSecond / l.perSecond, 2)} (LevelDB)  (target ${qos === 0 ? '>= 0.9' : '>= 0.8'} of memory)`)
+    summary.push(`| MQTT QoS ${qos} | ${fmt(p.perSecond)} msg/s, p99 ${fmt(p.p99Ms, 1)} ms | ${fmt(m.perSecond)} msg/s, p99 ${fmt(m.p99Ms, 1)} ms (bare aedes, memory); ${fmt(l.perSecond)} msg/s (LevelDB) | ${fmt(rm, 2)}x | >= ${qos === 0 ? '0.9' : '0.8'}x |`)
   }
 }
 
-/** Start to ready and idle RSS of the real CLI, as a user runs it. */
-async function benchProcess(): Promise<void> {
-  process.stdout.write('\n# the process: `postbridge start` on embedded defaults (ports 0, fresh data directory)\n')
-  const dataDir = mkdtempSync(join(tmpdir(), 'pb-bench-'))
-  const bin = fileURLToPath(new URL('../bin/postbridge.js', import.meta.url))
-  const t0 = performance.now()
-  const child = spawn(process.execPath, [bin, 'start'], {
-    // In the empty data directory: the bench never reads a postbridge.yaml the user left in the checkout.
-    cwd: dataDir,
-    env: { ...process.env, POSTBRIDGE_HOST: '127.0.0.1', POSTBRIDGE_MQTT_PORT: '0', POSTBRIDGE_HTTP_PORT: '0', POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_ADMIN_TOKEN: ADMIN },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  const ready = await new Promise<{ startupMs: number }>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const line = out.split('\n').find((l) => l.includes('"msg":"ready"'))
-      if (line) resolve(JSON.parse(line) as { startupMs: number })
-    })
-    child.on('exit', (code) => reject(new Error(`postbridge exited ${code}`)))
-  })
-  const wallMs = performance.now() - t0
+async function benchProcess(pb: Running, memory: Running): Promise<void> {
+  out(`\n# the process: \`postbridge start\` on embedded defaults vs bare aedes (memory store)`)
+  out(`start to ready: ${fmt(pb.readyMs)} ms from spawn; bare aedes ${fmt(memory.readyMs)} ms (ratio ${fmt(pb.readyMs / memory.readyMs, 2)}, target < 500 ms)`)
   await new Promise((r) => setTimeout(r, 3000))
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
-  process.stdout.write(`start to ready: ${fmt(wallMs)} ms from spawn (process reports ${ready.startupMs} ms since its own start)\n`)
-  process.stdout.write(`idle RSS after 3 s: ${fmt(rssKb / 1024, 1)} MB\n`)
-  child.kill('SIGTERM')
-  await new Promise((r) => child.on('exit', r))
-  rmSync(dataDir, { recursive: true, force: true })
+  const idle = [pb.rssMb(), memory.rssMb()] as const
+  out(`idle RSS after 3 s: ${fmt(idle[0], 1)} MB; bare aedes ${fmt(idle[1], 1)} MB (ratio ${fmt(idle[0] / idle[1], 2)}, target < 60 MB)`)
+  const held: number[] = []
+  for (const server of [pb, memory]) {
+    const devices = await holdChild<{ connected: number }>('./devices-child.ts', { port: server.mqttPort, count: DEVICES })
+    await new Promise((r) => setTimeout(r, 1000))
+    held.push(server.rssMb())
+    if (devices.result.connected !== DEVICES) out(`(only ${devices.result.connected}/${DEVICES} devices connected)`)
+    await devices.close()
+  }
+  out(`RSS with ${fmt(DEVICES)} idle devices: ${fmt(held[0]!, 1)} MB; bare aedes ${fmt(held[1]!, 1)} MB (ratio ${fmt(held[0]! / held[1]!, 2)}, target < 120 MB)`)
+  summary.push(`| start to ready | ${fmt(pb.readyMs)} ms | ${fmt(memory.readyMs)} ms (bare aedes) | ${fmt(pb.readyMs / memory.readyMs, 2)}x | < 500 ms |`)
+  summary.push(`| idle RSS | ${fmt(idle[0], 1)} MB | ${fmt(idle[1], 1)} MB (bare aedes) | ${fmt(idle[0] / idle[1], 2)}x | < 60 MB |`)
+  summary.push(`| RSS, ${fmt(DEVICES)} idle devices | ${fmt(held[0]!, 1)} MB | ${fmt(held[1]!, 1)} MB (bare aedes) | ${fmt(held[0]! / held[1]!, 2)}x | < 120 MB |`)
 }
 
-const only = process.argv[2]
-process.stdout.write(`postbridge bench on ${process.platform}/${process.arch}, node ${process.version}\n`)
-if (!only || only === 'rest') await benchRest()
-if (!only || only === 'mqtt') await benchMqtt()
-if (!only || only === 'process') await benchProcess()
-if (!only || only === 'webhooks') {
-  await benchWebhooks()
+out(`postbridge bench on ${process.platform}/${process.arch}, node ${process.version}${QUICK ? ' (quick)' : ''}`)
+ensureBuilt()
+if (only !== 'webhooks') {
+  // Started one after the other, so start-to-ready is not measured under the others' start.
+  const pb = await startPostbridge()
+  const memory = await startBaseline('aedes-memory')
+  const level = await startBaseline('aedes-level')
+  try {
+    if (!only || only === 'process') await benchProcess(pb, memory)
+    if (!only || only === 'rest') await benchRest(pb)
+    if (!only || only === 'mqtt') await benchMqtt(pb, memory, level)
+  } finally {
+    await Promise.all([pb.close(), memory.close(), level.close()])
+  }
+  out('\n| target | Postbridge | baseline | ratio | goal |\n|---|---|---|---|---|')
+  for (const line of summary) out(line)
 }
+if (!QUICK && (!only || only === 'webhooks')) await benchWebhooks()
 process.exit(0)

@@ -210,7 +210,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // --- end of door sensors ---
 
     // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---
-    const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log)
+    const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log, db)
     if (edgeLink) features.push({ name: 'edge link', close: () => edgeLink.close() })
     // --- end of edge link ---
 

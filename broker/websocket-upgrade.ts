@@ -8,10 +8,12 @@
  *   accepted, as some device libraries send none.
  * - A frame is capped at mqtt.maxPacketBytes (ws' own default is 100 MiB), lower until CONNECT
  *   succeeds (broker/mqtt/listeners.ts).
+ * - ws is loaded on the first upgrade: a node without WebSocket clients never pays its memory and start time.
  */
 import type { IncomingMessage } from 'node:http'
+import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer, type WebSocket } from 'ws'
+import type { WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../src/ports.js'
 
 /** The subprotocols MQTT over WebSocket uses, in order of preference. */
@@ -48,11 +50,13 @@ export function offeredSubprotocols(req: IncomingMessage): string[] {
 
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
   const paths = new Set(options.paths)
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxPacketBytes,
-    handleProtocols: (offered) => MQTT_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
-  })
+  let server: WebSocketServer | undefined
+  const wss = () =>
+    (server ??= new (createRequire(import.meta.url)('ws') as typeof import('ws')).WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPacketBytes,
+      handleProtocols: (offered) => MQTT_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    }))
   return {
     handleUpgrade(req, socket, head) {
       // Before anything is written: a reset from the peer must not become an unhandled 'error'.
@@ -67,10 +71,10 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
         refuse(socket, 400, 'Bad Request')
         return
       }
-      wss.handleUpgrade(req, socket, head, (ws) => options.handleWebSocket(ws, req))
+      wss().handleUpgrade(req, socket, head, (ws) => options.handleWebSocket(ws, req))
     },
     close() {
-      wss.close()
+      server?.close()
     },
   }
 }

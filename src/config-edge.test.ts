@@ -16,8 +16,12 @@ const SECRET = 'edge-secret-sixteen-plus'
 describe('parseConfig: the edge link and an external broker (issue 5)', () => {
   it('has the link off, sending everything up once on, and the embedded broker by default', () => {
     const c = parseConfig(undefined, {})
-    expect(c.edge).toEqual({ up: ['#'], minReconnectDelay: 1000, maxReconnectDelay: 60_000 })
+    expect(c.edge).toEqual({ up: ['#'], minReconnectDelay: 1000, maxReconnectDelay: 60_000, keepalive: 30_000, outboxMax: 10_000 })
     expect(c.broker).toEqual({})
+  })
+  it('takes edge.keepalive as a duration of 1 s to 65535 s, the MQTT keep-alive range (issue 11)', () => {
+    expect(parseConfig({ edge: { keepalive: '2s' } }, {}).edge.keepalive).toBe(2000)
+    expect(problems({ edge: { keepalive: '500ms' } })[0]).toMatch(/edge\.keepalive/)
   })
   it('reads edge.url from the file or POSTBRIDGE_EDGE_URL, and the secret only from POSTBRIDGE_EDGE_SECRET', () => {
     const c = parseConfig({ edge: { url: 'https://pb.example.workers.dev', up: ['home/#'] } }, { POSTBRIDGE_EDGE_SECRET: SECRET })

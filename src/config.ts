@@ -114,6 +114,10 @@ export const configSchema = z.strictObject({
     /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
     minReconnectDelay: durationMs.default(1000),
     maxReconnectDelay: durationMs.default(60_000),
+    /** MQTT keep-alive of the link: home notices a dead link within 1.5 times this, and so does the edge. */
+    keepalive: durationMs.refine((ms) => ms >= 1000 && ms <= 65_535_000, 'must be between 1s and 65535s').default(30_000),
+    /** Messages up held on disk while the edge has not acknowledged them; beyond this the oldest are dropped (and counted). */
+    outboxMax: z.number().int().min(1).max(1_000_000).default(10_000),
   }).prefault({}),
   /**
    * TLS for MQTT (its own port) and for the HTTP API and MQTT over secure WebSocket (on http.port), from PEM files

@@ -66,7 +66,7 @@ afterEach(async () => {
 async function start(): Promise<TestHome> {
   home = await startTestHome({
     http: { publicUrl: 'https://pi.example.net:8080' },
-    // The ntfy and Telegram stubs listen on loopback, which notifier URLs may reach only with allowPrivate.
+    // The provider stand-ins listen on loopback, which notifier URLs may use only with allowPrivate.
     webhooks: { allowPrivate: true },
     notifiers: [
       { id: 'phone', type: 'ntfy', server: ntfy.url, topic: 'doors' },

@@ -29,7 +29,7 @@ describe('the dashboard at the edge', () => {
     expect(script.status).toBe(200)
     expect(script.headers.get('content-type')).toMatch(/javascript/)
     expect(await script.text()).toContain("from './lib.js'")
-    // The public health answer says only ok or degraded; the broker's kind is for a valid token.
+    // Health details need a token (the public answer is only ok/degraded).
     const health = await fetch(`${edge.url}/v1/health`, { headers: { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` } })
     expect(health.headers.get('content-type')).toMatch(/json/)
     expect(((await health.json()) as { broker: { kind: string } }).broker.kind).toBe('link')

@@ -89,6 +89,39 @@ export class EdgeQueue {
     this.sql.exec('UPDATE edge_queue SET sent_on = ? WHERE seq = ?', connection, seq)
   }
 
+  /**
+   * Marks a batch from unsent() sent on this connection, in one statement: the batch is every message of its seq
+   * range not sent on this connection yet (sends go in seq order).
+   */
+  markSentRange(firstSeq: number, lastSeq: number, connection: string): void {
+    this.sql.exec('UPDATE edge_queue SET sent_on = ? WHERE seq BETWEEN ? AND ? AND (sent_on IS NULL OR sent_on != ?)', connection, firstSeq, lastSeq, connection)
+  }
+
+  /** The message sent on this connection with this packet id, still held (not removed). */
+  findSent(packetId: number, connection: string): QueuedMessage | undefined {
+    const row = this.sql
+      .exec<Row>(`SELECT ${COLUMNS} FROM edge_queue WHERE packet_id = ? AND sent_on = ? ORDER BY seq LIMIT 1`, packetId, connection)
+      .toArray()[0]
+    return row ? fromRow(row) : undefined
+  }
+
+  /** Seq and packet id of every message sent on this connection and still held. */
+  sentOn(connection: string): { seq: number; packetId: number }[] {
+    return this.sql
+      .exec<{ seq: number; packet_id: number }>('SELECT seq, packet_id FROM edge_queue WHERE sent_on = ? ORDER BY seq', connection)
+      .toArray()
+      .map((r) => ({ seq: r.seq, packetId: r.packet_id }))
+  }
+
+  /** Removes acknowledged messages, in one statement. */
+  removeMany(seqs: number[]): void {
+    // Durable Object SQLite takes at most 100 bound parameters per statement.
+    for (let i = 0; i < seqs.length; i += 90) {
+      const part = seqs.slice(i, i + 90)
+      this.sql.exec(`DELETE FROM edge_queue WHERE seq IN (${part.map(() => '?').join(',')})`, ...part)
+    }
+  }
+
   /** Removes the message home acknowledged with this packet id on this connection. */
   ack(packetId: number, connection: string): QueuedMessage | undefined {
     const row = this.sql

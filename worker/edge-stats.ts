@@ -1,9 +1,9 @@
 /** Durable facts about the link for /v1/health: counters (expired, refused...) and when things last happened. */
-export type CounterName = 'delivered' | 'expired' | 'rejectedByHome' | 'refusedQueueFull' | 'linkRefused'
+export type CounterName = 'delivered' | 'expired' | 'rejectedByHome' | 'refusedQueueFull' | 'linkRefused' | 'upRepeats' | 'syncUnchanged'
 /** `linkQuietAlertedAt` is when the edge announced the current outage; 0 once home is back. */
 export type EventName = 'linkedAt' | 'unlinkedAt' | 'refusedAt' | 'linkQuietAlertedAt'
 
-const COUNTERS: CounterName[] = ['delivered', 'expired', 'rejectedByHome', 'refusedQueueFull', 'linkRefused']
+const COUNTERS: CounterName[] = ['delivered', 'expired', 'rejectedByHome', 'refusedQueueFull', 'linkRefused', 'upRepeats', 'syncUnchanged']
 
 export class EdgeStats {
   constructor(private readonly sql: SqlStorage) {

@@ -32,6 +32,8 @@ export async function startEdgeWebhooks(options: {
     now: options.now,
     log: options.log,
     config,
+    // Refusals name the Worker's variable: the home key `webhooks.allowPrivate` means nothing at the edge.
+    allowPrivateSetting: 'the Worker variable POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE=true',
   })
   return { dispatcher, store }
 }

@@ -46,7 +46,12 @@ export class HubBus implements Bus {
     await this.deps.scheduleAlarm()
     if (!link.online()) return { id, queued: true }
     const acked = link.awaitAck(entry.seq, settings.ackTimeoutMs)
-    link.pump()
+    try {
+      link.pump()
+    } catch {
+      // The message is stored: whatever failed on the way down, it goes on the next pump. The answer is 202, never an
+      // error for a message that was in fact queued.
+    }
     const outcome = await acked
     if (outcome.kind === 'acked') return { id }
     if (outcome.kind === 'rejected') throw new Error(`home's broker refused the message (reason code 0x${outcome.reasonCode.toString(16)})`)

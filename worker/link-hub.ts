@@ -72,13 +72,15 @@ export class LinkHub extends DurableObject<Env> {
       edgeSecret: settings?.edgeSecret,
       log: consoleLogger,
       now: () => this.now(),
+      ...(settings ? { ackTimeoutMs: settings.ackTimeoutMs } : {}),
       onUp: (message) => {
         this.bus.fanOut(message)
         if (this.webhooks) this.armSoon()
       },
       onLinkChange: (online) => {
         if (online) this.linkQuiet?.onLinked()
-        else void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set'))
+        // Linked: the alarm now also watches the link's keep-alive.
+        void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set'))
       },
     })
     if (quietSettings) {
@@ -164,6 +166,7 @@ export class LinkHub extends DurableObject<Env> {
    * (and waits for the alerts they send, so an evicted object does not drop them), then sets the next alarm.
    */
   override async alarm(): Promise<void> {
+    this.link.enforceKeepAlive()
     this.link.dropExpired()
     this.link.pump()
     this.scheduler.runDue(this.now())
@@ -178,7 +181,7 @@ export class LinkHub extends DurableObject<Env> {
    * deadline must fire with no request arriving).
    */
   async scheduleAlarm(): Promise<void> {
-    const candidates = [this.queue.nextExpiry(), this.scheduler.nextDue(), this.linkQuiet?.nextDue()]
+    const candidates = [this.queue.nextExpiry(), this.scheduler.nextDue(), this.linkQuiet?.nextDue(), this.link.keepAliveDeadline()]
     const webhookDue = this.webhooks?.store.nextDue()
     if (webhookDue !== undefined) candidates.push(Math.max(webhookDue, this.now() + WEBHOOK_WAKE_MIN_MS))
     const times = candidates.filter((t): t is number => t !== undefined)
@@ -202,11 +205,12 @@ export class LinkHub extends DurableObject<Env> {
 
   /** The link's state for /v1/health. */
   linkHealth(): Record<string, unknown> {
-    const online = this.link.online() !== undefined
+    const home = this.link.state()
+    const online = home !== 'offline'
     const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString())
     const oldest = this.queue.oldestQueuedAt()
     return {
-      home: online ? 'online' : 'offline',
+      home,
       since: iso(online ? this.link.onlineSince() : this.stats.get('unlinkedAt')),
       lastRefusedAt: iso(this.stats.get('refusedAt')),
       queued: this.queue.count(),

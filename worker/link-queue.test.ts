@@ -219,3 +219,23 @@ describe('expiry of held messages', () => {
     home.close()
   })
 })
+
+describe('draining the queue in batches (issue 11)', () => {
+  it('sends held messages down several to a WebSocket frame, in order, and refills as acknowledgements come', async () => {
+    const hub = freshHub()
+    for (let i = 0; i < QUEUE_MAX; i++) expect((await publish(hub, 'home/cmd', `b${i}`)).status).toBe(202)
+    const home = await linkHome(hub)
+    const framesBefore = home.frames()
+    const got = []
+    for (let i = 0; i < QUEUE_MAX; i++) {
+      const p = await home.next('publish')
+      got.push(text(p.payload))
+      home.send({ cmd: 'puback', messageId: p.messageId })
+    }
+    expect(got).toEqual(Array.from({ length: QUEUE_MAX }, (_, i) => `b${i}`))
+    // All eight fit one batch: one frame, not eight.
+    expect(home.frames() - framesBefore).toBe(1)
+    await eventually(async () => expect(await linkState(hub)).toMatchObject({ queued: 0, delivered: QUEUE_MAX }))
+    home.close()
+  })
+})

@@ -1,4 +1,5 @@
 /** The last retained message of each topic the edge saw, in Durable Object SQLite: GET /v1/retained answers from here. */
+import { withoutStableId } from '../src/message-id.js'
 import type { Message } from '../src/ports.js'
 import { matchTopic } from '../src/topic/match.js'
 import { messageFromColumns, messageToColumns, type MessageColumns } from './message-row.js'
@@ -29,6 +30,18 @@ export class RetainedStore {
     )
   }
 
+  /** Whether the edge holds exactly this retained value already (payload and properties, stable id aside). */
+  holdsSame(message: Message): boolean {
+    const row = this.sql
+      .exec<MessageColumns>('SELECT topic, payload, qos, retain, properties FROM retained WHERE topic = ?', message.topic)
+      .toArray()[0]
+    if (!row) return message.payload.byteLength === 0
+    const held = withoutStableId(messageFromColumns(row))
+    const a = messageToColumns(held)
+    const b = messageToColumns(withoutStableId(message))
+    return a.properties === b.properties && a.qos === b.qos && bytesEqual(new Uint8Array(a.payload), new Uint8Array(b.payload))
+  }
+
   clear(topicName: string): void {
     this.sql.exec('DELETE FROM retained WHERE topic = ?', topicName)
   }
@@ -43,4 +56,10 @@ export class RetainedStore {
   count(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM retained').one().n
   }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
+import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
-import { createWebSocketStream, type WebSocket } from 'ws'
+import type { WebSocket } from 'ws'
 import type { Logger } from '../../src/ports.js'
 
 export interface ListenerOptions {
@@ -129,7 +130,8 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
       // Until CONNECT succeeds a frame may hold no more than the pre-CONNECT budget.
       setFrameLimit(ws, Math.min(options.maxPreConnectFrameBytes, options.maxFrameBytes))
       ws.on('error', (err) => options.log.debug({ err: err.message }, 'mqtt websocket error'))
-      const stream = createWebSocketStream(ws)
+      // ws is loaded by the upgrade that made `ws` (broker/websocket-upgrade.ts), not at start.
+      const stream = (createRequire(import.meta.url)('ws') as typeof import('ws')).createWebSocketStream(ws)
       // aedes listens for 'error' on the stream once it has it; a failure before that must not throw.
       stream.on('error', (err) => options.log.debug({ err: err.message }, 'mqtt websocket stream error'))
       options.handle(stream, req).once('connected', () => setFrameLimit(ws, options.maxFrameBytes))

@@ -33,6 +33,11 @@
  *    retained message could land in either order, leaving the older one stored. storeRetained now
  *    settles in call order, and a topic's next write starts once the previous one finished.
  *
+ * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
+ * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
+ * (those found at open, and those updated since). Clean sessions, the common case, never do; the
+ * read of nothing was 14% of the broker's CPU at QoS 1.
+ *
  * LevelDB writes are not fsync'ed: they survive the process being killed (the OS holds them), not a
  * power cut.
  */
@@ -122,6 +127,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   constructor(
     private readonly db: Level<string, string>,
     private readonly extras: ExtrasTable,
+    /** Client ids that may have `outgoing-id` keys: see the header. */
+    private readonly withIds: Set<string> = new Set(),
   ) {
     super(db)
     // aedes keeps writing after its close() called back (e.g. deleting the will it just published
@@ -179,6 +186,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
+    this.withIds.add(client.id)
     const done = inOrder(this.lastUpdate.get(client.id), super.outgoingUpdate(client, packet))
     const last = done.catch(noop)
     this.lastUpdate.set(client.id, last)
@@ -193,6 +201,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override async outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined> {
+    if (!this.withIds.has(client.id)) return undefined
     const cleared = (await super.outgoingClearMessageId(client, packet)) as StoredPacket | undefined
     if (cleared) await this.extras.del(extrasKey(client.id, cleared))
     return cleared
@@ -206,6 +215,7 @@ export class BrokerStore extends AsyncLevelPersistence {
     await this.db.clear(prefixRange(`outgoing-id:${id}:`))
     await this.extras.clear(prefixRange(`${id}:`))
     await this.cleanIncoming(client)
+    if (!this.lastUpdate.has(client.id)) this.withIds.delete(client.id)
   }
 
   /** A table of Postbridge's own in the broker's LevelDB, apart from aedes' keys (e.g. session owners). */
@@ -284,5 +294,12 @@ export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
     throw new Error(`cannot open the broker store at ${location}${cause}`, { cause: err })
   }
-  return new BrokerStore(db, openExtras(db))
+  // Key layout of aedes-persistence-level 9.2.0: `outgoing-id:${encodeURIComponent(clientId)}:${messageId}`.
+  const withIds = new Set<string>()
+  const prefix = 'outgoing-id:'
+  for await (const key of db.keys(prefixRange(prefix))) {
+    const rest = key.slice(prefix.length)
+    withIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
+  }
+  return new BrokerStore(db, openExtras(db), withIds)
 }

@@ -1,6 +1,6 @@
 /** Messages on the link: the core's Message as the PUBLISH fields both MQTT stacks (mqtt-packet, mqtt.js) use. */
 import type { Message, MessageProperties, Qos } from '../ports.js'
-import { LINK_QOS_PROPERTY } from './protocol.js'
+import { LINK_QOS_PROPERTY, LINK_SYNC_PROPERTY } from './protocol.js'
 
 /** The PUBLISH fields of a message on the link; the same names as mqtt-packet's IPublishPacket. */
 export interface LinkPublish {
@@ -52,4 +52,15 @@ function pickProperties(p: Record<string, unknown> | undefined): MessageProperti
 
 function withoutEmpty(p: MessageProperties): MessageProperties | undefined {
   return Object.keys(p).length > 0 ? p : undefined
+}
+
+/** Whether home marked the message as a copy of its retained state (LINK_SYNC_PROPERTY); the mark removed. */
+export function takeSyncMark(message: Message): { message: Message; sync: boolean } {
+  const users = message.properties?.userProperties
+  if (!users || !(LINK_SYNC_PROPERTY in users)) return { message, sync: false }
+  const { [LINK_SYNC_PROPERTY]: _mark, ...rest } = users
+  const { userProperties: _u, ...props } = message.properties!
+  const properties = withoutEmpty(Object.keys(rest).length > 0 ? { ...props, userProperties: rest } : props)
+  const { properties: _p, ...bare } = message
+  return { message: properties ? { ...bare, properties } : bare, sync: true }
 }

@@ -12,6 +12,12 @@ export const LINK_USERNAME = 'postbridge-home'
  */
 export const LINK_QOS_PROPERTY = 'postbridge-qos'
 
+/**
+ * Marks a retained message home sends on connect as a copy of its state, not news: the edge updates its retained
+ * view and fires webhooks and SSE only when the value changed.
+ */
+export const LINK_SYNC_PROPERTY = 'postbridge-sync'
+
 /** The filter the home node subscribes to at the edge: everything published at the edge comes down. */
 export const LINK_DOWN_FILTER = '#'
 

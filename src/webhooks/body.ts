@@ -1,11 +1,18 @@
 /** The JSON body of a webhook request, rendered once per message so every retry signs the same bytes. */
 import { toEnvelope } from '../message.js'
+import { stableIdOf } from '../message-id.js'
 import type { Message } from '../ports.js'
 import { randomBytes, toBase64Url } from '../util/bytes.js'
 
 /** `msg_` + time (so ids sort by arrival) + randomness. */
 export function newMessageId(nowMs: number): string {
   return `msg_${nowMs.toString(36).padStart(9, '0')}${toBase64Url(randomBytes(12))}`
+}
+
+/** The message's stable id as its webhook id (a resend of the same message keeps it), else a new one. */
+export function webhookMessageId(message: Message, nowMs: number): string {
+  const stable = stableIdOf(message)
+  return stable !== undefined ? `msg_${stable}` : newMessageId(nowMs)
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Bus, Logger, Message, MetricLine } from '../ports.js'
 import { DEFAULT_BACKOFF } from './backoff.js'
-import { newMessageId, renderWebhookBody } from './body.js'
+import { renderWebhookBody, webhookMessageId } from './body.js'
 import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
@@ -33,6 +33,8 @@ export interface DispatcherOptions {
   env?: Record<string, string | undefined>
   /** Rows a lane keeps in memory (default 500); more wait in the store. */
   laneBuffer?: number
+  /** How this runtime spells the setting that allows private targets, for refusals (UrlPolicy.allowPrivateSetting). */
+  allowPrivateSetting?: string
 }
 
 export interface WebhookDispatcher {
@@ -66,7 +68,11 @@ export class Dispatcher {
 
   constructor(readonly options: DispatcherOptions) {
     const { config } = options
-    this.urlPolicy = { allowPrivate: config.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) }
+    this.urlPolicy = {
+      allowPrivate: config.allowPrivate,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
+      ...(options.allowPrivateSetting ? { allowPrivateSetting: options.allowPrivateSetting } : {}),
+    }
     this.writer = new SettleWriter(options.store, options.log)
     this.subscriptions = new FilterSubscriptions(options.bus, options.log, (filter, m) => this.onMessage(filter, m))
     const policy: RetryPolicy = {
@@ -177,7 +183,7 @@ export class Dispatcher {
     const hooks = this.byFilter.get(topicFilter)
     if (!hooks || hooks.length === 0) return
     const receivedAt = this.options.now()
-    const messageId = newMessageId(receivedAt)
+    const messageId = webhookMessageId(message, receivedAt)
     const body = renderWebhookBody(message, messageId, receivedAt)
     const rows = hooks.map((hook) => ({ webhookId: hook.id, messageId, topicName: message.topic, body, createdAt: receivedAt }))
     this.counters.matched += rows.length

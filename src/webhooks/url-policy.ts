@@ -11,6 +11,11 @@ export type AddressClass = 'loopback' | 'link-local' | 'unspecified' | 'multicas
 
 export interface UrlPolicy {
   allowPrivate: boolean
+  /**
+   * How the runtime that answers spells the setting that allows private targets, for the refusal's wording
+   * (default `webhooks.allowPrivate: true`, the home node's key; the edge names its Worker variable).
+   */
+  allowPrivateSetting?: string
   /** Absent on runtimes that cannot resolve names (the Worker); literal addresses are still checked. */
   resolve?: Resolver
 }
@@ -75,10 +80,13 @@ export function classifyAddress(text: string): AddressClass | undefined {
   return 'other'
 }
 
-function refusal(address: string, cls: AddressClass, allowPrivate: boolean): string | undefined {
+/** The home node's spelling of the setting that allows private targets. */
+export const HOME_ALLOW_PRIVATE_SETTING = 'webhooks.allowPrivate: true'
+
+function refusal(address: string, cls: AddressClass, policy: UrlPolicy): string | undefined {
   if (cls === 'multicast') return `${address} is a multicast or broadcast address`
-  if (allowPrivate || cls === 'other') return undefined
-  return `${address} is a ${cls} address; set webhooks.allowPrivate: true to allow it`
+  if (policy.allowPrivate || cls === 'other') return undefined
+  return `${address} is a ${cls} address; set ${policy.allowPrivateSetting ?? HOME_ALLOW_PRIVATE_SETTING} to allow it`
 }
 
 /** Syntax only: why `raw` cannot be a webhook URL, or undefined. No DNS. */
@@ -106,10 +114,10 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<s
   // WHATWG URL parsing already turned 0x7f.1, 2130706433 and friends into dotted quads.
   const host = new URL(raw).hostname.replace(/^\[(.*)\]$/, '$1')
   const literal = classifyAddress(host)
-  if (literal) return refusal(host, literal, policy.allowPrivate)
+  if (literal) return refusal(host, literal, policy)
   const name = host.toLowerCase().replace(/\.$/, '')
   // RFC 6761 §6.3: localhost names are loopback whatever DNS says.
-  if (name === 'localhost' || name.endsWith('.localhost')) return refusal(name, 'loopback', policy.allowPrivate)
+  if (name === 'localhost' || name.endsWith('.localhost')) return refusal(name, 'loopback', policy)
   if (policy.allowPrivate || !policy.resolve) return undefined
   let addresses: string[]
   try {
@@ -118,7 +126,7 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<s
     return undefined
   }
   for (const address of addresses) {
-    const reason = refusal(address, classifyAddress(address) ?? 'other', false)
+    const reason = refusal(address, classifyAddress(address) ?? 'other', { ...policy, allowPrivate: false })
     if (reason) return `${name} resolves to ${reason}`
   }
   return undefined

@@ -17,6 +17,8 @@ export const ADMIN = 'worker-test-admin-token-0123456789'
 export interface TestHome {
   /** Every packet received, in order. */
   received: Packet[]
+  /** WebSocket frames received (a frame may hold several packets). */
+  frames(): number
   send(packet: Packet): void
   /** The next packet with this command not yet taken, waiting up to timeoutMs. */
   next<C extends Packet['cmd']>(cmd: C, timeoutMs?: number): Promise<Extract<Packet, { cmd: C }>>
@@ -41,12 +43,15 @@ export async function openLink(hub: DurableObjectStub, headers: Record<string, s
     notify()
   })
   parser.on('error', (err: Error) => console.error('test home: bad packet from the edge', err))
+  let frames = 0
   ws.addEventListener('message', (e) => {
+    frames++
     parser.parse(packetBuffer(new Uint8Array(e.data as ArrayBuffer)))
   })
   const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)))
   const home: TestHome = {
     received,
+    frames: () => frames,
     send: (packet) => ws.send(mqttPacket.generate(packet, { protocolVersion: 5 })),
     async next(cmd, timeoutMs = 3000) {
       const deadline = Date.now() + timeoutMs
@@ -74,10 +79,10 @@ export async function openLink(hub: DurableObjectStub, headers: Record<string, s
 }
 
 /** Links a test home with the edge secret as CONNECT password, and subscribes so that queued messages flow. */
-export async function linkHome(hub: DurableObjectStub, options: { subscribe?: boolean } = {}): Promise<TestHome> {
+export async function linkHome(hub: DurableObjectStub, options: { subscribe?: boolean; keepalive?: number } = {}): Promise<TestHome> {
   const home = await openLink(hub)
   if (home instanceof Response) throw new Error(`upgrade refused: ${home.status}`)
-  home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'test-home', clean: true, keepalive: 60, username: 'postbridge-home', password: bytes(EDGE_SECRET) })
+  home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'test-home', clean: true, keepalive: options.keepalive ?? 60, username: 'postbridge-home', password: bytes(EDGE_SECRET) })
   const connack = await home.next('connack')
   if (connack.reasonCode !== 0) throw new Error(`CONNACK ${connack.reasonCode}`)
   if (options.subscribe !== false) {
