@@ -25,6 +25,7 @@ import { loadDashboard } from './dashboard-assets.js'
 import { startHomeNotify } from './notify/home-notify.js'
 import { HomeAssistantPublisher } from '../src/homeassistant/publisher.js'
 import { ActionService } from '../src/notify/actions.js'
+import { answerLinkedActions } from '../src/notify/linked-actions.js'
 import { SqlActionStore } from '../src/notify/sql-action-store.js'
 import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
@@ -184,8 +185,10 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       ? new HomeAssistantPublisher({ bus: broker.bus, settings: config.homeAssistant, listSensors: () => notify.listSensors(), log })
       : undefined
     // Alert buttons link to the address a phone reaches (http.publicUrl); without it alerts carry none.
-    const actions = config.http.publicUrl
-      ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: config.http.publicUrl, ttlMs: config.http.actionTtl })
+    // With an edge and no public address of its own, buttons link to the edge, which asks home over the link.
+    const actionsUrl = config.http.publicUrl ?? config.edge.url?.replace(/\/+$/, '')
+    const actions = actionsUrl
+      ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: actionsUrl, ttlMs: config.http.actionTtl })
       : undefined
     if (actions) deps.actions = actions
     // Notifier URLs follow the webhook URL policy, with the same allowPrivate switch (a self-hosted ntfy on the Pi).
@@ -209,6 +212,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     }
     // --- end of door sensors ---
 
+    // Buttons pressed at the edge are answered here (src/notify/linked-actions.ts).
+    if (actions && config.edge.url) {
+      const stopAnswering = await answerLinkedActions(broker.bus, actions, log)
+      features.push({ name: 'edge alert buttons', close: () => stopAnswering() })
+    }
     // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---
     const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log, db)
     if (edgeLink) features.push({ name: 'edge link', close: () => edgeLink.close() })

@@ -246,7 +246,9 @@ export function parseConfig(file: unknown, env: Record<string, string | undefine
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems)
   result.data.sensors.forEach((sensor, i) => {
-    if (sensor.actions?.length && !result.data.http.publicUrl) problems.push(`sensors.${i}.actions: alert buttons need http.publicUrl, the address a phone reaches`)
+    if (sensor.actions?.length && !result.data.http.publicUrl && !result.data.edge.url) {
+      problems.push(`sensors.${i}.actions: alert buttons need http.publicUrl or edge.url, an address a phone reaches`)
+    }
   })
   if (problems.length > 0) throw new ConfigError(problems)
   const adminToken = env.POSTBRIDGE_ADMIN_TOKEN

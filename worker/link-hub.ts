@@ -10,6 +10,7 @@ import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link
 import { LINK_PATH } from '../src/link/protocol.js'
 import { createMetrics } from '../src/metrics.js'
 import type { Deps } from '../src/ports.js'
+import { LinkedActions } from '../src/notify/linked-actions.js'
 import { sha256Hex } from '../src/util/bytes.js'
 import { EdgeQueue } from './edge-queue.js'
 import { EdgeStats } from './edge-stats.js'
@@ -24,6 +25,9 @@ import { AlarmScheduler } from './alarm-scheduler.js'
 import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
 import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
+
+/** How long a button pressed at the edge waits for home's answer. */
+const ACTION_ANSWER_TIMEOUT_MS = 5000
 
 /**
  * Webhook retries run on timers while the object is in memory; the alarm is only the safety net that brings an
@@ -234,6 +238,8 @@ export class LinkHub extends DurableObject<Env> {
       metrics: createMetrics(),
       ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
       ...(this.notify ? { notify: this.notify } : {}),
+      // Alert buttons of home's alerts, when they link here: home holds the tokens and answers over the link.
+      actions: new LinkedActions({ bus: this.bus, timeoutMs: ACTION_ANSWER_TIMEOUT_MS, log: consoleLogger }),
       limits: edgeApiLimits(settings),
       // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
       health: () => {

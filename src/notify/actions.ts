@@ -37,7 +37,7 @@ export interface ActionStore {
 
 export type ActionOutcome =
   | { ok: true; record: ActionRecord }
-  | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'failed'; record?: ActionRecord }
+  | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'failed' | 'unavailable'; record?: ActionRecord }
 
 export interface ActionServiceOptions {
   store: ActionStore

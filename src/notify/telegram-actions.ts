@@ -23,7 +23,7 @@ interface Update {
   callback_query?: { id: string; data?: string }
 }
 
-const ANSWERS = { used: 'Already used', expired: 'Expired', unknown: 'Unknown action', failed: 'Failed, try again' } as const
+const ANSWERS = { used: 'Already used', expired: 'Expired', unknown: 'Unknown action', failed: 'Failed, try again', unavailable: 'Failed, try again' } as const
 
 export class TelegramActionPoller {
   private offset = 0

@@ -70,6 +70,8 @@ function failure(outcome: Exclude<ActionOutcome, { ok: true }>): ApiError {
       return errActionExpired.with(`"${outcome.record?.label}" has expired`)
     case 'failed':
       return errBusUnavailable.with('the message could not be published; try again')
+    case 'unavailable':
+      return errBusUnavailable.with('home did not answer in time; if it comes back within seconds the press may still count, and pressing again will say so')
   }
 }
 
