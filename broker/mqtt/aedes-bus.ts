@@ -5,7 +5,7 @@ import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOpt
 import { matchTopic } from '../../src/topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
 import type { BrokerPacket, DeliverFn } from './aedes-internals.js'
-import type { PostbridgeAedes } from './publish-flow.js'
+import type { PostbridgeAedes } from './aedes/publish-flow.js'
 import type { BrokerStore, StoredPacket } from './persistence.js'
 
 type WireProperties = NonNullable<BrokerPacket['properties']>

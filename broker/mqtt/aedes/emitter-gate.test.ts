@@ -1,8 +1,8 @@
 import { Aedes } from 'aedes'
 import { describe, expect, it } from 'vitest'
-import type { AedesInternals, BrokerPacket, Emitter } from './aedes-internals.js'
+import type { AedesInternals, BrokerPacket, Emitter } from '../aedes-internals.js'
 import { EmitterGate } from './emitter-gate.js'
-import { waitFor } from './fixtures/harness.js'
+import { waitFor } from '../fixtures/harness.js'
 
 /** aedes' own emitter (mqemitter 7 with concurrency 100), as the broker would use it. */
 function stockEmitter(): Emitter {
