@@ -6,7 +6,7 @@
 import { BlockList, isIP, type Socket } from 'node:net'
 import type { Client, ConnectPacket } from 'aedes'
 import { hashPassword } from '../../src/auth/password.js'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { ANONYMOUS, mayPublish, ownerOf, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
 import type { UserDirectory } from './broker.js'
