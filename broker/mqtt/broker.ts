@@ -10,6 +10,7 @@ import type { Bus } from '../../src/ports/bus.js'
 import type { Logger } from '../../src/ports/logger.js'
 import type { ClientDirectory } from '../../src/ports/clients.js'
 import { maySubscribe } from './acl.js'
+import type { UserDirectory } from './users.js'
 import { installPacketCheck } from './aedes/packet-check.js'
 import { ResumeWithoutExpiry } from './aedes/resume-without-expiry.js'
 import { guardRetainedStreams } from './aedes/retained-stream-errors.js'
@@ -39,20 +40,6 @@ import { SessionResume } from './session-resume.js'
 import type { SecureContextOptions } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
 import { certificateIdentity } from '../tls/identity.js'
-
-export interface MqttUser {
-  username: string
-  /** `pbkdf2-sha256$...` (src/auth/password.ts). */
-  passwordHash: string
-  /** Topic filters the user may publish to; %u and %c expand to the username and client id. */
-  publish: string[]
-  /** Topic filters the user may subscribe within. */
-  subscribe: string[]
-}
-
-export interface UserDirectory {
-  find(username: string): Promise<MqttUser | undefined>
-}
 
 export interface MqttBrokerOptions {
   /** aedes-persistence-level lives in `${dataDir}/broker`. */
