@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import type { Message } from '../src/ports.js'
+import type { Message } from '../src/ports/types.js'
 import { describeBus } from '../src/testing/bus-contract.js'
 import { echoHome } from './testing/echo-home.js'
 import { api, bytes, eventually, inHub, linkHome, text } from './testing/test-home.js'

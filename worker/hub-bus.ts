@@ -4,7 +4,8 @@
  */
 import type { EdgeSettings } from '../src/link/edge-settings.js'
 import { SubscriberSet } from '../src/bus/subscriber-set.js'
-import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../src/ports.js'
+import type { Message, PublishReceipt } from '../src/ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../src/ports/bus.js'
 import { QueueFullError, type EdgeQueue } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import type { LinkServer } from './link-server.js'

@@ -5,8 +5,11 @@
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
-import type { Bus, ClientDirectory, Logger } from '../../src/ports.js'
+import type { Bus } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
+import type { ClientDirectory } from '../../src/ports/clients.js'
 import { maySubscribe } from './acl.js'
+import type { UserDirectory } from './users.js'
 import { AedesBus } from './aedes-bus.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
 import {
@@ -35,20 +38,6 @@ import { ResponseGrants } from './response-grants.js'
 import type { SecureContextOptions } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
 import { certificateIdentity } from '../tls/identity.js'
-
-export interface MqttUser {
-  username: string
-  /** `pbkdf2-sha256$...` (src/auth/password.ts). */
-  passwordHash: string
-  /** Topic filters the user may publish to; %u and %c expand to the username and client id. */
-  publish: string[]
-  /** Topic filters the user may subscribe within. */
-  subscribe: string[]
-}
-
-export interface UserDirectory {
-  find(username: string): Promise<MqttUser | undefined>
-}
 
 export interface MqttBrokerOptions {
   /** aedes-persistence-level lives in `${dataDir}/broker`. */

@@ -3,7 +3,7 @@
  * down and sends it back up with its retain flag, as home's link (subscribed to '#' with Retain As Published) would.
  * It waits for the edge's PUBACK of each message before the next (see test-home.ts on frame order under test).
  */
-import type { Bus } from '../../src/ports.js'
+import type { Bus } from '../../src/ports/bus.js'
 import { inHub, linkHome, type TestHome } from './test-home.js'
 
 export interface EchoHome {

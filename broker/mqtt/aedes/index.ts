@@ -47,7 +47,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Client, ConnectPacket } from 'aedes'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 import { clientInternals, type AedesInternals } from '../aedes-internals.js'
 import type { BrokerStore } from '../persistence.js'
 import { guardConnection } from './connection-guard.js'

@@ -15,7 +15,7 @@
  */
 import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes'
 import type { RefusalLog } from '../refusal-log.js'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 import { mayPublish, type Principal } from '../acl.js'
 import type { AedesInternals, BrokerPacket, Callback } from '../aedes-internals.js'
 
