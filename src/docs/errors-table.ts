@@ -24,6 +24,8 @@ export function errorsMarkdown(): string {
   return [
     '# Error codes',
     '',
+    '[Postbridge](../README.md) › Error codes',
+    '',
     '<!-- Generated from src/errors.ts by `npm run docs:errors`; do not edit by hand. -->',
     '',
     'Every error the HTTP API answers (at home and at the edge) is `application/problem+json`',
