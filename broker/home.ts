@@ -219,7 +219,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       const stopAnswering = await answerLinkedActions(broker.bus, actions, log)
       features.push({ name: 'edge alert buttons', close: () => stopAnswering() })
     }
-    // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---
+    // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see docs/edge.md ---
     const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log, db)
     if (edgeLink) features.push({ name: 'edge link', close: () => edgeLink.close() })
     // --- end of edge link ---
