@@ -100,7 +100,9 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         ? watchCertificates(
             { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) },
             (context) => void createSecureContext(context),
-            (context) => tlsOnChange.forEach((apply) => apply(context)),
+            (context) => {
+              for (const apply of tlsOnChange) apply(context)
+            },
             log,
             tls.watchInterval,
           )

@@ -159,7 +159,10 @@ export class LinkServer {
     this.chains.delete(ws)
     this.lastSeen.delete(ws)
     const attachment = attachmentOf(ws)
-    if (attachment?.stage !== 'online') return this.closeSocket(ws, 1000, 'bye')
+    if (attachment?.stage !== 'online') {
+      this.closeSocket(ws, 1000, 'bye')
+      return
+    }
     // Closed first: online() stops counting this socket at once, and the close event that follows a DISCONNECT is
     // not a second unlink.
     attachment.stage = 'closed'

@@ -8,7 +8,7 @@ const ROOT = new URL('../..', import.meta.url).pathname
 const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)]
 
 /** Markdown links `[text](target)` outside fenced code, without absolute URLs or mailto. */
-export function relativeLinks(markdown: string): string[] {
+function relativeLinks(markdown: string): string[] {
   let fenced = false
   const links: string[] = []
   for (const line of markdown.split('\n')) {

@@ -15,7 +15,7 @@ class FakeClient {
   }
   /** The socket drained: every pending write completes. */
   drain() {
-    this.writes.splice(0).forEach((done) => done())
+    for (const done of this.writes.splice(0)) done()
   }
 }
 
