@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [rest|mqtt|process|webhooks]`: Postbridge beside baselines the bench starts
  * itself, each as its own process as a user would run it (servers.ts). Prints absolutes and ratios against
- * the baselines for every target of the Speed section of the README, then the table for it.
+ * the baselines for every target of docs/speed.md, then the table for it.
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'

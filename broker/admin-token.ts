@@ -1,6 +1,6 @@
 /** The first admin token: from POSTBRIDGE_ADMIN_TOKEN, or generated on first start and shown once. */
 import { ADMIN_SCOPE, issueToken } from '../src/auth/token.js'
-import type { TokenStore } from '../src/ports.js'
+import type { TokenStore } from '../src/ports/token-store.js'
 import { sha256Hex } from '../src/util/bytes.js'
 
 export interface AdminBootstrap {

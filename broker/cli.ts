@@ -158,13 +158,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const args = configAt >= 0 ? [...rest.slice(0, configAt), ...rest.slice(configAt + 2)] : rest
   // Installing a service reads no config: the unit points at the file for the service to read.
   if (command === 'service') return serviceCommand(args, configFlag, (line) => process.stdout.write(`${line}\n`))
-  const config = loadConfig(configFlag, env)
-  // `postbridge token --help`, `user --help`: their lines of the usage.
-  if ((command === 'token' || command === 'user') && (args.length === 0 || args.includes('--help'))) {
+  // `postbridge token --help`, `user --help`, `start --help`...: their lines of the usage, before any config is read.
+  const ownHelp = ['token', 'user', 'start', 'backup', 'restore', 'hash-password']
+  if (ownHelp.includes(command) && (args.includes('--help') || ((command === 'token' || command === 'user') && args.length === 0))) {
     const lines = USAGE.split('\n').filter((l) => l.startsWith(`  ${command} `))
-    process.stdout.write(`usage:\n${lines.join('\n')}\n${command === 'user' ? '\nuser add without --publish/--subscribe grants devices/<username>/# for both.\n' : ''}`)
+    process.stdout.write(`usage:\n${lines.join('\n')}\n${command === 'user' ? '\nuser add: --publish and --subscribe each default to devices/<username>/# when not given.\n' : ''}`)
     return
   }
+  const config = loadConfig(configFlag, env)
   if (command === 'start') {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`)
     await start(config)

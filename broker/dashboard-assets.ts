@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import type { DashboardAsset, DashboardAssets } from '../src/ports.js'
+import type { DashboardAsset, DashboardAssets } from '../src/ports/dashboard.js'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -9,7 +9,9 @@ import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import { createTokenWatch, REVOCATION_CHECK_MS } from '../src/auth/revocation.js'
-import type { Bus, Deps, Logger } from '../src/ports.js'
+import type { Bus } from '../src/ports/bus.js'
+import type { Logger } from '../src/ports/logger.js'
+import type { Deps } from '../src/ports/deps.js'
 import { bootstrapAdminToken } from './admin-token.js'
 import { createHomeBackup } from './backup/home-backup.js'
 import { watchCertificates, type TlsServerSettings } from './tls/certificates.js'
@@ -98,7 +100,9 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         ? watchCertificates(
             { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) },
             (context) => void createSecureContext(context),
-            (context) => tlsOnChange.forEach((apply) => apply(context)),
+            (context) => {
+              for (const apply of tlsOnChange) apply(context)
+            },
             log,
             tls.watchInterval,
           )
@@ -217,7 +221,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       const stopAnswering = await answerLinkedActions(broker.bus, actions, log)
       features.push({ name: 'edge alert buttons', close: () => stopAnswering() })
     }
-    // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see README.md, The edge ---
+    // --- edge link (issue 5): dial the Worker at edge.url over MQTT/WebSocket, see docs/edge.md ---
     const edgeLink = await startHomeEdgeLink(config.edge, broker.bus, deps, log, db)
     if (edgeLink) features.push({ name: 'edge link', close: () => edgeLink.close() })
     // --- end of edge link ---

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { WebSocket, WebSocketServer } from 'ws'
-import type { Logger } from '../src/ports.js'
+import type { Logger } from '../src/ports/logger.js'
 
 /** The subprotocols MQTT over WebSocket uses, in order of preference. */
 const MQTT_SUBPROTOCOLS = ['mqtt', 'mqttv3.1']

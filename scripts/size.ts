@@ -1,6 +1,6 @@
 /**
  * The Worker bundle's size, as `wrangler deploy` would upload it: built offline with `wrangler deploy --dry-run
- * --outdir <tmp>`, then measured raw and gzipped. `npm run size`; the README's figure comes from here.
+ * --outdir <tmp>`, then measured raw and gzipped. `npm run size`; docs/edge.md's figure comes from here.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'

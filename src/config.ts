@@ -91,7 +91,7 @@ export const configSchema = z.strictObject({
         if (reason) ctx.addIssue({ code: 'custom', message: reason })
       })).default([]),
     }).prefault({}),
-    // Resource bounds of the API (src/limits/defaults.ts says why each default): the README lists the answer at each.
+    // Resource bounds of the API (src/limits/defaults.ts says why each default): docs/http-api.md lists the answer at each.
     maxJsonBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxJsonBytes),
     maxBulkBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxBulkBytes),
     sseBufferBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.sseBufferBytes),
@@ -105,7 +105,7 @@ export const configSchema = z.strictObject({
   /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
   sensors: sensorsSection,
   notifiers: notifiersSection,
-  /** The link to the edge, a Cloudflare Worker (README.md, The edge); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
+  /** The link to the edge, a Cloudflare Worker (docs/edge.md); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
   edge: z.strictObject({
     /** The Worker's base URL, e.g. https://postbridge.example.workers.dev; the home node dials <url>/v1/link. */
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
@@ -146,7 +146,7 @@ export const configSchema = z.strictObject({
       if ((t.ca || t.requireClientCert) && !t.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'client certificates need TLS: set cert and key' })
     })
     .prefault({}),
-  /** Home Assistant MQTT discovery of the door sensors (README.md, Home Assistant); off unless discovery is true. */
+  /** Home Assistant MQTT discovery of the door sensors (docs/home-assistant.md); off unless discovery is true. */
   homeAssistant: z.strictObject({
     discovery: z.boolean().default(false),
     /** Home Assistant's discovery prefix, as set in its MQTT integration. */

@@ -1,9 +1,10 @@
 /** The error catalog is complete and true: unique codes, every entry answered somewhere, every docs link resolves. */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as catalog from './errors.js'
-import { ApiError } from './errors.js'
+import { ApiError, DOCS_BASE } from './errors.js'
+import { headingAnchors } from './testing/heading-anchors.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const entries = Object.entries(catalog).filter((e): e is [string, ApiError] => e[1] instanceof ApiError)
@@ -14,27 +15,6 @@ function sources(dir: string): string[] {
     if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : sources(path)
     return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : []
   })
-}
-
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
-export function headingAnchors(markdown: string): Set<string> {
-  const anchors = new Set<string>()
-  const seen = new Map<string, number>()
-  let fenced = false
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('```')) fenced = !fenced
-    const m = !fenced && /^#{1,6} (.+)$/.exec(line)
-    if (!m) continue
-    const slug = m[1]!
-      .trim()
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N} _-]/gu, '')
-      .replace(/ /g, '-')
-    const n = seen.get(slug) ?? 0
-    seen.set(slug, n + 1)
-    anchors.add(n === 0 ? slug : `${slug}-${n}`)
-  }
-  return anchors
 }
 
 describe('the error catalog', () => {
@@ -53,17 +33,20 @@ describe('the error catalog', () => {
     expect(unused).toEqual([])
   })
 
-  it('links every entry to a README heading that exists', () => {
-    const anchors = headingAnchors(readFileSync(join(ROOT, 'README.md'), 'utf8'))
-    const broken = entries.filter(([, e]) => !anchors.has(e.anchor)).map(([name, e]) => `${name}: #${e.anchor}`)
+  it('links every entry to a heading that exists on its documentation page', () => {
+    const broken = entries
+      .filter(([, e]) => {
+        const [page, anchor] = e.doc.split('#')
+        if (!page || !anchor || !existsSync(join(ROOT, page))) return true
+        return !headingAnchors(readFileSync(join(ROOT, page), 'utf8')).has(anchor)
+      })
+      .map(([name, e]) => `${name}: ${e.doc}`)
     expect(broken).toEqual([])
   })
 
-  it("keeps the README's own links to its headings true", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const anchors = headingAnchors(readme)
-    const broken = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!).filter((a) => !anchors.has(a))
-    expect(broken).toEqual([])
+  it('gives each problem a type URL that names the page and heading', () => {
+    for (const [name, e] of entries) expect(e.type, name).toBe(`${DOCS_BASE}${e.doc}`)
+    expect(catalog.errTopicInvalid.type).toBe('https://github.com/postbridge/postbridge/blob/main/docs/mqtt.md#topics')
   })
 
   it('answers qos 3 with the qos entry, malformed JSON with its own entry, and a bug with a catalog 500', async () => {

@@ -3,7 +3,7 @@
  * what goes down), carried end to end as the MQTT 5 user property `postbridge-id`, so a resend of the same message
  * carries the same id and devices, SSE clients and webhook receivers (`webhook-id`) can drop repeats.
  */
-import type { Message } from './ports.js'
+import type { Message } from './ports/types.js'
 import { randomBytes, toBase64Url } from './util/bytes.js'
 
 export const MESSAGE_ID_PROPERTY = 'postbridge-id'

@@ -1,5 +1,5 @@
 /** The JSON shape of an MQTT message on the HTTP side (retained, request replies, SSE, webhooks). */
-import type { Message, MessageProperties, Qos } from './ports.js'
+import type { Message, MessageProperties, Qos } from './ports/types.js'
 import { fromBase64, toBase64, tryDecodeUtf8 } from './util/bytes.js'
 
 export interface PropertiesJson {

@@ -1,5 +1,5 @@
 /** Counters for /metrics, rendered in the Prometheus text exposition format 0.0.4. */
-import type { MetricLine, Metrics } from './ports.js'
+import type { MetricLine, Metrics } from './ports/metrics.js'
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')

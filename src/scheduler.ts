@@ -1,13 +1,5 @@
-/**
- * The Scheduler port (webhook retries, the notifier's debounce and dead-man timers) and its one timer implementation.
- * Adapters: the timers here (home), the edge's AlarmScheduler (worker/alarm-scheduler.ts); fakes: ManualScheduler
- * and TestClock in src/testing/. Each passes describeScheduler (src/testing/scheduler-contract.ts).
- */
-
-export interface Scheduler {
-  /** Calls fn once after ms (a negative wait is 0, and fn never runs inside this call); the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void
-}
+/** The one timer implementation of the Scheduler port (src/ports/scheduler.ts), on Node and workerd alike. */
+import type { Scheduler } from './ports/scheduler.js'
 
 /** setTimeout takes a signed 32-bit delay and fires at once beyond it; a 7-day heartbeat x 1.5 is well past it. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1

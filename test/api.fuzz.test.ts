@@ -12,7 +12,7 @@ import fc from 'fast-check'
 import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canPublish, canReadFilter } from '../src/auth/token.js'
-import type { Scope } from '../src/ports.js'
+import type { Scope } from '../src/ports/types.js'
 import { startTestHome, TEST_ADMIN_TOKEN, type TestHome } from './fixtures/home.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)

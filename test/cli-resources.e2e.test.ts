@@ -101,6 +101,14 @@ describe('--help', () => {
     expect((await runCli(['user', '--help'], {})).stdout).toContain('devices/<username>/#')
   })
 
+  it('is on every single command too, and prints its usage line without reading a config file', async () => {
+    for (const command of ['start', 'backup', 'restore', 'hash-password']) {
+      const r = await runCli([command, '--help', '--config', '/nonexistent/postbridge.yaml'], {})
+      expect(r.code, `${command}: ${r.stderr}`).toBe(0)
+      expect(r.stdout, command).toMatch(new RegExp(`^usage:\\n  ${command} `))
+    }
+  })
+
   it('says when no node answers', async () => {
     const port = await closedPort()
     const r = await runCli(['webhook', 'list', '--node', `http://127.0.0.1:${port}`, '--token', 'x'], {})

@@ -88,7 +88,7 @@ async function sseMessages(res: Response, count: number, timeoutMs = 15_000): Pr
       const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: ${out.length} of ${count} messages`)), left))])
       if (chunk.done) break
       buffer += chunk.value
-      let end
+      let end: number
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const event = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)

@@ -27,7 +27,7 @@ async function readSse(h: TestHome, filter: string, payloads: string[]): Promise
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }))
       if (done) return
       buffer += value
-      let end
+      let end: number
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const event = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)

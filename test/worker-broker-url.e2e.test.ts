@@ -64,7 +64,7 @@ async function readEvents(res: Response, until: (events: SseEvent[]) => boolean,
       const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: timed out with ${JSON.stringify(events)}`)), left))])
       if (chunk.done) break
       buffer += chunk.value
-      let end
+      let end: number
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)

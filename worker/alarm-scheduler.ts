@@ -4,7 +4,7 @@
  * webhooks' wake-ups); the alarm handler then runs whatever is due. Timers live in memory only: after an eviction
  * the notify service starts again and re-arms every sensor's deadline from its stored state, as home does at boot.
  */
-import type { Scheduler } from '../src/notify/ports.js'
+import type { Scheduler } from '../src/ports/scheduler.js'
 
 interface Timer {
   at: number

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { TokenRecord, TokenStore } from '../src/ports.js'
+import type { TokenRecord } from '../src/ports/types.js'
+import type { TokenStore } from '../src/ports/token-store.js'
 import { sha256Hex } from '../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
 import { createBrokerUrlApp } from './broker-url-hub.js'

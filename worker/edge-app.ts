@@ -6,7 +6,10 @@
 import { createApp } from '../src/app.js'
 import { edgeApiLimits, type EdgeSettings } from '../src/link/edge-settings.js'
 import { createMetrics } from '../src/metrics.js'
-import type { Bus, Deps, Logger, TokenStore } from '../src/ports.js'
+import type { Bus } from '../src/ports/bus.js'
+import type { Deps } from '../src/ports/deps.js'
+import type { Logger } from '../src/ports/logger.js'
+import type { TokenStore } from '../src/ports/token-store.js'
 
 export type EdgeApp = ReturnType<typeof createApp>
 

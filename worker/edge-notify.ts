@@ -4,8 +4,9 @@
  * link drive it exactly as home's broker drives home's, and its alerts leave from Cloudflare even when home is cut off.
  */
 import { startNotifyService, type RunningNotifyService } from '../src/notify/notify-service.js'
-import type { Scheduler } from '../src/notify/ports.js'
-import type { Bus, Logger } from '../src/ports.js'
+import type { Scheduler } from '../src/ports/scheduler.js'
+import type { Bus } from '../src/ports/bus.js'
+import type { Logger } from '../src/ports/logger.js'
 import { DurableNotifierStore } from './notifier-store.js'
 import { DurableSensorStore } from './sensor-store.js'
 

@@ -4,7 +4,8 @@
  * internet hears about home even when home cannot reach it directly.
  */
 import type { EdgeSettings } from '../src/link/edge-settings.js'
-import type { Bus, Logger } from '../src/ports.js'
+import type { Bus } from '../src/ports/bus.js'
+import type { Logger } from '../src/ports/logger.js'
 import { SqlWebhookStore } from '../src/stores/sql/webhook-store.js'
 import { webhooksConfigSchema } from '../src/webhooks/config.js'
 import { startWebhookDispatcher, type WebhookDispatcher } from '../src/webhooks/dispatcher.js'

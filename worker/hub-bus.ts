@@ -4,8 +4,9 @@
  */
 import type { EdgeSettings } from '../src/link/edge-settings.js'
 import { SubscriberSet } from '../src/bus/subscriber-set.js'
-import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../src/ports.js'
-import { QueueFullError, type EdgeQueue } from './edge-queue.js'
+import type { Message, PublishReceipt } from '../src/ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../src/ports/bus.js'
+import { QueueFullError, type EdgeQueue, type QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import type { LinkServer } from './link-server.js'
 import type { RetainedStore } from './retained-store.js'
@@ -34,7 +35,7 @@ export class HubBus implements Bus {
   async publish(message: Message): Promise<PublishReceipt> {
     const { link, queue, retained, stats, settings, now } = this.deps
     const id = this.deps.newId()
-    let entry
+    let entry: QueuedMessage
     try {
       entry = queue.enqueue(id, message, now(), { maxCount: settings.queueMax, maxAgeMs: settings.queueMaxAgeMs })
     } catch (err) {

@@ -10,7 +10,7 @@ export { BrokerHub } from './broker-url-hub.js'
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    // BROKER_URL set: the Worker is an MQTT client of that broker (README.md#broker_url); otherwise the link mode.
+    // BROKER_URL set: the Worker is an MQTT client of that broker (docs/edge.md#broker_url); otherwise the link mode.
     if (hasBrokerUrl(env)) return env.BROKER_HUB.getByName(HOME_HUB_NAME).fetch(request)
     return env.LINK_HUB.getByName(HOME_HUB_NAME).fetch(request)
   },

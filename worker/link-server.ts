@@ -7,7 +7,8 @@ import { bearerFrom } from '../src/auth/token.js'
 import { fromLinkPublish, takeSyncMark, toLinkPublish } from '../src/link/packet.js'
 import { stableIdOf, withStableId } from '../src/message-id.js'
 import { edgeSecretMatches } from '../src/link/secret.js'
-import type { Logger, Message } from '../src/ports.js'
+import type { Message } from '../src/ports/types.js'
+import type { Logger } from '../src/ports/logger.js'
 import type { EdgeQueue, QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from './mqtt-codec.js'
@@ -158,7 +159,10 @@ export class LinkServer {
     this.chains.delete(ws)
     this.lastSeen.delete(ws)
     const attachment = attachmentOf(ws)
-    if (attachment?.stage !== 'online') return this.closeSocket(ws, 1000, 'bye')
+    if (attachment?.stage !== 'online') {
+      this.closeSocket(ws, 1000, 'bye')
+      return
+    }
     // Closed first: online() stops counting this socket at once, and the close event that follows a DISCONNECT is
     // not a second unlink.
     attachment.stage = 'closed'

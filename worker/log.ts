@@ -1,5 +1,5 @@
 /** The edge's Logger: one JSON line per event on the console, which Workers Logs and `wrangler tail` collect. */
-import type { Logger } from '../src/ports.js'
+import type { Logger } from '../src/ports/logger.js'
 
 function line(level: string, obj: object, msg?: string): string {
   return JSON.stringify({ level, ...(msg ? { msg } : {}), ...obj })

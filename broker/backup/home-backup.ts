@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import type { BackupSource } from '../../src/ports.js'
+import type { BackupSource } from '../../src/ports/backup.js'
 import type { Db } from '../store/db.js'
 import { BACKUP_CONTENT_TYPE, writeBackupFile } from './backup-file.js'
 

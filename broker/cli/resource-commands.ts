@@ -120,7 +120,7 @@ export async function resourceCommand(name: string, config: Config, args: string
   }
   const action = resource.actions[sub]
   if (!action) throw new ApiCallError(`unknown ${name} command "${sub}" (postbridge ${name} --help)`)
-  let parsed
+  let parsed: { values: Record<string, unknown>; positionals: string[] }
   try {
     parsed = parseArgs({
       args: rest,

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { Config } from '../../src/config.js'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import type { MqttBroker } from '../mqtt/broker.js'
 import { ExternalBus } from './external-bus.js'
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Message } from '../../src/ports.js'
+import type { Message } from '../../src/ports/types.js'
 import { RecordingLogger } from '../../src/testing/recording-logger.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from '../../test/fixtures/mosquitto.js'
 import { startMosquitto, type MosquittoBroker } from '../../test/fixtures/mosquitto-broker.js'

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import mqtt, { type IClientOptions } from 'mqtt'
 import { MqttClientBus, type MqttClientLike } from '../../src/bus/mqtt-client-bus.js'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 
 export interface ExternalBusOptions {
   /** mqtt://, mqtts://, ws:// or wss:// URL of the broker. */

@@ -11,7 +11,9 @@ import { LINK_BACKOFF, reconnectDelayMs, type BackoffPolicy } from '../../src/li
 import { fromLinkPublish, toLinkPublish } from '../../src/link/packet.js'
 import { LINK_DOWN_FILTER, LINK_SYNC_PROPERTY, LINK_USERNAME, linkUrl } from '../../src/link/protocol.js'
 import { newStableId, stableIdOf, withStableId } from '../../src/message-id.js'
-import type { Bus, Logger, Message, Unsubscribe } from '../../src/ports.js'
+import type { Message } from '../../src/ports/types.js'
+import type { Bus, Unsubscribe } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { coalescingWebSocket } from './coalescing-socket.js'
 import type { UpOutbox } from './up-outbox.js'
 

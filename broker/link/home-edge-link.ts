@@ -1,7 +1,9 @@
 /** The edge link as a feature of the home node: started when edge.url is set, reported in /v1/health as `edge`. */
 import type { Config } from '../../src/config.js'
 import { isLinkDegraded } from '../../src/link/link-health.js'
-import type { Bus, Deps, Logger } from '../../src/ports.js'
+import type { Bus } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
+import type { Deps } from '../../src/ports/deps.js'
 import type { Db } from '../store/db.js'
 import type { EdgeLink } from './edge-link.js'
 import { UpOutbox } from './up-outbox.js'

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3'
 import { propertiesFromJson, propertiesToJson } from '../../src/message.js'
-import type { Message, Qos } from '../../src/ports.js'
+import type { Message, Qos } from '../../src/ports/types.js'
 
 export interface OutboxRow {
   seq: number

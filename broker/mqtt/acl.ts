@@ -1,6 +1,6 @@
 /** Who a connected MQTT client is, and which topics it may publish to and subscribe to. */
 import { expandAclPattern, filterCovers, matchTopic } from '../../src/topic/match.js'
-import type { MqttUser } from './broker.js'
+import type { MqttUser } from './users.js'
 
 /** Anonymous clients that were let in (loopback, or allowAnonymous) may do anything but publish to `$` topics. */
 export type Principal =

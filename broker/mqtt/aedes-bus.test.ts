@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Message } from '../../src/ports.js'
+import type { Message } from '../../src/ports/types.js'
 import { describeBus } from '../../src/testing/bus-contract.js'
 import { Harness, bytes, waitFor } from './fixtures/harness.js'
 

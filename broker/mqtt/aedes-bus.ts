@@ -1,11 +1,13 @@
 /** The Bus port over the in-process aedes broker: the HTTP API publishes and subscribes as the broker itself. */
 import { randomUUID } from 'node:crypto'
 import { bytesOf as asBytes, fromWireProperties, toWireProperties } from '../../src/mqtt/properties.js'
-import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../../src/ports.js'
+import type { Message, PublishReceipt, Qos } from '../../src/ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { matchTopic } from '../../src/topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../../src/topic/validate.js'
 import type { BrokerPacket, DeliverFn } from './aedes-internals.js'
-import type { PostbridgeAedes } from './publish-flow.js'
+import type { PostbridgeAedes } from './aedes/publish-flow.js'
 import type { BrokerStore, StoredPacket } from './persistence.js'
 
 type WireProperties = NonNullable<BrokerPacket['properties']>

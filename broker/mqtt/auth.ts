@@ -6,10 +6,10 @@
 import { BlockList, isIP, type Socket } from 'node:net'
 import type { Client, ConnectPacket } from 'aedes'
 import { hashPassword } from '../../src/auth/password.js'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { ANONYMOUS, mayPublish, ownerOf, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
-import type { UserDirectory } from './broker.js'
+import type { MqttUser, UserDirectory } from './users.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
 import { refuseRateExceeded } from './aedes/connack-rate-exceeded.js'
 import type { PasswordCheck } from './password-check.js'
@@ -155,7 +155,7 @@ export class Authenticator {
       }
       principal = ANONYMOUS
     } else {
-      let user
+      let user: MqttUser | undefined
       try {
         user = await this.options.users.find(username)
       } catch (err) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Message } from '../../src/ports.js'
+import type { Message } from '../../src/ports/types.js'
 import { Harness, bytes, collect, nextMessage, sleep, text, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()

@@ -4,23 +4,26 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { Bus, ClientDirectory, Logger } from '../../src/ports.js'
+import type { Bus } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
+import type { ClientDirectory } from '../../src/ports/clients.js'
 import { maySubscribe } from './acl.js'
-import { installPacketCheck } from './aedes/packet-check.js'
-import { ResumeWithoutExpiry } from './aedes/resume-without-expiry.js'
-import { guardRetainedStreams } from './aedes/retained-stream-errors.js'
+import type { UserDirectory } from './users.js'
 import { AedesBus } from './aedes-bus.js'
-import { clientInternals, type AedesInternals } from './aedes-internals.js'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
-import { aedesLimitOptions, Mqtt5FlowControl, type Mqtt5Limits } from './aedes/mqtt5.js'
+import {
+  aedesLimitOptions,
+  applyCorrections,
+  createAuthorizePublish,
+  PostbridgeAedes,
+  PRE_CONNECT_SLACK_BYTES,
+  type DeliveryCounters,
+  type Mqtt5Limits,
+} from './aedes/index.js'
+import type { AedesInternals } from './aedes-internals.js'
 import { Authenticator } from './auth.js'
 import { createClientDirectory } from './client-directory.js'
-import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
-import { guardConnection, PRE_CONNECT_SLACK_BYTES } from './aedes/connection-guard.js'
-import { guardHooks } from './aedes/last-line.js'
-import { EmitterGate } from './emitter-gate.js'
 import { createAuthorizeForward } from './forward-acl.js'
 import { logConnections } from './connection-log.js'
 import { RefusalLog } from './refusal-log.js'
@@ -30,27 +33,11 @@ import { startSysStats } from './sys-stats.js'
 import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
-import { createAuthorizePublish, PostbridgeAedes } from './publish-flow.js'
 import { SessionOwners } from './session-owners.js'
 import { ResponseGrants } from './response-grants.js'
-import { SessionResume } from './session-resume.js'
 import type { SecureContextOptions } from 'node:tls'
 import type { TlsServerSettings } from '../tls/certificates.js'
 import { certificateIdentity } from '../tls/identity.js'
-
-export interface MqttUser {
-  username: string
-  /** `pbkdf2-sha256$...` (src/auth/password.ts). */
-  passwordHash: string
-  /** Topic filters the user may publish to; %u and %c expand to the username and client id. */
-  publish: string[]
-  /** Topic filters the user may subscribe within. */
-  subscribe: string[]
-}
-
-export interface UserDirectory {
-  find(username: string): Promise<MqttUser | undefined>
-}
 
 export interface MqttBrokerOptions {
   /** aedes-persistence-level lives in `${dataDir}/broker`. */
@@ -118,7 +105,6 @@ const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
   const store = await openBrokerStore(opts.dataDir)
-  guardRetainedStreams(store, log)
   const limits = opts.loginThrottle ?? LOGIN_THROTTLE
   const passwords = new PasswordCheck({ maxPending: limits.maxPending })
   const throttle = new LoginThrottle(limits)
@@ -161,40 +147,20 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       callback(null, null)
     },
   })
-  const internals = aedes as unknown as AedesInternals
-  const gate = new EmitterGate(internals.mq, EMITTER_CONCURRENCY)
-  internals.mq = gate
-  const resume = new SessionResume(store)
-  const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
-  const mqtt5 = new Mqtt5FlowControl(aedes, store, mqtt5Limits)
-  // aedes reads its hooks from the instance when it calls them.
-  aedes.preConnect = (client, packet, callback) => {
-    // Before CONNECT is processed: restored subscriptions capture the deliver functions.
-    mqtt5.connect(clientInternals(client), packet)
-    installDeliveryWindow(clientInternals(client), {
-      maxQueued: opts.maxQueuedPerClient,
-      stallTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
-      counters,
-      detach: (held) => gate.detach(held),
-      onOverflow: (slow) => log.warn({ clientId: slow.id, maxQueued: opts.maxQueuedPerClient }, 'mqtt subscriber too slow, disconnecting'),
-    })
-    // In front of the window: a resumed session's queued messages go out before live ones.
-    resume.hold(clientInternals(client), packet, (held) => gate.detach(held))
-    auth.noteConnect(client, packet)
-    sessions.noteConnect(client, packet)
-    resumeWithoutExpiry.noteConnect(client, packet)
-    installPacketCheck(client, packet, log)
-    callback(null, true)
-  }
-
-  // After every hook is assigned: a hook that throws closes its own connection only.
-  guardHooks(aedes, log)
-  const maxConnectBytes = opts.maxConnectBytes ?? MAX_CONNECT_BYTES
-  const handle = (conn: Duplex, req?: IncomingMessage) => {
-    const client = aedes.handle(conn, req)
-    guardConnection(client, { maxConnectBytes, log })
-    return client
-  }
+  // Every correction to aedes, in the order broker/mqtt/aedes/index.ts documents.
+  const { gate, handle } = applyCorrections(aedes, store, {
+    log,
+    mqtt5: mqtt5Limits,
+    maxQueuedPerClient: opts.maxQueuedPerClient,
+    slowSubscriberTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
+    emitterConcurrency: EMITTER_CONCURRENCY,
+    maxConnectBytes: opts.maxConnectBytes ?? MAX_CONNECT_BYTES,
+    counters,
+    preConnect(client, packet) {
+      auth.noteConnect(client, packet)
+      sessions.noteConnect(client, packet)
+    },
+  })
 
   // Without an 'error' listener an EventEmitter throws: a storage failure would take the process down.
   // (aedes' typings leave the 'error' event out.)
@@ -216,7 +182,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       noDelay: opts.noDelay,
       handle,
       maxFrameBytes: opts.maxPacketBytes,
-      maxPreConnectFrameBytes: maxConnectBytes + PRE_CONNECT_SLACK_BYTES,
+      maxPreConnectFrameBytes: (opts.maxConnectBytes ?? MAX_CONNECT_BYTES) + PRE_CONNECT_SLACK_BYTES,
       log,
       ...(opts.tls ? { tls: { port: opts.tls.port, settings: opts.tls.settings } } : {}),
     })

@@ -1,7 +1,7 @@
 /** The ClientDirectory port over aedes: who is connected (aedes.clients), since when, as whom; and disconnecting one. */
 import type { Socket } from 'node:net'
 import type { Aedes, Client } from 'aedes'
-import type { ClientDirectory, ClientInfo } from '../../src/ports.js'
+import type { ClientDirectory, ClientInfo } from '../../src/ports/clients.js'
 import type { Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
 

@@ -1,6 +1,6 @@
 /** Devices coming and going, at info: the first thing a user looks for when a relay "does not work". */
 import type { Aedes, Client } from 'aedes'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import type { Principal } from './acl.js'
 import { remoteOf } from './auth.js'
 

@@ -5,7 +5,7 @@
  * subscriptions restored from a session stored before the ACL was narrowed.
  */
 import type { AedesOptions, Client } from 'aedes'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { mayReceive, usernameOf, type Principal } from './acl.js'
 import type { RefusalLog } from './refusal-log.js'
 

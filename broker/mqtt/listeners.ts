@@ -6,7 +6,7 @@ import type { TlsServerSettings } from '../tls/certificates.js'
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 
 export interface ListenerOptions {
   host: string

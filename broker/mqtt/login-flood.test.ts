@@ -53,21 +53,26 @@ describe('login flood', () => {
     const loginMs = performance.now() - t0
     expect(device.connected).toBe(true)
 
-    const answered = () => bogus.filter((b) => b.received().length >= 4)
-    const overRate = () => answered().filter((b) => b.received()[3] === V5_RATE_EXCEEDED || b.received()[3] === V4_NOT_AUTHORIZED).length
-    const rate = overRate()
+    const waitingAtLogin = detail(broker).passwordChecksWaiting
+    const answeredAtLogin = bogus.filter((b) => b.received().length >= 4).length
+    // Every bogus CONNECT gets its answer in the end; count the refusals only then. Counted at the
+    // device's login they depend on how far a loaded machine got (bogus logins still backing off
+    // have no answer yet), which is speed, not behaviour.
+    await waitFor(() => bogus.every((b) => b.received().length >= 4), 40_000, 'an answer to every bogus CONNECT')
+    const rate = bogus.filter((b) => b.received()[3] === V5_RATE_EXCEEDED || b.received()[3] === V4_NOT_AUTHORIZED).length
     console.info(
       `login flood: real CONNACK after ${loginMs.toFixed(0)} ms (one login alone: ${baselineMs.toFixed(0)} ms) with 300 bogus CONNECTs in flight; ` +
-        `${answered().length} bogus answered so far (${rate} refused as over the rate), ` +
-        `${detail(broker).passwordVerifications} PBKDF2 runs, ${detail(broker).passwordChecksWaiting} waiting`,
+        `${answeredAtLogin} bogus answered by then, ${waitingAtLogin} checks waiting; in the end ${rate} refused as over the rate, ` +
+        `${detail(broker).passwordVerifications} PBKDF2 runs`,
     )
     // The issue's bound: 1 s. A shared machine can make one login alone slower than that; then the
     // flood may at most double it (stock aedes: 300 PBKDF2 runs first, 11-19 s on a Pi).
     expect(loginMs).toBeLessThan(Math.max(1000, 2 * baselineMs))
-    // The queue is bounded (64 in all, 16 per address): the rest of the flood is refused without a PBKDF2 run.
-    await waitFor(() => overRate() >= 200, 10_000, 'the bogus logins beyond the queue to be refused')
-    expect(detail(broker).passwordChecksWaiting).toBeLessThanOrEqual(64)
-  })
+    // The queue is bounded: most of the flood was refused without a PBKDF2 run.
+    expect(waitingAtLogin).toBeLessThanOrEqual(64)
+    expect(rate).toBeGreaterThan(200)
+    expect(detail(broker).passwordVerifications).toBeLessThan(100)
+  }, 90_000)
 
   it('drops the password checks of connections that closed before their turn', async () => {
     const broker = await h.broker({ users: new StaticUsers([await makeUser('relay1', 'right')]) })

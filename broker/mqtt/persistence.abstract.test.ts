@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { openBrokerStore } from './persistence.js'
 
 interface TestContext {
@@ -30,10 +30,32 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
-const context: TestContext = { plan: () => {}, diagnostic: () => {}, assert }
+/** node:test's context as the suite uses it: t.plan(n) is checked, as node:test does, against the assertions made. */
+function contextFor(): { t: TestContext; planned: () => number | undefined; made: () => number } {
+  let planned: number | undefined
+  let made = 0
+  const counted = new Proxy(assert, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        made++
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  const t: TestContext = { plan: (count) => (planned = count), diagnostic: () => {}, assert: counted }
+  return { t, planned: () => planned, made: () => made }
+}
 
 abstract({
-  test: (name, fn) => it(`aedes-persistence contract: ${name}`, () => fn(context)),
+  test: (name, fn) =>
+    it(`aedes-persistence contract: ${name}`, async () => {
+      const { t, planned, made } = contextFor()
+      await fn(t)
+      // A planned assertion that never ran (a callback that never came) fails the test, as in node:test.
+      if (planned() !== undefined) expect(made()).toBe(planned())
+    }),
   persistence: async () => {
     const dir = await mkdtemp(join(tmpdir(), 'postbridge-store-'))
     dirs.push(dir)

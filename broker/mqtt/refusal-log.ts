@@ -3,7 +3,7 @@
  * time a (what, user, topic) comes up in a window, with how many were left out since. A device retrying a denied
  * publish every second makes one warn line a minute, not sixty.
  */
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 
 export type RefusalKind = 'publish' | 'subscribe' | 'deliver'
 

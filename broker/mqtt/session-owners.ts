@@ -16,7 +16,7 @@
  * Owners are kept in the broker's LevelDB, so the rule holds across restarts as the sessions do.
  */
 import type { Client, ConnectPacket } from 'aedes'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import type { BrokerStore } from './persistence.js'
 
 interface Live {

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Aedes } from 'aedes'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 
 export interface SysStatsOptions {
   aedes: Aedes

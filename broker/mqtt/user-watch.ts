@@ -10,10 +10,10 @@
  * delivery is checked against the client's current ACL (forward-acl.ts).
  */
 import type { Aedes, Client } from 'aedes'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 import { maySubscribe, principalForUser, type Principal } from './acl.js'
 import { clientInternals } from './aedes-internals.js'
-import type { MqttUser, UserDirectory } from './broker.js'
+import type { MqttUser, UserDirectory } from './users.js'
 
 const ADMINISTRATIVE_ACTION = 0x98
 

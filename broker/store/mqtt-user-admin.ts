@@ -1,6 +1,6 @@
 /** The MqttUserAdmin port over the SQLite user store: the config file's users are listed but not changed. */
-import type { MqttUserAdmin } from '../../src/ports.js'
-import type { MqttUser } from '../mqtt/broker.js'
+import type { MqttUserAdmin } from '../../src/ports/mqtt-users.js'
+import type { MqttUser } from '../mqtt/users.js'
 import type { SqliteUserStore } from './users-sqlite.js'
 
 export function createMqttUserAdmin(store: SqliteUserStore, declared: readonly MqttUser[]): MqttUserAdmin {

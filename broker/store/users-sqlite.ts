@@ -1,5 +1,5 @@
 /** MQTT users: those declared in the config file, then those added with `postbridge user add` (SQLite). */
-import type { MqttUser, UserDirectory } from '../mqtt/broker.js'
+import type { MqttUser, UserDirectory } from '../mqtt/users.js'
 import type { Db } from './db.js'
 
 interface Row {

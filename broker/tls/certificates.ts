@@ -5,7 +5,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import type { SecureContextOptions } from 'node:tls'
-import type { Logger } from '../../src/ports.js'
+import type { Logger } from '../../src/ports/logger.js'
 
 export interface TlsFiles {
   cert: string

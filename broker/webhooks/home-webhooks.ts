@@ -1,6 +1,7 @@
 /** Webhooks on the home node: the runtime-neutral dispatcher over the SQLite store, Node's fetch and DNS. */
 import { lookup } from 'node:dns/promises'
-import type { Bus, Logger } from '../../src/ports.js'
+import type { Bus } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
 import type { WebhooksConfig } from '../../src/webhooks/config.js'
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
 import type { Resolver } from '../../src/webhooks/ports.js'

@@ -3,7 +3,8 @@
  * token store is the truth and may be changed by another process (the CLI writes the SQLite file directly), so
  * the runtime calls check() on a timer, and the revoke route calls it at once.
  */
-import type { Logger, TokenStore } from '../ports.js'
+import type { TokenStore } from '../ports/token-store.js'
+import type { Logger } from '../ports/logger.js'
 import type { WebhookService } from '../webhooks/ports.js'
 import { ENV_ADMIN_RECORD } from './token.js'
 

@@ -1,5 +1,6 @@
 /** TokenStore over SQL, the same on both runtimes; each runtime hands it its own driver. */
-import type { TokenRecord, TokenStore } from '../ports.js'
+import type { TokenRecord } from '../ports/types.js'
+import type { TokenStore } from '../ports/token-store.js'
 import type { SqlDriver } from '../sql.js'
 
 type Row = { id: string; name: string; hash: string; scope: string; created_at: number; last_used_at: number | null }

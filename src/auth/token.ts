@@ -1,5 +1,6 @@
 /** Bearer tokens: `pb_<id>_<secret>`. The id finds the record; the secret is checked against a stored hash in constant time. */
-import type { Scope, TokenRecord, TokenStore } from '../ports.js'
+import type { Scope, TokenRecord } from '../ports/types.js'
+import type { TokenStore } from '../ports/token-store.js'
 import { randomBytes, sha256Hex, timingSafeEqual, toBase64Url, utf8 } from '../util/bytes.js'
 import { filterCovers, matchTopic } from '../topic/match.js'
 

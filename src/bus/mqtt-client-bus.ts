@@ -9,7 +9,9 @@
  * never see old retained messages as new ones). Health is "connected" only with both up.
  */
 import { fromWireProperties, toWireProperties, bytesOf, type WireProperties } from '../mqtt/properties.js'
-import type { Bus, BusStatus, Logger, Message, PublishReceipt, Qos, SubscribeOptions, Unsubscribe } from '../ports.js'
+import type { Message, PublishReceipt, Qos } from '../ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 import { matchTopic } from '../topic/match.js'
 import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
 import { SubscriberSet } from './subscriber-set.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { utf8 } from '../util/bytes.js'
 import { SubscriberSet } from './subscriber-set.js'
 

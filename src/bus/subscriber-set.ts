@@ -1,5 +1,6 @@
 /** The local fan-out that Bus adapters without a broker's own subscriptions share (external broker, BROKER_URL, memory). */
-import type { Message, SubscribeOptions, Unsubscribe } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { SubscribeOptions, Unsubscribe } from '../ports/bus.js'
 import { matchTopic } from '../topic/match.js'
 import { validateTopicFilter } from '../topic/validate.js'
 

@@ -5,7 +5,8 @@
  */
 import type { SensorObserver } from '../notify/notify-service.js'
 import type { SensorView } from '../notify/ports.js'
-import type { Bus, Logger, Unsubscribe } from '../ports.js'
+import type { Bus, Unsubscribe } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 import { configMessages, removalMessages, stateMessages, type DiscoveryMessage, type DiscoverySettings } from './discovery.js'
 
 export interface HomeAssistantOptions {

@@ -2,7 +2,7 @@
  * The HTTP API's resource limits and their defaults, written once: src/config.ts takes its defaults from here, and a
  * runtime that passes only the older limits (the edge) gets these. Sized for a Raspberry Pi with 1 GB of memory.
  */
-import type { ApiLimits } from '../ports.js'
+import type { ApiLimits } from '../ports/types.js'
 
 export const API_LIMIT_DEFAULTS = {
   /** A JSON body (publish envelope, token, webhook, sensor, notifier): a 256 KiB payload as base64 fits. */

@@ -1,7 +1,7 @@
 /** The edge's settings from the Worker's vars and secrets, checked once with every bad value named. */
 import { ConfigError, parseDuration } from '../config.js'
 import { DEFAULT_MAX_BULK, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, EDGE_MAX_REQUEST_TIMEOUT_MS } from '../config/defaults.js'
-import type { ApiLimits } from '../ports.js'
+import type { ApiLimits } from '../ports/types.js'
 
 export interface EdgeSettings {
   /** Secrets from `wrangler secret put` (or .dev.vars); never logged. */

@@ -1,5 +1,5 @@
 /** Messages on the link: the core's Message as the PUBLISH fields both MQTT stacks (mqtt-packet, mqtt.js) use. */
-import type { Message, MessageProperties, Qos } from '../ports.js'
+import type { Message, MessageProperties, Qos } from '../ports/types.js'
 import { LINK_QOS_PROPERTY, LINK_SYNC_PROPERTY } from './protocol.js'
 
 /** The PUBLISH fields of a message on the link; the same names as mqtt-packet's IPublishPacket. */

@@ -2,7 +2,7 @@
  * The one mapping between MQTT 5 PUBLISH properties on the wire (mqtt-packet's shape, used by aedes and mqtt.js) and
  * the core's MessageProperties. Topic alias and subscription identifiers stay on the wire.
  */
-import type { MessageProperties } from '../ports.js'
+import type { MessageProperties } from '../ports/types.js'
 
 /** The properties of a PUBLISH as mqtt-packet reads and writes them. */
 export interface WireProperties {

@@ -3,7 +3,8 @@
  * is a URL with a single-use token scoped to that one publish: the token is random, stored only as its SHA-256,
  * expires (1 hour by default), and a second use or a late one publishes nothing.
  */
-import type { Bus, Logger } from '../ports.js'
+import type { Bus } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 import { sha256Hex, toBase64Url, utf8 } from '../util/bytes.js'
 import type { ActionSpec } from './config.js'
 import type { AlertAction, EventKind } from './model.js'

@@ -4,7 +4,9 @@
  * answers with what home did. A request expires with its timeout, so a press made while home is away is refused
  * rather than run later, when nobody is looking.
  */
-import type { Bus, Logger, Message, Unsubscribe } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { Bus, Unsubscribe } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 import { timingSafeEqual, toBase64Url, utf8 } from '../util/bytes.js'
 import type { ActionOutcome, ActionRecord, ActionService } from './actions.js'
 

@@ -66,9 +66,6 @@ export interface NotifierStore {
   deliveries(notifierId: string, query: HistoryQuery): Promise<DeliveryRecord[]>
 }
 
-/** The one Scheduler port, shared by webhooks and door-sensor alerts. */
-export type { Scheduler } from '../scheduler.js'
-
 /** GET /v1/sensors: a sensor's definition (as written) and what is known about it. */
 export interface SensorView {
   id: string

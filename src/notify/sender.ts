@@ -1,5 +1,5 @@
 /** Delivers alerts: one attempt per request, retries with backoff, a per-channel rate limit, every attempt recorded. */
-import type { Logger } from '../ports.js'
+import type { Logger } from '../ports/logger.js'
 import { checkWebhookUrl, type UrlPolicy } from '../webhooks/url-policy.js'
 import { parseRetryAfter } from '../http/retry-after.js'
 import { DEFAULT_RETRY, isRetryableStatus, retryDelayMs, type RetryPolicy } from './backoff.js'
@@ -7,7 +7,8 @@ import { buildRequest } from './channels/index.js'
 import type { NotifierSpec } from './config.js'
 import { summaryAlert } from './format.js'
 import type { Alert } from './model.js'
-import type { AttemptResult, DeliveryOutcome, NotifierStore, Scheduler } from './ports.js'
+import type { AttemptResult, DeliveryOutcome, NotifierStore } from './ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 import type { UtcOffset } from './quiet-hours.js'
 import { admit, emptyWindow, summaryDueAt, takeHeld, type RateWindow } from './rate-limit.js'
 

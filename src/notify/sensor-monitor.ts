@@ -2,12 +2,15 @@
  * Runs the state machine for every sensor: listens on the Bus, keeps and persists state, records events, and
  * wakes itself with the Scheduler when a debounce window closes or a heartbeat runs out.
  */
-import type { Bus, Logger, Message, Unsubscribe } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { Bus, Unsubscribe } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 import { sha256Hex, toBase64, tryDecodeUtf8 } from '../util/bytes.js'
 import { evaluate, nextDueAt } from './evaluate.js'
 import { initialState, type Input, type SensorEvent, type SensorState } from './model.js'
 import { parseSensorPayload } from './payload.js'
-import type { Scheduler, SensorRecord, SensorStore } from './ports.js'
+import type { SensorRecord, SensorStore } from './ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 
 export interface MonitorOptions {
   bus: Bus

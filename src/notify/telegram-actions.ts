@@ -3,7 +3,7 @@
  * (https://core.telegram.org/bots/api#getupdates), uses the single-use token in the callback data, and answers the
  * press so the phone shows what happened (answerCallbackQuery).
  */
-import type { Logger } from '../ports.js'
+import type { Logger } from '../ports/logger.js'
 import type { ActionService } from './actions.js'
 import type { TelegramNotifier } from './channels/types.js'
 

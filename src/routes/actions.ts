@@ -42,13 +42,13 @@ const showActionRoute = createRoute({
   responses: { 200: { description: 'The page', content: { 'text/html': { schema: z.string() } } }, ...problems(400, 404, 410, 501) },
 })
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** A page with no script, no outside resource, that can only post back to itself. */
 function page(title: string, body: string, status: number): Response {
   const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(title)}</title><style>body{font:1.1rem system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}button{font-size:1.2rem;padding:.8rem 1.4rem}@media(prefers-color-scheme:dark){body{background:#111;color:#eee}}</style>
-<h1>${escape(title)}</h1>${body}</html>`
+<title>${escapeHtml(title)}</title><style>body{font:1.1rem system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}button{font-size:1.2rem;padding:.8rem 1.4rem}@media(prefers-color-scheme:dark){body{background:#111;color:#eee}}</style>
+<h1>${escapeHtml(title)}</h1>${body}</html>`
   return new Response(html, {
     status,
     headers: {
@@ -86,7 +86,7 @@ export function actionRoutes() {
     const html = wantsHtml(c.req.header('accept'))
     if (!outcome.ok) {
       const err = failure(outcome)
-      if (html) return page(err.title, `<p>${escape(err.detail ?? '')}</p>`, err.status) as never
+      if (html) return page(err.title, `<p>${escapeHtml(err.detail ?? '')}</p>`, err.status) as never
       throw err
     }
     const { label, topic } = outcome.record
@@ -99,11 +99,11 @@ export function actionRoutes() {
     const outcome = await actions.peek(c.req.valid('param').token)
     if (!outcome.ok) {
       const err = failure(outcome)
-      return page(err.title, `<p>${escape(err.detail ?? '')}</p>`, err.status) as never
+      return page(err.title, `<p>${escapeHtml(err.detail ?? '')}</p>`, err.status) as never
     }
     const { label, topic } = outcome.record
-    const what = topic !== undefined ? `<p>Publishes to <code>${escape(topic)}</code>.</p>` : ''
-    return page(label, `${what}<form method="post"><button type="submit">${escape(label)}</button></form>`, 200) as never
+    const what = topic !== undefined ? `<p>Publishes to <code>${escapeHtml(topic)}</code>.</p>` : ''
+    return page(label, `${what}<form method="post"><button type="submit">${escapeHtml(label)}</button></form>`, 200) as never
   })
   return app
 }

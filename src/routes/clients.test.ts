@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ClientDirectory, ClientInfo } from '../ports.js'
+import type { ClientDirectory, ClientInfo } from '../ports/clients.js'
 import { createTestApp } from '../testing/test-app.js'
 
 /** A directory over a fixed list that records disconnects. */

@@ -1,7 +1,7 @@
 /** /v1/clients: the MQTT clients connected to this node's broker (admin), and disconnecting one. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { errNotAvailable, errNotFound } from '../errors.js'
-import type { ClientDirectory } from '../ports.js'
+import type { ClientDirectory } from '../ports/clients.js'
 import type { AppContext } from './env.js'
 import { bearerSecurity, createRouter, problems } from './env.js'
 import { requireAdmin } from './tokens.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { DashboardAsset, DashboardAssets } from '../ports.js'
+import type { DashboardAsset, DashboardAssets } from '../ports/dashboard.js'
 import { createTestApp } from '../testing/test-app.js'
 import { DASHBOARD_CSP } from './dashboard.js'
 

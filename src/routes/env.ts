@@ -1,7 +1,8 @@
 /** Shared types and helpers for route modules. */
 import type { Context } from 'hono'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Deps, TokenRecord } from '../ports.js'
+import type { TokenRecord } from '../ports/types.js'
+import type { Deps } from '../ports/deps.js'
 import { errInvalidRequest, errQosInvalid } from '../errors.js'
 import type { ApiSlots } from '../limits/slots.js'
 

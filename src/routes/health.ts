@@ -1,6 +1,6 @@
 /** GET /v1/health (public liveness; details with any valid token) and GET /metrics (Prometheus text, any valid token). */
 import { createRoute, z } from '@hono/zod-openapi'
-import type { MetricLine } from '../ports.js'
+import type { MetricLine } from '../ports/metrics.js'
 import { bearerSecurity, createRouter, problems } from './env.js'
 
 const healthRoute = createRoute({

@@ -1,7 +1,7 @@
 /** Answers with one MQTT message: its raw payload, or the JSON envelope when the client asks for JSON. */
 import type { Context } from 'hono'
 import { contentTypeOf, toEnvelope } from '../message.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 
 export function wantsJson(c: Context): boolean {
   const accept = c.req.header('accept') ?? ''

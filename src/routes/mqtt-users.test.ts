@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { verifyPassword } from '../auth/password.js'
-import type { MqttUserAdmin, MqttUserInfo } from '../ports.js'
+import type { MqttUserAdmin, MqttUserInfo } from '../ports/mqtt-users.js'
 import { createTestApp } from '../testing/test-app.js'
 
 type Stored = MqttUserInfo & { passwordHash: string }

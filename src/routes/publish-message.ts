@@ -2,7 +2,8 @@
 import { canPublish } from '../auth/token.js'
 import { errBusUnavailable, errForbidden, errPayloadEncoding, errPayloadTooLarge, errTopicInvalid } from '../errors.js'
 import { propertiesFromJson } from '../message.js'
-import type { Deps, Message, Scope } from '../ports.js'
+import type { Message, PublishReceipt, Scope } from '../ports/types.js'
+import type { Deps } from '../ports/deps.js'
 import { validateTopicName } from '../topic/validate.js'
 import { fromBase64, utf8 } from '../util/bytes.js'
 import type { PublishEnvelope } from './schemas.js'
@@ -45,7 +46,7 @@ export async function publishToBus(
   deps: Deps,
   message: Message,
 ): Promise<{ id: string; topic: string; qos: number; retain: boolean; bytes: number; queued?: true }> {
-  let receipt
+  let receipt: PublishReceipt
   try {
     receipt = await deps.bus.publish(message)
   } catch (err) {

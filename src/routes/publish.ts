@@ -1,7 +1,7 @@
 /** POST /v1/publish/{topic}, POST /v1/publish, POST /v1/publish/bulk */
 import { createRoute, z } from '@hono/zod-openapi'
 import { errInvalidRequest } from '../errors.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'

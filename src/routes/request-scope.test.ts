@@ -1,6 +1,6 @@
 /** POST /v1/request: the reply stays inside the token's scope, and concurrent requests never take each other's replies (issue 10). */
 import { describe, expect, it } from 'vitest'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { createTestApp } from '../testing/test-app.js'
 import { utf8 } from '../util/bytes.js'
 

@@ -1,7 +1,7 @@
 /** One page of GET /v1/retained?filter=: topics in order after a cursor, up to a count and a byte cap. */
 import { errInvalidRequest } from '../errors.js'
 import { toEnvelope, type MessageEnvelope } from '../message.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { fromBase64, toBase64Url, tryDecodeUtf8, utf8 } from '../util/bytes.js'
 
 export interface RetainedPage {

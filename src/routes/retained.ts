@@ -8,7 +8,7 @@ import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
 import { messageResponse } from './message-response.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { decodeCursor, PageCollector } from './retained-page.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { messageSchema, topicParam } from './schemas.js'
 
 const getRoute = createRoute({

@@ -10,7 +10,7 @@ async function readEvents(res: Response, count: number): Promise<{ event: string
     const { value, done } = await reader.read()
     if (done) break
     buffer += value
-    let end
+    let end: number
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end)
       buffer = buffer.slice(end + 2)

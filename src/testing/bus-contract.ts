@@ -3,7 +3,8 @@
  * MQTT-client bus against mosquitto (external broker), and the edge hub in workerd.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Bus, Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { Bus } from '../ports/bus.js'
 
 export interface BusFixture {
   bus: Bus

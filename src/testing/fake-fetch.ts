@@ -21,7 +21,9 @@ export class FakeFetch {
 
   readonly fetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const headers: Record<string, string> = {}
-    new Headers(init?.headers).forEach((v, k) => (headers[k] = v))
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v
+    })
     const request: RecordedRequest = { url: String(input), headers, body: String(init?.body ?? ''), signal: init?.signal ?? undefined }
     this.requests.push(request)
     const answer = await this.answer(request, this.requests.length - 1)

@@ -1,5 +1,5 @@
 /** A Scheduler whose time moves only when the test says so; `now` is its clock. */
-import type { Scheduler } from '../webhooks/ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 
 interface Timer {
   at: number

@@ -1,6 +1,7 @@
 /** An in-memory Bus: retained messages and fan-out to subscribers, for tests and the minimal Worker. */
 import { SubscriberSet } from '../bus/subscriber-set.js'
-import type { Bus, BusStatus, Message, PublishReceipt, SubscribeOptions, Unsubscribe } from '../ports.js'
+import type { Message, PublishReceipt } from '../ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../ports/bus.js'
 import { matchTopic } from '../topic/match.js'
 
 export class MemoryBus implements Bus {

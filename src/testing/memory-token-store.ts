@@ -1,5 +1,6 @@
 /** An in-memory TokenStore. */
-import type { TokenRecord, TokenStore } from '../ports.js'
+import type { TokenRecord } from '../ports/types.js'
+import type { TokenStore } from '../ports/token-store.js'
 
 export class MemoryTokenStore implements TokenStore {
   private readonly records = new Map<string, TokenRecord>()

@@ -1,7 +1,7 @@
 /** The notifier service on fakes: MemoryBus, memory stores, a TestClock and a fetch that records and answers from a script. */
 import { notifiersSection, sensorsSection } from '../notify/config.js'
 import { startNotifyService, type NotifyServiceOptions, type RunningNotifyService } from '../notify/notify-service.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { utf8 } from '../util/bytes.js'
 import { MemoryBus } from './memory-bus.js'
 import { MemoryNotifierStore } from './memory-notifier-store.js'

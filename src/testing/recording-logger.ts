@@ -1,5 +1,5 @@
 /** A Logger that keeps what it was told, so tests can check what was (and was not) logged. */
-import type { Logger } from '../ports.js'
+import type { Logger } from '../ports/logger.js'
 
 export class RecordingLogger implements Logger {
   readonly lines: { level: string; obj: object; msg?: string }[] = []

@@ -3,7 +3,7 @@
  * let time pass (a fake's clock, or real waiting). Times are in units of `unitMs` so real timers run it quickly.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Scheduler } from '../scheduler.js'
+import type { Scheduler } from '../ports/scheduler.js'
 
 export interface SchedulerFixture {
   scheduler: Scheduler

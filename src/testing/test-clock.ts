@@ -1,5 +1,5 @@
 /** A clock and Scheduler whose time moves only when the test says so, for the notifier's policy tests. */
-import type { Scheduler } from '../notify/ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 
 interface Timer {
   at: number

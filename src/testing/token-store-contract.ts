@@ -1,7 +1,7 @@
 /** The contract every TokenStore adapter passes: describeTokenStore('name', () => freshStore). */
 import { describe, expect, it } from 'vitest'
 import { issueToken } from '../auth/token.js'
-import type { TokenStore } from '../ports.js'
+import type { TokenStore } from '../ports/token-store.js'
 
 export function describeTokenStore(name: string, makeStore: () => Promise<TokenStore> | TokenStore): void {
   describe(`TokenStore contract: ${name}`, () => {

@@ -1,7 +1,7 @@
 /** The JSON body of a webhook request, rendered once per message so every retry signs the same bytes. */
 import { toEnvelope } from '../message.js'
 import { stableIdOf } from '../message-id.js'
-import type { Message } from '../ports.js'
+import type { Message } from '../ports/types.js'
 import { randomBytes, toBase64Url } from '../util/bytes.js'
 
 /** `msg_` + time (so ids sort by arrival) + randomness. */

@@ -3,13 +3,17 @@
  * appends each matching message to the outbox (a message is accepted for a hook once its row is committed), and
  * runs one DeliveryLane per webhook. On start the lanes pick up what the outbox still holds.
  */
-import type { Bus, Logger, Message, MetricLine } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { Bus } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
+import type { MetricLine } from '../ports/metrics.js'
 import { DEFAULT_BACKOFF } from './backoff.js'
 import { renderWebhookBody, webhookMessageId } from './body.js'
 import type { WebhooksConfig } from './config.js'
 import { syncDeclaredHooks } from './config-sync.js'
 import { DeliveryLane, type LaneContext } from './lane.js'
-import type { AttemptOutcome, EnqueueResult, Resolver, Scheduler, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
+import type { AttemptOutcome, EnqueueResult, Resolver, TestResult, WebhookRecord, WebhookService, WebhookStore } from './ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 import type { RetryPolicy } from './retry.js'
 import { timerScheduler } from '../scheduler.js'
 import { createWebhookService } from './service.js'

@@ -3,9 +3,10 @@
  * is delivered or dead, so the receiver sees messages in order. Each lane is its own async loop: a receiver that
  * stalls only ever stalls its own lane.
  */
-import type { Logger } from '../ports.js'
+import type { Logger } from '../ports/logger.js'
 import { deliverOnce, type DeliveryResult } from './deliver.js'
-import type { AttemptRecord, OutboxEntry, RowChange, Scheduler, Settlement, WebhookRecord, WebhookStore } from './ports.js'
+import type { AttemptRecord, OutboxEntry, RowChange, Settlement, WebhookRecord, WebhookStore } from './ports.js'
+import type { Scheduler } from '../ports/scheduler.js'
 import { nextStep, type RetryPolicy } from './retry.js'
 import { importSigningKey, signatureHeaders } from './sign.js'
 

@@ -111,9 +111,6 @@ export interface WebhookStore {
   storedBodyCount(): Promise<number>
 }
 
-/** The one Scheduler port, shared by webhooks and door-sensor alerts. */
-export type { Scheduler } from '../scheduler.js'
-
 /** Addresses a host name resolves to. Node passes dns.lookup; a runtime that cannot resolve passes none. */
 export type Resolver = (hostname: string) => Promise<string[]>
 

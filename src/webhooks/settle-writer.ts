@@ -3,7 +3,7 @@
  * busy dispatcher commits (and fsyncs) a hundred times a second at most instead of once per delivery. A crash loses at
  * most that window of results, and those messages are sent again: at-least-once allows it.
  */
-import type { Logger } from '../ports.js'
+import type { Logger } from '../ports/logger.js'
 import type { Settlement, WebhookStore } from './ports.js'
 
 export const BATCH_WINDOW_MS = 10

@@ -1,5 +1,7 @@
 /** Keeps one Bus subscription per topic filter in use, following the set of filters as webhooks come and go. */
-import type { Bus, Logger, Message, Unsubscribe } from '../ports.js'
+import type { Message } from '../ports/types.js'
+import type { Bus, Unsubscribe } from '../ports/bus.js'
+import type { Logger } from '../ports/logger.js'
 
 export class FilterSubscriptions {
   private readonly active = new Map<string, Promise<Unsubscribe>>()

@@ -3,7 +3,8 @@
  * down and sends it back up with its retain flag, as home's link (subscribed to '#' with Retain As Published) would.
  * It waits for the edge's PUBACK of each message before the next (see test-home.ts on frame order under test).
  */
-import type { Bus } from '../../src/ports.js'
+import type { Packet } from 'mqtt-packet'
+import type { Bus } from '../../src/ports/bus.js'
 import { inHub, linkHome, type TestHome } from './test-home.js'
 
 export interface EchoHome {
@@ -19,7 +20,7 @@ export async function echoHome(hub: DurableObjectStub): Promise<EchoHome> {
   let upId = 0
   void (async () => {
     while (open) {
-      let down
+      let down: Extract<Packet, { cmd: 'publish' }>
       try {
         down = await home.next('publish', 60_000)
       } catch {

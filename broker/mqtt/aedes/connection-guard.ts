@@ -11,7 +11,7 @@
  * - Last line (last-line.ts): a throw out of the read path or a packet handler closes this connection.
  */
 import type { Client } from 'aedes'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 import { closeAfterThrow } from './last-line.js'
 import { markRepeatedProperties, REPEATED_PROPERTY } from './repeated-properties.js'
 

@@ -10,7 +10,7 @@
  * connection-guard.ts). What escapes is logged with the client id, and that connection is closed.
  */
 import type { Aedes, Client } from 'aedes'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 
 /** Logs `err` with the client id and closes that client's connection; never throws. */
 export function closeAfterThrow(client: Client | null | undefined, err: unknown, where: string, log: Logger): void {

@@ -18,7 +18,7 @@
  * server DISCONNECT: aedes' close is the right answer there, so 3.1.1 connections are left alone.
  */
 import type { Client, ConnectPacket } from 'aedes'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 import { validateTopicFilter } from '../../../src/topic/validate.js'
 
 const MALFORMED_PACKET = 0x81

@@ -9,7 +9,7 @@
  * give).
  */
 import type { Readable } from 'node:stream'
-import type { Logger } from '../../../src/ports.js'
+import type { Logger } from '../../../src/ports/logger.js'
 
 interface RetainedStore {
   createRetainedStream(pattern: string): Readable

@@ -1,7 +1,8 @@
 /**
- * The upstream defects the MQTT 5 corrections in this folder make up for, reproduced on stock
- * aedes 2.0.0-beta.1 (no Postbridge layer). When one of these fails after an aedes upgrade, aedes
- * fixed it: the matching correction can go.
+ * The upstream defects the corrections in this folder make up for, reproduced on stock aedes
+ * 2.0.0-beta.1 (no Postbridge layer). When one of these fails after an aedes upgrade, aedes fixed
+ * it: the matching correction can go. (Others sit beside their correction's tests: emitter-gate,
+ * packet-check, repeated-properties, resume-without-expiry, connack-rate-exceeded, last-line.)
  */
 import { createServer, type Server } from 'node:net'
 import { Aedes, type AedesOptions } from 'aedes'
@@ -108,6 +109,43 @@ describe('stock aedes 2.0.0-beta.1', () => {
   })
 })
 
-function publish2(raw: RawClient, messageId: number): void {
-  raw.send({ cmd: 'publish', topic: 'q/t', payload: Buffer.from('x'), qos: 2, messageId, retain: false, dup: false })
+describe('stock aedes 2.0.0-beta.1, the corrections that came first', () => {
+  it('delivers a QoS 2 message at QoS 2 through a QoS 1 wildcard subscription (delivery-window.ts) [MQTT-3.8.4-8]', async () => {
+    const port = await stockBroker()
+    const sub = await client(port)
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/+', qos: 1 }] })
+    expect((await sub.next('suback')).granted).toEqual([1])
+    const pub = await client(port)
+    publish2(pub, 1, 'a/x')
+    await pub.next('pubrec')
+    pub.send({ cmd: 'pubrel', messageId: 1 })
+    expect((await sub.next('publish')).qos).toBe(2)
+  })
+
+  it('closes a 3.1.1 connection whose publish is denied, so a device retries it for ever (publish-flow.ts) [MQTT-3.3.5-2]', async () => {
+    const port = await stockBroker({ authorizePublish: (_client, _packet, callback) => callback(new Error('denied')) })
+    const pub = await client(port, { protocolVersion: 4 })
+    publish(pub, 'not/mine', 'x', 1)
+    await pub.closed()
+    expect(pub.packets.some((p) => p.cmd === 'puback')).toBe(false)
+  })
+
+  it('never sends a topic alias to a client that accepts them (topic-alias-out.ts) [MQTT-3.3.2-12]', async () => {
+    const port = await stockBroker()
+    const sub = await client(port, { properties: { topicAliasMaximum: 10 } })
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'x/#', qos: 0 }] })
+    await sub.next('suback')
+    const pub = await client(port)
+    publish(pub, 'x/long/topic/name', '1', 0)
+    publish(pub, 'x/long/topic/name', '2', 0)
+    await waitFor(() => publishes(sub).length === 2, 5000, 'two messages')
+    for (const got of publishes(sub)) {
+      expect(got.topic).toBe('x/long/topic/name')
+      expect(got.properties?.topicAlias).toBeUndefined()
+    }
+  })
+})
+
+function publish2(raw: RawClient, messageId: number, topic = 'q/t'): void {
+  raw.send({ cmd: 'publish', topic, payload: Buffer.from('x'), qos: 2, messageId, retain: false, dup: false })
 }

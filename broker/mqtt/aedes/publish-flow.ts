@@ -14,10 +14,10 @@
  * PostbridgeAedes also counts what goes in and what is still in flight, so close() can wait for it.
  */
 import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes'
-import type { RefusalLog } from './refusal-log.js'
-import type { Logger } from '../../src/ports.js'
-import { mayPublish, type Principal } from './acl.js'
-import type { AedesInternals, BrokerPacket, Callback } from './aedes-internals.js'
+import type { RefusalLog } from '../refusal-log.js'
+import type { Logger } from '../../../src/ports/logger.js'
+import { mayPublish, type Principal } from '../acl.js'
+import type { AedesInternals, BrokerPacket, Callback } from '../aedes-internals.js'
 
 /** Already handled: aedes' own publish of this packet does nothing. */
 const SKIP_PUBLISH = Symbol('postbridge.skipPublish')

@@ -1,6 +1,6 @@
 import type { IClientOptions } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Harness, collect, sleep, waitFor } from './fixtures/harness.js'
+import { Harness, collect, sleep, waitFor } from '../fixtures/harness.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())

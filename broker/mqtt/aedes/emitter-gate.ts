@@ -16,7 +16,7 @@
  * A message that is only waiting for slow subscribers can be detached from the concurrency count
  * (see delivery-window.ts): its publisher stays held until it completes, everyone else moves on.
  */
-import type { BrokerPacket, Callback, DeliverFn, Emitter } from './aedes-internals.js'
+import type { BrokerPacket, Callback, DeliverFn, Emitter } from '../aedes-internals.js'
 
 /** Synchronous completions handled in one turn before yielding to I/O. */
 const MAX_STARTS_PER_TURN = 1000

@@ -1,8 +1,8 @@
 import type { Client, PublishPacket } from 'aedes'
 import { describe, expect, it } from 'vitest'
-import { RecordingLogger } from '../../src/testing/recording-logger.js'
-import { ANONYMOUS, principalForUser, type Principal } from './acl.js'
-import type { AedesInternals, BrokerPacket, Callback } from './aedes-internals.js'
+import { RecordingLogger } from '../../../src/testing/recording-logger.js'
+import { ANONYMOUS, principalForUser, type Principal } from '../acl.js'
+import type { AedesInternals, BrokerPacket, Callback } from '../aedes-internals.js'
 import { PostbridgeAedes, createAuthorizePublish } from './publish-flow.js'
 
 class FakeBroker {

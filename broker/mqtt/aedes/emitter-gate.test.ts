@@ -1,8 +1,8 @@
 import { Aedes } from 'aedes'
 import { describe, expect, it } from 'vitest'
-import type { AedesInternals, BrokerPacket, Emitter } from './aedes-internals.js'
+import type { AedesInternals, BrokerPacket, Emitter } from '../aedes-internals.js'
 import { EmitterGate } from './emitter-gate.js'
-import { waitFor } from './fixtures/harness.js'
+import { waitFor } from '../fixtures/harness.js'
 
 /** aedes' own emitter (mqemitter 7 with concurrency 100), as the broker would use it. */
 function stockEmitter(): Emitter {
@@ -26,7 +26,9 @@ function backlogBehindSlowSubscriber(emitter: Emitter, backlog: number) {
   let completed = 0
   for (let i = 0; i < backlog; i++) emitter.emit(packet('nobody/listens'), () => completed++)
   return {
-    releaseSlowSubscriber: () => held.splice(0).forEach((done) => done()),
+    releaseSlowSubscriber: () => {
+      for (const done of held.splice(0)) done()
+    },
     completed: () => completed,
     held: () => held.length,
   }
@@ -72,7 +74,7 @@ describe('EmitterGate', () => {
     for (const [p] of held) gate.detach({ brokerId: p.brokerId, brokerCounter: p.brokerCounter })
     expect(fast).toEqual(['fast'])
     expect(slowDone).toBe(0)
-    held.forEach(([, done]) => done())
+    for (const [, done] of held) done()
     expect(slowDone).toBe(2)
     expect(gate.inFlight).toBe(0)
   })

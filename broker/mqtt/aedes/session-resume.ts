@@ -20,7 +20,7 @@
  * publishers stay held until they are released, as with the delivery window.
  */
 import { Readable } from 'node:stream'
-import type { BrokerPacket, ClientInternals, DeliverFn } from './aedes-internals.js'
+import type { BrokerPacket, ClientInternals, DeliverFn } from '../aedes-internals.js'
 
 /** The store operation aedes' emptyQueue reads a session's queue with. */
 export interface ReplayStore {

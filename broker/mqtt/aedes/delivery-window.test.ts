@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import type { BrokerPacket, ClientInternals, DeliverFn } from './aedes-internals.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { BrokerPacket, ClientInternals, DeliverFn } from '../aedes-internals.js'
 import { grantedQos, installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
 
 /** A stand-in for an aedes Client: records what reaches the socket and lets the test finish each write. */
@@ -15,7 +15,7 @@ class FakeClient {
   }
   /** The socket drained: every pending write completes. */
   drain() {
-    this.writes.splice(0).forEach((done) => done())
+    for (const done of this.writes.splice(0)) done()
   }
 }
 
@@ -87,17 +87,23 @@ describe('delivery window', () => {
   })
 
   it('disconnects a subscriber that leaves QoS 1 messages waiting without reading for stallTimeoutMs', async () => {
-    const { client, counters, deliver } = setup(2, 50)
-    client.subscriptions = { '#': { qos: 1 } }
-    for (let i = 0; i < 3; i++) deliver(`t${i}`, 1)
-    await new Promise((r) => setTimeout(r, 30))
-    client.writes.shift()!() // some progress restarts the clock
-    deliver('t3', 1)
-    await new Promise((r) => setTimeout(r, 30))
-    expect(client.disconnects).toEqual([])
-    await new Promise((r) => setTimeout(r, 60))
-    expect(client.disconnects).toEqual([{ reasonCode: 0x97 }])
-    expect(counters.overflowDisconnects).toBe(1)
+    // The clock is the test's: on a loaded machine real 30 ms sleeps overran the 50 ms bound.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const { client, counters, deliver } = setup(2, 50)
+      client.subscriptions = { '#': { qos: 1 } }
+      for (let i = 0; i < 3; i++) deliver(`t${i}`, 1)
+      await vi.advanceTimersByTimeAsync(30)
+      client.writes.shift()!() // some progress restarts the clock
+      deliver('t3', 1)
+      await vi.advanceTimersByTimeAsync(30)
+      expect(client.disconnects).toEqual([])
+      await vi.advanceTimersByTimeAsync(60)
+      expect(client.disconnects).toEqual([{ reasonCode: 0x97 }])
+      expect(counters.overflowDisconnects).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('delivers at the lower of published and granted QoS through wildcards, the highest overlapping grant winning [MQTT-3.8.4-6] [MQTT-3.3.5-1]', () => {

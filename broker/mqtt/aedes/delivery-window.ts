@@ -24,8 +24,8 @@
  * delivered QoS is the minimum of the published QoS and the granted QoS; with overlapping
  * subscriptions the highest granted QoS applies [MQTT-3.3.5-1].
  */
-import type { BrokerPacket, ClientInternals, DeliverFn } from './aedes-internals.js'
-import { matchTopic } from '../../src/topic/match.js'
+import type { BrokerPacket, ClientInternals, DeliverFn } from '../aedes-internals.js'
+import { matchTopic } from '../../../src/topic/match.js'
 
 /** MQTT 5 DISCONNECT reason code: Quota exceeded. */
 const QUOTA_EXCEEDED = 0x97
