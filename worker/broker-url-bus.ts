@@ -12,10 +12,11 @@ import clientModule from 'mqtt/lib/client'
 import { MqttClientBus, type MqttClientLike } from '../src/bus/mqtt-client-bus.js'
 import { SubscriberSet } from '../src/bus/subscriber-set.js'
 import { validateTopicFilter } from '../src/topic/validate.js'
-import type { Message, PublishReceipt } from '../src/ports/types.js'
 import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../src/ports/bus.js'
 import type { Logger } from '../src/ports/logger.js'
-import type { BrokerTarget, BrokerUrlResult } from './broker-url.js'
+import type { Message, PublishReceipt } from '../src/ports/types.js'
+import { ConfigError } from '../src/config.js'
+import type { BrokerTarget } from './broker-url.js'
 import { packetBuffer } from './mqtt-codec.js'
 
 /**
@@ -38,11 +39,12 @@ export class BrokerUrlBus implements Bus {
   private readonly inner: MqttClientBus | undefined
 
   constructor(
-    private readonly config: BrokerUrlResult,
+    /** The broker, or why BROKER_URL names none (shown on /v1/health and in each publish's 503). */
+    private readonly config: BrokerTarget | ConfigError,
     options: BrokerUrlBusOptions,
   ) {
-    const target = config.target
-    if (!target) return
+    if (config instanceof ConfigError) return
+    const target = config
     const openStream = options.openStream ?? openSocket
     this.inner = new MqttClientBus({
       createClient: ({ clientId, resubscribe }) =>
@@ -95,7 +97,7 @@ export class BrokerUrlBus implements Bus {
   }
 
   status(): BusStatus {
-    return this.inner ? this.inner.status() : { kind: 'external', connected: false, detail: { error: this.config.problem } }
+    return this.inner ? this.inner.status() : { kind: 'external', connected: false, detail: { error: this.problem() } }
   }
 
   async close(): Promise<void> {
@@ -104,8 +106,12 @@ export class BrokerUrlBus implements Bus {
 
   /** The bus, or an error that says why there is none (the route answers 503 with it). */
   private broker(): MqttClientBus {
-    if (!this.inner) throw new Error(this.config.problem)
+    if (!this.inner) throw new Error(this.problem())
     return this.inner
+  }
+
+  private problem(): string | undefined {
+    return this.config instanceof ConfigError ? this.config.problems.join('; ') : undefined
   }
 }
 

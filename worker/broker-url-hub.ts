@@ -4,40 +4,31 @@
  * connections are opened once and reused until the object is evicted.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { errEdgeMisconfigured } from '../src/errors.js'
-import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
-import { createMetrics } from '../src/metrics.js'
-import type { TokenStore } from '../src/ports/token-store.js'
-import type { Logger } from '../src/ports/logger.js'
-import type { Deps } from '../src/ports/deps.js'
 import { sha256Hex } from '../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
-import { parseBrokerUrl } from './broker-url.js'
+import { createEdgeApp, type EdgeApp, type EdgeAppOptions } from './edge-app.js'
 import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
+import { brokerTargetOrError, misconfigured, orConfigError } from './settings.js'
 import { DurableTokenStore } from './token-store.js'
 
 
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus
   private readonly settings: EdgeSettings | ConfigError
-  private app: ReturnType<typeof createApp> | undefined
+  private app: EdgeApp | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.settings = settingsOrError(env)
-    this.bus = new BrokerUrlBus(parseBrokerUrl(env), { log: consoleLogger, newId: () => crypto.randomUUID() })
+    this.settings = orConfigError(() => parseEdgeSettings(env))
+    this.bus = new BrokerUrlBus(brokerTargetOrError(env), { log: consoleLogger, newId: () => crypto.randomUUID() })
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (this.settings instanceof ConfigError) {
-      consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
-      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
-    }
+    if (this.settings instanceof ConfigError) return misconfigured(this.settings)
     // No home node links in this mode; say so instead of answering the upgrade with a 404.
     if (new URL(request.url).pathname === LINK_PATH) return new Response('BROKER_URL is set: this Worker talks to the broker directly and takes no link\n', { status: 409 })
     // The first request after a (re)start waits for the connections (bounded), so it is not refused while they open.
@@ -51,36 +42,14 @@ export class BrokerHub extends DurableObject<Env> {
 }
 
 /** The API app over a BrokerUrlBus; a bad BROKER_URL shows as `error` on /v1/health and a 503 on every publish. */
-export function createBrokerUrlApp(options: {
-  bus: BrokerUrlBus
-  tokens: TokenStore
-  settings: Pick<EdgeSettings, 'maxPayloadBytes'>
-  log: Logger
-  defer(task: Promise<unknown>): void
-  adminHash?: string | undefined
-}): ReturnType<typeof createApp> {
+export function createBrokerUrlApp(options: Omit<EdgeAppOptions, 'bus' | 'health' | 'now' | 'features'> & { bus: BrokerUrlBus }): EdgeApp {
   const { bus } = options
-  const deps: Deps = {
-    bus,
-    tokens: options.tokens,
+  return createEdgeApp({
+    ...options,
     now: () => Date.now(),
-    defer: options.defer,
-    log: options.log,
-    metrics: createMetrics(),
-    limits: edgeApiLimits(options.settings),
     health: () => {
       const error = bus.status().detail?.error
       return { mode: 'broker-url', ...(typeof error === 'string' ? { error } : {}) }
     },
-  }
-  return createApp(() => deps, options.adminHash ? { envAdminHash: options.adminHash } : {})
-}
-
-function settingsOrError(env: Env): EdgeSettings | ConfigError {
-  try {
-    return parseEdgeSettings(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err
-    throw err
-  }
+  })
 }

@@ -1,7 +1,9 @@
 /**
  * `BROKER_URL`: the Worker as a direct MQTT client of a broker that is already public (a cloud broker, mosquitto with
- * TLS), instead of the link to a home node. Pure: it reads the vars and returns the target or a reason.
+ * TLS), instead of the link to a home node. Pure: it reads the vars and returns the target, or throws the ConfigError
+ * of the home config naming the variable.
  */
+import { ConfigError } from '../src/config.js'
 
 /** The Worker's vars for this mode (BROKER_USERNAME and BROKER_PASSWORD are best set as secrets). */
 export interface BrokerUrlVars {
@@ -21,8 +23,6 @@ export interface BrokerTarget {
   shownUrl: string
 }
 
-export type BrokerUrlResult = { target: BrokerTarget; problem?: undefined } | { target?: undefined; problem: string }
-
 /** Default ports of MQTT over TCP and over TLS (IANA). */
 const DEFAULT_PORT = { 'mqtt:': 1883, 'mqtts:': 8883 } as const
 
@@ -32,34 +32,35 @@ export function hasBrokerUrl(vars: BrokerUrlVars): boolean {
 }
 
 /**
- * Checks BROKER_URL (and BROKER_USERNAME / BROKER_PASSWORD); every reason names the variable.
- * @example parseBrokerUrl({ BROKER_URL: 'mqtts://user:pw@broker.example:8883' }).target?.tls // true
+ * Checks BROKER_URL (and BROKER_USERNAME / BROKER_PASSWORD); throws a ConfigError whose problem names the variable.
+ * @example parseBrokerUrl({ BROKER_URL: 'mqtts://user:pw@broker.example:8883' }).tls // true
  */
-export function parseBrokerUrl(vars: BrokerUrlVars): BrokerUrlResult {
+export function parseBrokerUrl(vars: BrokerUrlVars): BrokerTarget {
+  const problem = (text: string) => new ConfigError([text])
   const raw = (vars.BROKER_URL ?? '').trim()
   const shown = redact(raw)
-  if (raw === '') return { problem: 'BROKER_URL is not set' }
+  if (raw === '') throw problem('BROKER_URL is not set')
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    return { problem: `BROKER_URL: "${shown}" is not a URL (use mqtt://host:1883 or mqtts://host:8883)` }
+    throw problem(`BROKER_URL: "${shown}" is not a URL (use mqtt://host:1883 or mqtts://host:8883)`)
   }
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    return { problem: `BROKER_URL: scheme "${url.protocol.replace(/:$/, '')}" is not supported (use mqtt:// or mqtts://)` }
+    throw problem(`BROKER_URL: scheme "${url.protocol.replace(/:$/, '')}" is not supported (use mqtt:// or mqtts://)`)
   }
   // IPv6 literals come bracketed from URL; connect() takes the bare address.
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  if (hostname === '') return { problem: `BROKER_URL: "${shown}" has no host name` }
-  if (url.port === '0') return { problem: `BROKER_URL: "${shown}" has port 0` }
+  if (hostname === '') throw problem(`BROKER_URL: "${shown}" has no host name`)
+  if (url.port === '0') throw problem(`BROKER_URL: "${shown}" has port 0`)
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
-    return { problem: `BROKER_URL: "${shown}" has a path, query or fragment; give only mqtt(s)://[user:password@]host[:port]` }
+    throw problem(`BROKER_URL: "${shown}" has a path, query or fragment; give only mqtt(s)://[user:password@]host[:port]`)
   }
   const urlUser = decodeOrUndefined(url.username)
   const urlPassword = decodeOrUndefined(url.password)
-  if (urlUser === null || urlPassword === null) return { problem: 'BROKER_URL: the username or password is not valid percent-encoding' }
-  if (urlUser !== undefined && vars.BROKER_USERNAME) return { problem: 'BROKER_URL has a username and BROKER_USERNAME is set too: give it in one place' }
-  if (urlPassword !== undefined && vars.BROKER_PASSWORD) return { problem: 'BROKER_URL has a password and BROKER_PASSWORD is set too: give it in one place' }
+  if (urlUser === null || urlPassword === null) throw problem('BROKER_URL: the username or password is not valid percent-encoding')
+  if (urlUser !== undefined && vars.BROKER_USERNAME) throw problem('BROKER_URL has a username and BROKER_USERNAME is set too: give it in one place')
+  if (urlPassword !== undefined && vars.BROKER_PASSWORD) throw problem('BROKER_URL has a password and BROKER_PASSWORD is set too: give it in one place')
   const port = url.port === '' ? DEFAULT_PORT[url.protocol] : Number(url.port)
   const username = urlUser ?? (vars.BROKER_USERNAME || undefined)
   const password = urlPassword ?? (vars.BROKER_PASSWORD || undefined)
@@ -71,7 +72,7 @@ export function parseBrokerUrl(vars: BrokerUrlVars): BrokerUrlResult {
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
   }
-  return { target }
+  return target
 }
 
 /** undefined when empty, null when the percent-encoding is broken. */

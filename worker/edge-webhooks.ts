@@ -6,13 +6,14 @@
 import type { EdgeSettings } from '../src/link/edge-settings.js'
 import type { Bus } from '../src/ports/bus.js'
 import type { Logger } from '../src/ports/logger.js'
+import { SqlWebhookStore } from '../src/stores/sql/webhook-store.js'
 import { webhooksConfigSchema } from '../src/webhooks/config.js'
 import { startWebhookDispatcher, type WebhookDispatcher } from '../src/webhooks/dispatcher.js'
-import { DurableWebhookStore } from './webhook-store.js'
+import { durableSqlDriver } from './sql-driver.js'
 
 export interface EdgeWebhooks {
   dispatcher: WebhookDispatcher
-  store: DurableWebhookStore
+  store: SqlWebhookStore
 }
 
 export async function startEdgeWebhooks(options: {
@@ -22,7 +23,7 @@ export async function startEdgeWebhooks(options: {
   log: Logger
   now(): number
 }): Promise<EdgeWebhooks> {
-  const store = new DurableWebhookStore(options.storage)
+  const store = new SqlWebhookStore(durableSqlDriver(options.storage))
   // Hooks at the edge are made through the API (POST /v1/webhooks); the Worker has no config file to declare them in.
   const config = webhooksConfigSchema().parse({ allowPrivate: options.settings.webhooksAllowPrivate })
   const dispatcher = await startWebhookDispatcher({

@@ -3,15 +3,12 @@
  * the same API app as the home node on a Bus over the link. Every request of the Worker lands here.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { createApp } from '../src/app.js'
 import { ConfigError } from '../src/config.js'
-import { errEdgeMisconfigured } from '../src/errors.js'
-import { edgeApiLimits, parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
+import { edgeApiLimits, type EdgeSettings } from '../src/link/edge-settings.js'
 import { LINK_PATH } from '../src/link/protocol.js'
-import { createMetrics } from '../src/metrics.js'
-import type { Deps } from '../src/ports/deps.js'
 import { LinkedActions } from '../src/notify/linked-actions.js'
 import { sha256Hex } from '../src/util/bytes.js'
+import { createEdgeApp, type EdgeApp } from './edge-app.js'
 import { EdgeQueue } from './edge-queue.js'
 import { EdgeStats } from './edge-stats.js'
 import type { Env } from './env.js'
@@ -24,7 +21,8 @@ import { startEdgeWebhooks, type EdgeWebhooks } from './edge-webhooks.js'
 import { AlarmScheduler } from './alarm-scheduler.js'
 import { startEdgeNotify } from './edge-notify.js'
 import type { RunningNotifyService } from '../src/notify/notify-service.js'
-import { LinkQuietWatch, parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
+import { LinkQuietWatch } from './link-quiet.js'
+import { misconfigured, orConfigError, parseHubSettings, type HubSettings } from './settings.js'
 
 /** How long a button pressed at the edge waits for home's answer. */
 const ACTION_ANSWER_TIMEOUT_MS = 5000
@@ -44,7 +42,7 @@ export class LinkHub extends DurableObject<Env> {
   private readonly settings: HubSettings | ConfigError
   /** Alerts when home's link stays down (POSTBRIDGE_EDGE_LINK_QUIET); undefined when misconfigured. */
   readonly linkQuiet: LinkQuietWatch | undefined
-  private app: ReturnType<typeof createApp> | undefined
+  private app: EdgeApp | undefined
   private webhooks: EdgeWebhooks | undefined
   private notify: RunningNotifyService | undefined
   /** The notifier's timers (debounce, dead-man, retries); the hub's one alarm wakes the object for them. */
@@ -61,7 +59,7 @@ export class LinkHub extends DurableObject<Env> {
     this.queue = new EdgeQueue(sql)
     this.retainedStore = new RetainedStore(sql)
     this.stats = new EdgeStats(sql)
-    this.settings = settingsOrError(env)
+    this.settings = orConfigError(() => parseHubSettings(env))
     this.scheduler = new AlarmScheduler({
       now: () => this.now(),
       onArmed: () => void this.scheduleAlarm().catch((err: unknown) => consoleLogger.error({ err: String(err) }, 'edge: alarm not set')),
@@ -143,11 +141,7 @@ export class LinkHub extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (this.settings instanceof ConfigError) {
-      consoleLogger.error({ problems: this.settings.problems }, 'edge: bad configuration')
-      const problem = errEdgeMisconfigured.with(this.settings.problems.join('; '))
-      return new Response(JSON.stringify(problem.toProblem()), { status: problem.status, headers: { 'content-type': 'application/problem+json' } })
-    }
+    if (this.settings instanceof ConfigError) return misconfigured(this.settings)
     if (new URL(request.url).pathname === LINK_PATH) return this.link.accept(request)
     return (await this.appFor(this.settings)).fetch(request)
   }
@@ -226,47 +220,29 @@ export class LinkHub extends DurableObject<Env> {
     }
   }
 
-  private async appFor(settings: EdgeSettings): Promise<ReturnType<typeof createApp>> {
+  private async appFor(settings: EdgeSettings): Promise<EdgeApp> {
     if (this.app) return this.app
     const adminHash = settings.adminToken ? await sha256Hex(settings.adminToken) : undefined
-    const deps: Deps = {
+    this.app ??= createEdgeApp({
       bus: this.bus,
       tokens: new DurableTokenStore(this.ctx.storage),
+      settings,
+      log: consoleLogger,
       now: () => this.now(),
       defer: (task) => this.ctx.waitUntil(task),
-      log: consoleLogger,
-      metrics: createMetrics(),
-      ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
-      ...(this.notify ? { notify: this.notify } : {}),
-      // Alert buttons of home's alerts, when they link here: home holds the tokens and answers over the link.
-      actions: new LinkedActions({ bus: this.bus, timeoutMs: ACTION_ANSWER_TIMEOUT_MS, log: consoleLogger }),
-      limits: edgeApiLimits(settings),
+      adminHash,
+      features: {
+        ...(this.webhooks ? { webhooks: this.webhooks.dispatcher.service } : {}),
+        ...(this.notify ? { notify: this.notify } : {}),
+        // Alert buttons of home's alerts, when they link here: home holds the tokens and answers over the link.
+        actions: new LinkedActions({ bus: this.bus, timeoutMs: ACTION_ANSWER_TIMEOUT_MS, log: consoleLogger }),
+      },
       // The health route lets `status` here override its own: "degraded" while home is offline (the edge still queues).
       health: () => {
         const link = this.linkHealth()
         return { status: link.home === 'online' ? 'ok' : 'degraded', link }
       },
-    }
-    this.app ??= createApp(() => deps, adminHash ? { envAdminHash: adminHash } : {})
+    })
     return this.app
   }
-}
-
-type HubSettings = EdgeSettings & { linkQuiet: LinkQuietSettings }
-
-/** Every bad var of the edge in one error, whichever parser found it. */
-function settingsOrError(env: Env): HubSettings | ConfigError {
-  const problems: string[] = []
-  const attempt = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse()
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err
-      problems.push(...err.problems)
-      return undefined
-    }
-  }
-  const edge = attempt(() => parseEdgeSettings(env))
-  const linkQuiet = attempt(() => parseLinkQuietSettings(env))
-  return edge && linkQuiet ? { ...edge, linkQuiet } : new ConfigError(problems)
 }

@@ -2,7 +2,8 @@ import { env } from 'cloudflare:workers'
 import { runInDurableObject } from 'cloudflare:test'
 import { describeWebhookStore } from '../src/testing/webhook-store-contract.js'
 import type { WebhookStore } from '../src/webhooks/ports.js'
-import { DurableWebhookStore } from './webhook-store.js'
+import { SqlWebhookStore } from '../src/stores/sql/webhook-store.js'
+import { durableSqlDriver } from './sql-driver.js'
 
 /**
  * Storage belongs to its Durable Object's context, so each call of the contract runs inside the object. Each store
@@ -17,7 +18,7 @@ function storeInFreshObject(): WebhookStore {
         ? undefined
         : (...args: unknown[]) =>
         runInDurableObject(stub, (_hub, state) => {
-          const store = new DurableWebhookStore(state.storage) as unknown as Record<string, (...a: unknown[]) => unknown>
+          const store = new SqlWebhookStore(durableSqlDriver(state.storage)) as unknown as Record<string, (...a: unknown[]) => unknown>
           return store[method]!(...args)
         }),
   })

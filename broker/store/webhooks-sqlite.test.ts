@@ -67,6 +67,18 @@ describe('SqliteWebhookStore durability', () => {
     expect(synced).toHaveLength(1)
   })
 
+  it('fsyncs the WAL after the attempts log is pruned, as after every other write', async () => {
+    const synced: number[] = []
+    const store = open(freshDir(), { syncIntervalMs: 60_000, fsync: (fd, done) => (synced.push(fd), done(null)) })
+    await store.putWebhook(hookRecord('a'))
+    await store.settle([{ attempt: { webhookId: 'a', messageId: 'm', topicName: 't', attempt: 1, at: 1, durationMs: 1, outcome: 'retry' } }])
+    await store.sync()
+    expect(synced).toHaveLength(1)
+    await store.prune(0)
+    await store.sync()
+    expect(synced).toHaveLength(2)
+  })
+
   it('keeps the shared connection at synchronous=FULL for the other stores', async () => {
     const db = openDatabase(freshDir())
     dbs.push(db)

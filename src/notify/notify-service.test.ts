@@ -209,6 +209,23 @@ describe('notify service configuration', () => {
     expect((await again.service.listNotifiers()).map((n) => n.id)).toEqual(['phone'])
   })
 
+  it("keeps a declared sensor's updatedAt across a restart with the same file, and moves it when the file changes it", async () => {
+    const sensorStore = new MemorySensorStore()
+    const notifierStore = new MemoryNotifierStore()
+    const clock = new TestClock()
+    const first = await startNotifyHarness({ notifiers: [phone], sensors: [workshop], sensorStore, notifierStore, clock })
+    const created = (await sensorStore.get('workshop'))!
+    await first.service.close()
+    await clock.advance(HOUR)
+    const same = await startNotifyHarness({ notifiers: [phone], sensors: [workshop], sensorStore, notifierStore, clock })
+    expect(await sensorStore.get('workshop')).toEqual(created)
+    await same.service.close()
+    await clock.advance(HOUR)
+    const renamed = await startNotifyHarness({ notifiers: [phone], sensors: [{ ...workshop, name: 'Shed door' }], sensorStore, notifierStore, clock })
+    expect(await sensorStore.get('workshop')).toMatchObject({ name: 'Shed door', createdAt: created.createdAt, updatedAt: created.createdAt + 2 * HOUR })
+    await renamed.service.close()
+  })
+
   it('sends an alert no sensor raised through the named notifiers, skipping unknown ones', async () => {
     const h = await withWorkshop()
     const alert = { id: 'a1', title: 'Postbridge home link is down since 12:00', body: 'no link', priority: 4 as const, tags: ['warning'], at: h.clock.now() }

@@ -17,6 +17,7 @@ import type { Scheduler } from '../ports/scheduler.js'
 import { localUtcOffset, type UtcOffset } from './quiet-hours.js'
 import { resolveSecrets, secretEnvNames, secretProblems, type Env } from './secrets.js'
 import { maySecretEnv } from '../config/atoms.js'
+import { syncDeclared, type DeclaredEntryStore, type SyncedEntry } from '../config/sync-declared.js'
 import { AlertSender } from './sender.js'
 import type { ActionService } from './actions.js'
 import { TelegramActionPoller } from './telegram-actions.js'
@@ -77,22 +78,12 @@ function checkConfig(config: NonNullable<NotifyServiceOptions['config']>, known:
   if (problems.length > 0) throw new ConfigError(problems)
 }
 
-/** Replaces the config file's entries in a store with the current file, keeping the API's own. */
-async function syncFromConfig<T extends { id: string }>(
-  store: { list(): Promise<(T & { source: string; createdAt: number })[]>; put(r: T & { source: 'config' | 'api'; createdAt: number; updatedAt: number }): Promise<void>; remove(id: string): Promise<boolean> },
-  specs: T[],
-  now: number,
-  log: Logger,
-  what: string,
-): Promise<void> {
-  const existing = new Map((await store.list()).map((r) => [r.id, r]))
-  const wanted = new Set(specs.map((s) => s.id))
-  for (const r of existing.values()) if (r.source === 'config' && !wanted.has(r.id)) await store.remove(r.id)
-  for (const spec of specs) {
-    const old = existing.get(spec.id)
+/** The declared entries through the one config sync (src/config/sync-declared.ts); an API-made one with the id is replaced. */
+function syncFromConfig<T extends { id: string }, R extends T & SyncedEntry>(store: DeclaredEntryStore<R>, specs: T[], now: number, log: Logger, what: string): Promise<void> {
+  return syncDeclared(store, specs, now, (spec, old) => {
     if (old?.source === 'api') log.warn({ id: spec.id }, `${what} from the config file replaces the one created through the API`)
-    await store.put({ ...spec, source: 'config', createdAt: old?.createdAt ?? now, updatedAt: now })
-  }
+    return spec as unknown as Omit<R, 'source' | 'createdAt' | 'updatedAt'>
+  })
 }
 
 export async function startNotifyService(o: NotifyServiceOptions): Promise<RunningNotifyService> {

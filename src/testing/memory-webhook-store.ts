@@ -1,6 +1,6 @@
 /** An in-memory WebhookStore: the reference behaviour the SQLite adapter is checked against. */
 import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../webhooks/ports.js'
-import { utf8Length } from '../webhooks/sql-rows.js'
+import { utf8Length } from '../util/bytes.js'
 
 /** A stored row: the body lives once per message in `bodies`. */
 type StoredRow = OutboxEntry & { bytes: number }

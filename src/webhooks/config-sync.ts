@@ -1,4 +1,5 @@
 /** Brings the webhooks declared in the config file into the store at start: created, updated, or removed with the file. */
+import { syncDeclared } from '../config/sync-declared.js'
 import type { DeclaredWebhook } from './config.js'
 import type { WebhookRecord, WebhookStore } from './ports.js'
 import { generateSecret, parseSecret } from './sign.js'
@@ -13,7 +14,7 @@ export interface SyncContext {
 /** Bad configuration fails at startup: every problem of every declared hook is reported in one Error. */
 export async function syncDeclaredHooks(store: WebhookStore, declared: DeclaredWebhook[], ctx: SyncContext): Promise<void> {
   const problems: string[] = []
-  const records: WebhookRecord[] = []
+  const secrets = new Map<string, string>()
   for (const [i, hook] of declared.entries()) {
     const where = `webhooks.hooks[${i}] (${hook.id})`
     const refused = await checkWebhookUrl(hook.url, ctx.urlPolicy)
@@ -29,20 +30,17 @@ export async function syncDeclaredHooks(store: WebhookStore, declared: DeclaredW
     }
     const existing = await store.getWebhook(hook.id)
     if (existing && existing.source !== 'config') problems.push(`${where}.id: a webhook made through the API has this id`)
-    records.push(toRecord(hook, existing, envSecret, ctx.now))
+    if (envSecret) secrets.set(hook.id, envSecret)
   }
   if (problems.length > 0) throw new Error(`bad webhook configuration: ${problems.join('; ')}`)
-  for (const record of records) await store.putWebhook(record)
-  const ids = new Set(declared.map((h) => h.id))
-  for (const stored of await store.listWebhooks()) {
-    if (stored.source === 'config' && !ids.has(stored.id)) await store.deleteWebhook(stored.id)
-  }
+  const hooks = { list: () => store.listWebhooks(), put: (r: WebhookRecord) => store.putWebhook(r), remove: (id: string) => store.deleteWebhook(id) }
+  await syncDeclared(hooks, declared, ctx.now, (hook, existing) => toRecord(hook, existing, secrets.get(hook.id)))
 }
 
-function toRecord(hook: DeclaredWebhook, existing: WebhookRecord | undefined, envSecret: string | undefined, now: number): WebhookRecord {
+function toRecord(hook: DeclaredWebhook, existing: WebhookRecord | undefined, envSecret: string | undefined): Omit<WebhookRecord, 'source' | 'createdAt' | 'updatedAt'> {
   // A receiver that answered 410 stays disabled across restarts until the file points the hook somewhere else.
   const stillGone = existing?.disabledReason === 'gone' && existing.url === hook.url && hook.enabled
-  const record: WebhookRecord = {
+  return {
     id: hook.id,
     topicFilter: hook.filter,
     url: hook.url,
@@ -50,21 +48,5 @@ function toRecord(hook: DeclaredWebhook, existing: WebhookRecord | undefined, en
     headers: hook.headers,
     enabled: stillGone ? false : hook.enabled,
     ...(stillGone ? { disabledReason: 'gone' as const } : {}),
-    source: 'config',
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: existing?.updatedAt ?? now,
   }
-  if (existing && !sameHook(existing, record)) record.updatedAt = now
-  return record
-}
-
-function sameHook(a: WebhookRecord, b: WebhookRecord): boolean {
-  return (
-    a.topicFilter === b.topicFilter &&
-    a.url === b.url &&
-    a.secret === b.secret &&
-    a.enabled === b.enabled &&
-    a.disabledReason === b.disabledReason &&
-    JSON.stringify(a.headers) === JSON.stringify(b.headers)
-  )
 }

@@ -1,8 +1,10 @@
 /**
- * The webhook tables as SQL, and their rows as records: shared by the SQLite stores of both runtimes (better-sqlite3
- * at home, Durable Object SQLite at the edge), which differ only in how they run a statement.
+ * The webhook tables as SQL, and their rows as records, for the one SQL webhook store (./webhook-store.ts): the outbox
+ * with its shared body table, the per-hook byte caps, and the migration of tables made by older versions.
  */
-import type { AttemptOutcome, AttemptRecord, OutboxEntry, WebhookRecord } from './ports.js'
+import type { SqlDriver } from '../../sql.js'
+import { utf8Length } from '../../util/bytes.js'
+import type { AttemptOutcome, AttemptRecord, OutboxEntry, WebhookRecord } from '../../webhooks/ports.js'
 
 export type HookRow = {
   id: string
@@ -65,54 +67,36 @@ export const WEBHOOK_SCHEMA = [
   'CREATE INDEX IF NOT EXISTS webhook_attempts_by_hook ON webhook_attempts (webhook_id, id)',
 ]
 
-/** Runs one statement with its parameters and returns its rows (better-sqlite3 and Durable Object SQLite alike). */
-export type SqlRun = (sql: string, ...params: (string | number | null)[]) => Record<string, unknown>[]
-
 /** Brings a data directory made before the bytes column up to date; a no-op (refused ALTER) on a new one. */
-export function migrateWebhookTables(run: SqlRun): void {
+export function migrateWebhookTables(sql: SqlDriver): void {
   try {
-    run('ALTER TABLE webhook_outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0')
+    sql.run('ALTER TABLE webhook_outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0')
   } catch {
     // the column is there already
   }
   // Covers the per-hook byte sums of every enqueue (evictOverCap), so they read the index only.
-  run('CREATE INDEX IF NOT EXISTS webhook_outbox_bytes ON webhook_outbox (webhook_id, state, bytes)')
+  sql.run('CREATE INDEX IF NOT EXISTS webhook_outbox_bytes ON webhook_outbox (webhook_id, state, bytes)')
 }
 
 /** The outbox columns with the body taken from webhook_bodies when the row does not hold its own. */
 export const OUTBOX_SELECT = `SELECT o.seq, o.webhook_id, o.message_id, o.topic, CASE WHEN o.body = '' THEN COALESCE(b.body, '') ELSE o.body END AS body,
   o.created_at, o.attempts, o.next_attempt_at, o.state FROM webhook_outbox o LEFT JOIN webhook_bodies b ON b.message_id = o.message_id`
 
-/** UTF-8 length of a string, without encoding it. */
-export function utf8Length(text: string): number {
-  let n = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) n += 1
-    else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4
-      i++
-    } else n += 3
-  }
-  return n
-}
-
 /** Inserts one outbox row, and the message's body once; false when the hook is gone. Run inside a transaction. */
-export function insertOutboxRow(run: SqlRun, e: { webhookId: string; messageId: string; topicName: string; body: string; createdAt: number }): number | undefined {
-  const rows = run(
+export function insertOutboxRow(sql: SqlDriver, e: { webhookId: string; messageId: string; topicName: string; body: string; createdAt: number }): number | undefined {
+  const rows = sql.all<{ seq: number }>(
     `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at, bytes)
      SELECT ?, ?, ?, '', ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) RETURNING seq`,
     e.webhookId, e.messageId, e.topicName, e.createdAt, utf8Length(e.body), e.webhookId,
   )
   if (!rows[0]) return undefined
-  run('INSERT OR IGNORE INTO webhook_bodies (message_id, body) VALUES (?, ?)', e.messageId, e.body)
+  sql.run('INSERT OR IGNORE INTO webhook_bodies (message_id, body) VALUES (?, ?)', e.messageId, e.body)
   return Number(rows[0].seq)
 }
 
 /** Deletes the stored bodies of these messages that no outbox row uses any more. */
-export function dropUnusedBodies(run: SqlRun, messageIds: Iterable<string>): void {
-  for (const id of new Set(messageIds)) run('DELETE FROM webhook_bodies WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE message_id = ?)', id, id)
+export function dropUnusedBodies(sql: SqlDriver, messageIds: Iterable<string>): void {
+  for (const id of new Set(messageIds)) sql.run('DELETE FROM webhook_bodies WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE message_id = ?)', id, id)
 }
 
 /**
@@ -120,15 +104,15 @@ export function dropUnusedBodies(run: SqlRun, messageIds: Iterable<string>): voi
  * it become dead (logged as dead attempts), the oldest dead rows beyond it are deleted. keepSeq (the row just
  * appended) always stays. Returns the seqs made dead. Run inside the enqueue transaction.
  */
-export function evictOverCap(run: SqlRun, webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
-  const sum = (state: string) => Number(run(`SELECT COALESCE(SUM(bytes), 0) AS n FROM webhook_outbox WHERE webhook_id = ? AND state = ?`, webhookId, state)[0]?.n ?? 0)
+export function evictOverCap(sql: SqlDriver, webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
+  const sum = (state: string) => Number(sql.all(`SELECT COALESCE(SUM(bytes), 0) AS n FROM webhook_outbox WHERE webhook_id = ? AND state = ?`, webhookId, state)[0]?.n ?? 0)
   const evicted: number[] = []
   let pending = sum('pending')
   if (pending > maxBytes) {
-    for (const row of run(`SELECT seq, message_id, topic, attempts, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY seq`, webhookId)) {
+    for (const row of sql.all(`SELECT seq, message_id, topic, attempts, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY seq`, webhookId)) {
       if (pending <= maxBytes || row.seq === keepSeq) break
-      run(`UPDATE webhook_outbox SET state = 'dead' WHERE seq = ?`, Number(row.seq))
-      run(
+      sql.run(`UPDATE webhook_outbox SET state = 'dead' WHERE seq = ?`, Number(row.seq))
+      sql.run(
         `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, 'dead')`,
         webhookId, String(row.message_id), String(row.topic), Number(row.attempts), now, `outbox over ${maxBytes} bytes: the oldest message goes to dead`,
       )
@@ -139,13 +123,13 @@ export function evictOverCap(run: SqlRun, webhookId: string, maxBytes: number, k
   let dead = sum('dead')
   if (dead > maxBytes) {
     const dropped: string[] = []
-    for (const row of run(`SELECT seq, message_id, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'dead' ORDER BY seq`, webhookId)) {
+    for (const row of sql.all(`SELECT seq, message_id, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'dead' ORDER BY seq`, webhookId)) {
       if (dead <= maxBytes) break
-      run('DELETE FROM webhook_outbox WHERE seq = ?', Number(row.seq))
+      sql.run('DELETE FROM webhook_outbox WHERE seq = ?', Number(row.seq))
       dropped.push(String(row.message_id))
       dead -= Number(row.bytes)
     }
-    dropUnusedBodies(run, dropped)
+    dropUnusedBodies(sql, dropped)
   }
   return evicted
 }
