@@ -120,6 +120,7 @@ describe('stock aedes 2.0.0-beta.1 over stock aedes-persistence-level 9.2.0 (../
     await sub.closed()
     await publishQoS1(port)
     await sleep(2500) // the 1 s Session Expiry Interval runs out, with a wide margin
+    // (A Clean Start does not show it on stock: its queue is already empty when the session ends.)
     const next = await client(port, SESSION)
     expect((await next.next('connack')).sessionPresent).toBe(false)
     expect((await next.next('publish')).payload.toString()).toBe('m')
@@ -152,5 +153,37 @@ describe('stock aedes 2.0.0-beta.1 over stock aedes-persistence-level 9.2.0 (../
     await waitFor(() => publishes(sub).length >= 1, 5000, 'a message')
     // "1" then comes after "2", or is dropped by aedes' duplicate check.
     expect(publishes(sub)[0]?.payload.toString()).toBe('2')
+  })
+
+  it("emits one client's retained messages in the order their writes complete, and may keep the older one stored (5.) [MQTT-4.6.0-6]", async () => {
+    // The first write to the store starts late, as a busy thread pool may: the second lands first.
+    let openFirst!: () => void
+    const firstHeld = new Promise<void>((resolve) => (openFirst = resolve))
+    let written = 0
+    const port = await stockBroker((store) => {
+      const storeRetained = store.storeRetained?.bind(store)
+      let calls = 0
+      store.storeRetained = async (...args) => {
+        if (++calls === 1) await firstHeld
+        const result = await storeRetained?.(...args)
+        written++
+        return result
+      }
+    })
+    const sub = await client(port)
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'r/t', qos: 0 }] })
+    await sub.next('suback')
+    const pub = await client(port)
+    for (const id of [1, 2])
+      pub.send({ cmd: 'publish', topic: 'r/t', payload: Buffer.from(String(id)), qos: 1, messageId: id, retain: true, dup: false })
+    // A fixed aedes would hold "2" behind "1": then this wait ends at its timeout and the test fails.
+    await waitFor(() => publishes(sub).length >= 1, 2000, 'a message').catch(() => {})
+    openFirst()
+    await waitFor(() => written === 2, 5000, 'both writes')
+    // "1" then comes after "2", or is dropped by aedes' duplicate check; and it is the one stored.
+    expect(publishes(sub)[0]?.payload.toString()).toBe('2')
+    const late = await client(port)
+    late.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'r/t', qos: 0 }] })
+    expect((await late.next('publish')).payload.toString()).toBe('1')
   })
 })
