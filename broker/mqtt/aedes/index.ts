@@ -3,11 +3,10 @@
  *
  * Each correction lives in its own file in this folder, whose header names the upstream defect and
  * the spec clause; each has a test reproducing the defect on stock aedes (stock-aedes.test.ts,
- * emitter-gate.test.ts and the "stock aedes" cases beside the others), so a correction can go the day
- * aedes fixes it: delete its file and its line below, and its stock test fails first to say so.
- * Without a stock reproduction so far: session-resume.ts (an ordering race), connection-guard.ts
- * (memory held before CONNACK), publish-flow.ts' PUBACK-before-store (needs a crash in between),
- * and the store's corrections in ../persistence.ts.
+ * emitter-gate.test.ts, stock-flow.test.ts, stock-store.test.ts for ../persistence.ts, and the
+ * "stock aedes" cases beside the others), so a correction can go the day aedes fixes it: delete its
+ * file and its line below, and its stock test fails first to say so. Every correction here has one;
+ * a new correction that cannot have one is named here.
  *
  * Before applyCorrections (at construction, because aedes only takes them there):
  *  0. the store is Postbridge's BrokerStore (../persistence.ts: MQTT 5 properties, QoS and RETAIN of
