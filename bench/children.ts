@@ -6,7 +6,9 @@ const TSX_CLI = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import
 
 export function runChild<T>(script: string, args: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, fileURLToPath(new URL(script, import.meta.url)), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [TSX_CLI, fileURLToPath(new URL(script, import.meta.url)), JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.on('exit', (code) => {
@@ -20,7 +22,9 @@ export function runChild<T>(script: string, args: unknown): Promise<T> {
 /** Starts a child that prints one JSON line and then keeps running (e.g. holding connections) until close(). */
 export function holdChild<T>(script: string, args: unknown): Promise<{ result: T; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, fileURLToPath(new URL(script, import.meta.url)), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [TSX_CLI, fileURLToPath(new URL(script, import.meta.url)), JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const exited = new Promise<void>((r) => child.once('exit', () => r()))
     let out = ''
     child.stdout.on('data', (d: Buffer) => {

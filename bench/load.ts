@@ -16,7 +16,13 @@ export function percentile(sortedMs: number[], p: number): number {
 }
 
 /** Sends `total` POSTs of `body` to `url`, `connections` at a time, each connection one request after another. */
-export async function runLoad(opts: { url: string; total: number; connections: number; body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
+export async function runLoad(opts: {
+  url: string
+  total: number
+  connections: number
+  body: Uint8Array
+  headers: Record<string, string>
+}): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections })
   const target = new URL(opts.url)
   const latencies: number[] = []
@@ -26,7 +32,14 @@ export async function runLoad(opts: { url: string; total: number; connections: n
     new Promise<void>((resolve) => {
       const started = performance.now()
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'POST', headers: { ...opts.headers, 'content-length': opts.body.byteLength } },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: 'POST',
+          headers: { ...opts.headers, 'content-length': opts.body.byteLength },
+        },
         (res) => {
           res.resume()
           res.on('end', () => {
@@ -53,5 +66,12 @@ export async function runLoad(opts: { url: string; total: number; connections: n
   const seconds = (performance.now() - t0) / 1000
   agent.destroy()
   latencies.sort((a, b) => a - b)
-  return { requests: opts.total, errors, seconds, perSecond: opts.total / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
+  return {
+    requests: opts.total,
+    errors,
+    seconds,
+    perSecond: opts.total / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  }
 }

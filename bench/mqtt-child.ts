@@ -5,7 +5,13 @@
 import mqtt from 'mqtt'
 import { percentile } from './load.js'
 
-const { port, total, qos, window: inFlight, pairs = 1 } = JSON.parse(process.argv[2]!) as { port: number; total: number; qos: 0 | 1; window: number; pairs?: number }
+const {
+  port,
+  total,
+  qos,
+  window: inFlight,
+  pairs = 1,
+} = JSON.parse(process.argv[2]!) as { port: number; total: number; qos: 0 | 1; window: number; pairs?: number }
 const url = `mqtt://127.0.0.1:${port}`
 const latencies: number[] = []
 let received = 0
@@ -57,4 +63,6 @@ const t0 = performance.now()
 await Promise.all(runs.map((run) => run()))
 const seconds = (performance.now() - t0) / 1000
 latencies.sort((a, b) => a - b)
-process.stdout.write(`${JSON.stringify({ sent: per * pairs, received, seconds, perSecond: received / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ sent: per * pairs, received, seconds, perSecond: received / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`,
+)

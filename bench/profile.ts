@@ -20,7 +20,13 @@ if (what === 'start') {
   result = await runChild('./mqtt-child.ts', { port: pb.mqttPort, total, qos, window: 100, pairs: 4 })
 } else {
   const total = Number(totalArg ?? 5000)
-  result = await runChild('./load-child.ts', { url: `${pb.httpUrl}/v1/publish/bench/prof?qos=${qos}`, total, connections: 32, bodyBytes: 64, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' } })
+  result = await runChild('./load-child.ts', {
+    url: `${pb.httpUrl}/v1/publish/bench/prof?qos=${qos}`,
+    total,
+    connections: 32,
+    bodyBytes: 64,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
+  })
 }
 // close() would remove the cwd; the profile is written to `dir` on exit.
 await pb.close()
@@ -57,6 +63,7 @@ for (const n of profile.nodes) {
   byPlace.set(place, (byPlace.get(place) ?? 0) + n.hitCount)
 }
 process.stdout.write('# self time by place\n')
-for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${place}\n`)
+for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${place}\n`)
 if (process.env.KEEP_PROFILE) process.stdout.write(`# profile: ${join(dir, file)}\n`)
 else rmSync(dir, { recursive: true, force: true })

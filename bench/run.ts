@@ -36,7 +36,9 @@ interface Rate {
 }
 
 function row(name: string, r: Rate, extra = ''): void {
-  out(`${name.padEnd(40)} ${fmt(r.perSecond).padStart(8)} /s   p50 ${fmt(r.p50Ms, 1).padStart(6)} ms   p99 ${fmt(r.p99Ms, 1).padStart(6)} ms  ${extra}`)
+  out(
+    `${name.padEnd(40)} ${fmt(r.perSecond).padStart(8)} /s   p50 ${fmt(r.p50Ms, 1).padStart(6)} ms   p99 ${fmt(r.p99Ms, 1).padStart(6)} ms  ${extra}`,
+  )
 }
 
 /** The CLI runs from build/: rebuild it first when a source file is newer, so the bench measures this tree. */
@@ -76,11 +78,19 @@ async function countingSubscriber(port: number, filter: string, qos: 0 | 1) {
 }
 
 function restLoad(url: string, total: number): Promise<LoadResult> {
-  return runChild<LoadResult>('./load-child.ts', { url, total, connections: CONNECTIONS, bodyBytes: 64, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' } })
+  return runChild<LoadResult>('./load-child.ts', {
+    url,
+    total,
+    connections: CONNECTIONS,
+    bodyBytes: 64,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
+  })
 }
 
 async function benchRest(pb: Running): Promise<void> {
-  out(`\n# REST -> MQTT: ${fmt(REST_TOTAL)} requests over ${CONNECTIONS} keep-alive connections, 64-byte bodies, every message counted at a subscriber`)
+  out(
+    `\n# REST -> MQTT: ${fmt(REST_TOTAL)} requests over ${CONNECTIONS} keep-alive connections, 64-byte bodies, every message counted at a subscriber`,
+  )
   out('# baseline: bare node:http + mqtt.js in its own process, publishing into the same Postbridge broker')
   const bridge = await startBaseline('bridge', pb.mqttPort)
   try {
@@ -103,7 +113,9 @@ async function benchRest(pb: Running): Promise<void> {
       row(`bare node:http + mqtt.js ${label.slice(0, 5)}`, b.r, `errors ${b.r.errors}, delivered ${b.got}/${REST_TOTAL}`)
       const ratio = p.r.perSecond / b.r.perSecond
       out(`ratio postbridge/bare qos ${qos}: ${fmt(ratio, 2)}  (target ${qos === 0 ? '>= 1.1, p99 < 10 ms' : '>= 1.0'})`)
-      summary.push(`| REST QoS ${qos} | ${fmt(p.r.perSecond)} req/s, p50 ${fmt(p.r.p50Ms, 1)} ms, p99 ${fmt(p.r.p99Ms, 1)} ms | ${fmt(b.r.perSecond)} req/s, p50 ${fmt(b.r.p50Ms, 1)} ms, p99 ${fmt(b.r.p99Ms, 1)} ms (bare node:http + mqtt.js${qos === 1 ? ', after PUBACK' : ''}) | ${fmt(ratio, 2)}x | ${qos === 0 ? '>= 1.1x, p99 < 10 ms' : '>= 1.0x'} |`)
+      summary.push(
+        `| REST QoS ${qos} | ${fmt(p.r.perSecond)} req/s, p50 ${fmt(p.r.p50Ms, 1)} ms, p99 ${fmt(p.r.p99Ms, 1)} ms | ${fmt(b.r.perSecond)} req/s, p50 ${fmt(b.r.p50Ms, 1)} ms, p99 ${fmt(b.r.p99Ms, 1)} ms (bare node:http + mqtt.js${qos === 1 ? ', after PUBACK' : ''}) | ${fmt(ratio, 2)}x | ${qos === 0 ? '>= 1.1x, p99 < 10 ms' : '>= 1.0x'} |`,
+      )
     }
   } finally {
     await bridge.close()
@@ -125,14 +137,20 @@ async function benchMqtt(pb: Running, memory: Running, level: Running): Promise<
     row(`bare aedes (memory store) qos ${qos}`, m, `delivered ${m.received}/${m.sent}`)
     row(`bare aedes (LevelDB store) qos ${qos}`, l, `delivered ${l.received}/${l.sent}`)
     const rm = p.perSecond / m.perSecond
-    out(`ratio postbridge/bare aedes qos ${qos}: ${fmt(rm, 2)} (memory), ${fmt(p.perSecond / l.perSecond, 2)} (LevelDB)  (target ${qos === 0 ? '>= 0.9' : '>= 0.8'} of memory)`)
-    summary.push(`| MQTT QoS ${qos} | ${fmt(p.perSecond)} msg/s, p99 ${fmt(p.p99Ms, 1)} ms | ${fmt(m.perSecond)} msg/s, p99 ${fmt(m.p99Ms, 1)} ms (bare aedes, memory); ${fmt(l.perSecond)} msg/s (LevelDB) | ${fmt(rm, 2)}x | >= ${qos === 0 ? '0.9' : '0.8'}x |`)
+    out(
+      `ratio postbridge/bare aedes qos ${qos}: ${fmt(rm, 2)} (memory), ${fmt(p.perSecond / l.perSecond, 2)} (LevelDB)  (target ${qos === 0 ? '>= 0.9' : '>= 0.8'} of memory)`,
+    )
+    summary.push(
+      `| MQTT QoS ${qos} | ${fmt(p.perSecond)} msg/s, p99 ${fmt(p.p99Ms, 1)} ms | ${fmt(m.perSecond)} msg/s, p99 ${fmt(m.p99Ms, 1)} ms (bare aedes, memory); ${fmt(l.perSecond)} msg/s (LevelDB) | ${fmt(rm, 2)}x | >= ${qos === 0 ? '0.9' : '0.8'}x |`,
+    )
   }
 }
 
 async function benchProcess(pb: Running, memory: Running): Promise<void> {
   out(`\n# the process: \`postbridge start\` on embedded defaults vs bare aedes (memory store)`)
-  out(`start to ready: ${fmt(pb.readyMs)} ms from spawn; bare aedes ${fmt(memory.readyMs)} ms (ratio ${fmt(pb.readyMs / memory.readyMs, 2)}, target < 500 ms)`)
+  out(
+    `start to ready: ${fmt(pb.readyMs)} ms from spawn; bare aedes ${fmt(memory.readyMs)} ms (ratio ${fmt(pb.readyMs / memory.readyMs, 2)}, target < 500 ms)`,
+  )
   await new Promise((r) => setTimeout(r, 3000))
   const idle = [pb.rssMb(), memory.rssMb()] as const
   out(`idle RSS after 3 s: ${fmt(idle[0], 1)} MB; bare aedes ${fmt(idle[1], 1)} MB (ratio ${fmt(idle[0] / idle[1], 2)}, target < 60 MB)`)
@@ -144,10 +162,16 @@ async function benchProcess(pb: Running, memory: Running): Promise<void> {
     if (devices.result.connected !== DEVICES) out(`(only ${devices.result.connected}/${DEVICES} devices connected)`)
     await devices.close()
   }
-  out(`RSS with ${fmt(DEVICES)} idle devices: ${fmt(held[0]!, 1)} MB; bare aedes ${fmt(held[1]!, 1)} MB (ratio ${fmt(held[0]! / held[1]!, 2)}, target < 120 MB)`)
-  summary.push(`| start to ready | ${fmt(pb.readyMs)} ms | ${fmt(memory.readyMs)} ms (bare aedes) | ${fmt(pb.readyMs / memory.readyMs, 2)}x | < 500 ms |`)
+  out(
+    `RSS with ${fmt(DEVICES)} idle devices: ${fmt(held[0]!, 1)} MB; bare aedes ${fmt(held[1]!, 1)} MB (ratio ${fmt(held[0]! / held[1]!, 2)}, target < 120 MB)`,
+  )
+  summary.push(
+    `| start to ready | ${fmt(pb.readyMs)} ms | ${fmt(memory.readyMs)} ms (bare aedes) | ${fmt(pb.readyMs / memory.readyMs, 2)}x | < 500 ms |`,
+  )
   summary.push(`| idle RSS | ${fmt(idle[0], 1)} MB | ${fmt(idle[1], 1)} MB (bare aedes) | ${fmt(idle[0] / idle[1], 2)}x | < 60 MB |`)
-  summary.push(`| RSS, ${fmt(DEVICES)} idle devices | ${fmt(held[0]!, 1)} MB | ${fmt(held[1]!, 1)} MB (bare aedes) | ${fmt(held[0]! / held[1]!, 2)}x | < 120 MB |`)
+  summary.push(
+    `| RSS, ${fmt(DEVICES)} idle devices | ${fmt(held[0]!, 1)} MB | ${fmt(held[1]!, 1)} MB (bare aedes) | ${fmt(held[0]! / held[1]!, 2)}x | < 120 MB |`,
+  )
 }
 
 out(`postbridge bench on ${process.platform}/${process.arch}, node ${process.version}${QUICK ? ' (quick)' : ''}`)

@@ -38,10 +38,19 @@ export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024
 }
 
-function launch(cmd: string, args: string[], env: Record<string, string>, isReady: (line: string) => { mqttPort: number; httpUrl?: string } | undefined): Promise<Running> {
+function launch(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  isReady: (line: string) => { mqttPort: number; httpUrl?: string } | undefined,
+): Promise<Running> {
   const cwd = mkdtempSync(join(tmpdir(), 'pb-bench-'))
   const t0 = performance.now()
-  const child: ChildProcess = spawn(cmd, args, { cwd, env: cleanEnv({ ...env, POSTBRIDGE_DATA_DIR: join(cwd, 'data') }), stdio: ['ignore', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd,
+    env: cleanEnv({ ...env, POSTBRIDGE_DATA_DIR: join(cwd, 'data') }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   return new Promise((resolve, reject) => {
     let out = ''
@@ -86,7 +95,13 @@ export function startPostbridge(extraArgs: string[] = []): Promise<Running> {
   return launch(
     process.execPath,
     [...extraArgs, BIN, 'start'],
-    { POSTBRIDGE_HOST: '127.0.0.1', POSTBRIDGE_MQTT_PORT: '0', POSTBRIDGE_HTTP_PORT: '0', POSTBRIDGE_ADMIN_TOKEN: ADMIN, POSTBRIDGE_LOG_LEVEL: 'info' },
+    {
+      POSTBRIDGE_HOST: '127.0.0.1',
+      POSTBRIDGE_MQTT_PORT: '0',
+      POSTBRIDGE_HTTP_PORT: '0',
+      POSTBRIDGE_ADMIN_TOKEN: ADMIN,
+      POSTBRIDGE_LOG_LEVEL: 'info',
+    },
     (line) => {
       if (!line.includes('"msg":"ready"')) return undefined
       const ready = JSON.parse(line) as { http: string; mqttPort: number }

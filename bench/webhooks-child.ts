@@ -51,7 +51,10 @@ const port = (server.address() as AddressInfo).port
 
 const topic = `bench/webhooks/${process.pid}`
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${args.httpUrl}${path}`, { ...init, headers: { authorization: `Bearer ${args.token}`, 'content-type': 'application/json', ...init.headers } })
+  fetch(`${args.httpUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${args.token}`, 'content-type': 'application/json', ...init.headers },
+  })
 const ids: string[] = []
 for (let i = 0; i < args.hooks; i++) {
   const res = await api('/v1/webhooks', { method: 'POST', body: JSON.stringify({ filter: topic, url: `http://127.0.0.1:${port}/h/${i}` }) })

@@ -42,7 +42,9 @@ class UsageError extends Error {}
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
   if (!text) throw new UsageError('no password on stdin (e.g. echo -n secret | postbridge user add alice)')
   return text
 }
@@ -67,7 +69,16 @@ async function start(config: Config): Promise<void> {
   }
   // Where it listens is shown at warn and error too: a user who quiets the log still needs the address.
   const readyLevel = config.logLevel === 'warn' || config.logLevel === 'error' ? config.logLevel : 'info'
-  log[readyLevel]({ http: home.httpUrl, mqttPort: home.mqttPort, ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}), dataDir: config.dataDir, startupMs: Math.round(process.uptime() * 1000) }, 'ready')
+  log[readyLevel](
+    {
+      http: home.httpUrl,
+      mqttPort: home.mqttPort,
+      ...(home.mqttTlsPort !== undefined ? { mqttTlsPort: home.mqttTlsPort } : {}),
+      dataDir: config.dataDir,
+      startupMs: Math.round(process.uptime() * 1000),
+    },
+    'ready',
+  )
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
@@ -94,15 +105,27 @@ async function tokenCommand(config: Config, args: string[]): Promise<void> {
   try {
     const tokens = new SqliteTokenStore(db)
     if (sub === 'create') {
-      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, publish: { type: 'string', multiple: true }, read: { type: 'string', multiple: true }, admin: { type: 'boolean' } } })
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          name: { type: 'string' },
+          publish: { type: 'string', multiple: true },
+          read: { type: 'string', multiple: true },
+          admin: { type: 'boolean' },
+        },
+      })
       if (!values.name) throw new UsageError('token create needs --name')
-      const scope = values.admin ? ADMIN_SCOPE : { publish: checkedFilters(values.publish ?? [], 'publish'), read: checkedFilters(values.read ?? [], 'read'), admin: false }
+      const scope = values.admin
+        ? ADMIN_SCOPE
+        : { publish: checkedFilters(values.publish ?? [], 'publish'), read: checkedFilters(values.read ?? [], 'read'), admin: false }
       const { token, record } = await issueToken(values.name, scope, Date.now())
       await tokens.create(record)
       process.stdout.write(`${token}\n`)
     } else if (sub === 'list') {
       for (const t of await tokens.list()) {
-        process.stdout.write(`${t.id}\t${t.name}\t${t.scope.admin ? 'admin' : `publish=${t.scope.publish.join(',')} read=${t.scope.read.join(',')}`}\t${new Date(t.createdAt).toISOString()}\n`)
+        process.stdout.write(
+          `${t.id}\t${t.name}\t${t.scope.admin ? 'admin' : `publish=${t.scope.publish.join(',')} read=${t.scope.read.join(',')}`}\t${new Date(t.createdAt).toISOString()}\n`,
+        )
       }
     } else if (sub === 'revoke') {
       const id = rest[0]
@@ -123,7 +146,11 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
   try {
     const users = new SqliteUserStore(db, config.mqtt.users)
     if (sub === 'add') {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { publish: { type: 'string', multiple: true }, subscribe: { type: 'string', multiple: true } } })
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { publish: { type: 'string', multiple: true }, subscribe: { type: 'string', multiple: true } },
+      })
       const username = positionals[0]
       if (!username) throw new UsageError('user add needs a USERNAME')
       const publish = checkedFilters(values.publish ?? [`devices/${username}/#`], 'publish')
@@ -162,7 +189,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const ownHelp = ['token', 'user', 'start', 'backup', 'restore', 'hash-password']
   if (ownHelp.includes(command) && (args.includes('--help') || ((command === 'token' || command === 'user') && args.length === 0))) {
     const lines = USAGE.split('\n').filter((l) => l.startsWith(`  ${command} `))
-    process.stdout.write(`usage:\n${lines.join('\n')}\n${command === 'user' ? '\nuser add: --publish and --subscribe each default to devices/<username>/# when not given.\n' : ''}`)
+    process.stdout.write(
+      `usage:\n${lines.join('\n')}\n${command === 'user' ? '\nuser add: --publish and --subscribe each default to devices/<username>/# when not given.\n' : ''}`,
+    )
     return
   }
   const config = loadConfig(configFlag, env)
@@ -181,7 +210,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError || err instanceof ApiCallError) process.stderr.write(`postbridge: ${err.message}\n`)
+  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError || err instanceof ApiCallError)
+    process.stderr.write(`postbridge: ${err.message}\n`)
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

@@ -6,7 +6,10 @@ import { ConfigError, parseConfig, type Config } from '../src/config.js'
 export const DEFAULT_CONFIG_FILE = 'postbridge.yaml'
 
 /** `--config` wins over POSTBRIDGE_CONFIG; without either, ./postbridge.yaml is used when it exists. */
-export function resolveConfigPath(flag: string | undefined, env: Record<string, string | undefined>): { path: string; required: boolean } | undefined {
+export function resolveConfigPath(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): { path: string; required: boolean } | undefined {
   if (flag) return { path: flag, required: true }
   if (env.POSTBRIDGE_CONFIG) return { path: env.POSTBRIDGE_CONFIG, required: true }
   return existsSync(DEFAULT_CONFIG_FILE) ? { path: DEFAULT_CONFIG_FILE, required: false } : undefined
@@ -21,7 +24,9 @@ export function loadConfig(flag: string | undefined, env: Record<string, string 
       text = readFileSync(where.path, 'utf8')
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      throw new ConfigError([`cannot read config file ${where.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)}`])
+      throw new ConfigError([
+        `cannot read config file ${where.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)}`,
+      ])
     }
     try {
       doc = parse(text)

@@ -108,29 +108,39 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
           )
         : undefined
     if (certs) closers.push(() => certs.close())
-    const tlsSettings = (): TlsServerSettings => ({ ...certs!.current(), requestCert: tls.ca !== undefined, rejectUnauthorized: tls.requireClientCert })
+    const tlsSettings = (): TlsServerSettings => ({
+      ...certs!.current(),
+      requestCert: tls.ca !== undefined,
+      rejectUnauthorized: tls.requireClientCert,
+    })
     const admin = await bootstrapAdminToken(tokens, config.adminToken, Date.now())
 
     // broker.external (issue 5): a client of a broker that already runs instead of the embedded aedes.
     const external = config.broker.external
     // The external-broker client is loaded only when used: mqtt.js is memory an embedded broker does not need.
-    const broker: MqttBroker = external ? await (await import('./external/external-broker.js')).startExternalBroker({ ...config.broker, external }, log) : await startMqttBroker({
-      dataDir: config.dataDir,
-      host: config.host,
-      port: config.mqtt.port,
-      allowAnonymous: config.mqtt.allowAnonymous,
-      anonymousFromLoopback: config.mqtt.anonymousFromLoopback,
-      sysIntervalMs: config.mqtt.sysInterval,
-      noDelay: config.mqtt.noDelay,
-      maxPacketBytes: config.mqtt.maxPacketBytes,
-      maxConnectBytes: config.mqtt.maxConnectBytes,
-      loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
-      maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
-      mqtt5: { topicAliasMaximum: config.mqtt.topicAliasMaximum, receiveMaximum: config.mqtt.receiveMaximum, maxKeepAliveSeconds: config.mqtt.maxKeepAlive },
-      users,
-      log,
-      ...(certs ? { tls: { port: tls.mqttPort, settings: tlsSettings(), identityAsUsername: tls.useIdentityAsUsername } } : {}),
-    })
+    const broker: MqttBroker = external
+      ? await (await import('./external/external-broker.js')).startExternalBroker({ ...config.broker, external }, log)
+      : await startMqttBroker({
+          dataDir: config.dataDir,
+          host: config.host,
+          port: config.mqtt.port,
+          allowAnonymous: config.mqtt.allowAnonymous,
+          anonymousFromLoopback: config.mqtt.anonymousFromLoopback,
+          sysIntervalMs: config.mqtt.sysInterval,
+          noDelay: config.mqtt.noDelay,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          maxConnectBytes: config.mqtt.maxConnectBytes,
+          loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
+          maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
+          mqtt5: {
+            topicAliasMaximum: config.mqtt.topicAliasMaximum,
+            receiveMaximum: config.mqtt.receiveMaximum,
+            maxKeepAliveSeconds: config.mqtt.maxKeepAlive,
+          },
+          users,
+          log,
+          ...(certs ? { tls: { port: tls.mqttPort, settings: tlsSettings(), identityAsUsername: tls.useIdentityAsUsername } } : {}),
+        })
     closers.push(() => broker.close())
     if (broker.setSecureContext) tlsOnChange.push((context) => broker.setSecureContext!(context))
 
@@ -192,7 +202,14 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     // With an edge and no public address of its own, buttons link to the edge, which asks home over the link.
     const actionsUrl = config.http.publicUrl ?? config.edge.url?.replace(/\/+$/, '')
     const actions = actionsUrl
-      ? new ActionService({ store: new SqlActionStore(betterSqliteDriver(db)), bus: broker.bus, now: Date.now, log, publicUrl: actionsUrl, ttlMs: config.http.actionTtl })
+      ? new ActionService({
+          store: new SqlActionStore(betterSqliteDriver(db)),
+          bus: broker.bus,
+          now: Date.now,
+          log,
+          publicUrl: actionsUrl,
+          ttlMs: config.http.actionTtl,
+        })
       : undefined
     if (actions) deps.actions = actions
     // Notifier URLs follow the webhook URL policy, with the same allowPrivate switch (a self-hosted ntfy on the Pi).
@@ -265,7 +282,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       res.once('close', () => inFlight.delete(res))
     })
     // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
-    const upgrades = createUpgradeHandler({ paths: config.mqtt.websocketPaths, maxPacketBytes: config.mqtt.maxPacketBytes, handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req), log })
+    const upgrades = createUpgradeHandler({
+      paths: config.mqtt.websocketPaths,
+      maxPacketBytes: config.mqtt.maxPacketBytes,
+      handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req),
+      log,
+    })
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrades.handleUpgrade(req, socket, head))
     const httpPort = await listen(server, config.http.port, config.host, 'HTTP')
     closers.push(async () => {

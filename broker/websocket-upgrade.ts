@@ -35,7 +35,9 @@ export interface UpgradeHandler {
 
 function refuse(socket: Duplex, status: 400 | 404, reason: string): void {
   const body = `${reason}\n`
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
 }
 
 /** The subprotocols a request offers (Sec-WebSocket-Protocol, comma separated), lower-cased. */

@@ -11,7 +11,9 @@ for (const [path, asset] of files) {
   gzipped += asset.gzip!.byteLength
   console.log(`${String(asset.gzip!.byteLength).padStart(7)}  ${path}`)
 }
-console.log(`${String(gzipped).padStart(7)}  total gzipped (${(gzipped / 1024).toFixed(1)} KiB; ${(raw / 1024).toFixed(1)} KiB raw, ${files.size} files; budget ${DASHBOARD_BUDGET_BYTES / 1024} KiB)`)
+console.log(
+  `${String(gzipped).padStart(7)}  total gzipped (${(gzipped / 1024).toFixed(1)} KiB; ${(raw / 1024).toFixed(1)} KiB raw, ${files.size} files; budget ${DASHBOARD_BUDGET_BYTES / 1024} KiB)`,
+)
 if (gzipped >= DASHBOARD_BUDGET_BYTES) {
   console.error('the dashboard is over its budget')
   process.exit(1)

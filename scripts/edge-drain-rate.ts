@@ -13,14 +13,22 @@ import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, startWranglerDev, tempPersi
 const count = Number(process.argv[2] ?? 5000)
 const bundleDir = await buildWorker()
 const state = tempPersistDir()
-const edge = await startWranglerDev({ bundleDir, persistTo: state.dir, vars: { POSTBRIDGE_EDGE_QUEUE_MAX: String(Math.max(count, 1000)), POSTBRIDGE_EDGE_ACK_TIMEOUT: '60s' } })
+const edge = await startWranglerDev({
+  bundleDir,
+  persistTo: state.dir,
+  vars: { POSTBRIDGE_EDGE_QUEUE_MAX: String(Math.max(count, 1000)), POSTBRIDGE_EDGE_ACK_TIMEOUT: '60s' },
+})
 const dataDir = tempDataDir()
 const auth = { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` }
 const queued = async () => ((await (await fetch(`${edge.url}/v1/health`)).json()) as { link: { queued: number } }).link.queued
 try {
   for (let i = 0; i < count; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ topic: 'drain/rate', payload: `m-${i + j}` }))
-    const res = await fetch(`${edge.url}/v1/publish/bulk`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(batch) })
+    const res = await fetch(`${edge.url}/v1/publish/bulk`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    })
     if (res.status !== 202) throw new Error(`queueing answered ${res.status}: ${await res.text()}`)
   }
   console.log(`queued at the edge: ${await queued()}`)
@@ -44,7 +52,11 @@ try {
     const total = `drained ${count} messages in ${((end - start) / 1000).toFixed(2)} s from home's start (start and link included)`
     const seconds = first ? (end - first.at) / 1000 : 0
     // A drain too quick for the 20 ms poll has no "once flowing" figure; use a larger count.
-    console.log(first && first.left > 0 && seconds > 0 ? `${total}; ${first.left} in ${seconds.toFixed(2)} s once flowing: ${Math.round(first.left / seconds)} msg/s` : total)
+    console.log(
+      first && first.left > 0 && seconds > 0
+        ? `${total}; ${first.left} in ${seconds.toFixed(2)} s once flowing: ${Math.round(first.left / seconds)} msg/s`
+        : total,
+    )
   } finally {
     await home.close()
   }

@@ -12,6 +12,8 @@ describe('tls config', () => {
     expect(() => parseConfig({ tls: { cert: 'c.pem' } }, {})).toThrow('tls.key: tls needs both cert and key')
     expect(() => parseConfig({ tls: { cert: 'c.pem', key: 'k.pem', requireClientCert: true } }, {})).toThrow('tls.ca: requireClientCert needs the CA')
     expect(() => parseConfig({ tls: { ca: 'ca.pem' } }, {})).toThrow('tls.cert: client certificates need TLS')
-    expect(() => parseConfig({ tls: { cert: 'c.pem', key: 'k.pem', useIdentityAsUsername: true } }, {})).toThrow('tls.ca: useIdentityAsUsername needs')
+    expect(() => parseConfig({ tls: { cert: 'c.pem', key: 'k.pem', useIdentityAsUsername: true } }, {})).toThrow(
+      'tls.ca: useIdentityAsUsername needs',
+    )
   })
 })

@@ -22,13 +22,16 @@ describe('parseConfig', () => {
     expect(c.mqtt.noDelay).toBe(true)
   })
   it('lets the environment override the file', () => {
-    const c = parseConfig({ mqtt: { port: 1000 }, http: { port: 2000 } }, {
-      POSTBRIDGE_MQTT_PORT: '1884',
-      POSTBRIDGE_HTTP_PORT: '8081',
-      POSTBRIDGE_HOST: '127.0.0.1',
-      POSTBRIDGE_DATA_DIR: '/var/lib/pb',
-      POSTBRIDGE_ADMIN_TOKEN: 'sixteen-chars-long',
-    })
+    const c = parseConfig(
+      { mqtt: { port: 1000 }, http: { port: 2000 } },
+      {
+        POSTBRIDGE_MQTT_PORT: '1884',
+        POSTBRIDGE_HTTP_PORT: '8081',
+        POSTBRIDGE_HOST: '127.0.0.1',
+        POSTBRIDGE_DATA_DIR: '/var/lib/pb',
+        POSTBRIDGE_ADMIN_TOKEN: 'sixteen-chars-long',
+      },
+    )
     expect([c.mqtt.port, c.http.port, c.host, c.dataDir, c.adminToken]).toEqual([1884, 8081, '127.0.0.1', '/var/lib/pb', 'sixteen-chars-long'])
   })
   it('names an unknown key, nested or not', () => {
@@ -59,7 +62,9 @@ describe('parseConfig', () => {
     expect(problems({ mqtt: { receiveMaximum: 0, topicAliasMaximum: 70000, maxKeepAlive: -1 } })).toHaveLength(3)
   })
   it('validates MQTT user ACL filters', () => {
-    expect(problems({ mqtt: { users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1$a$b', publish: ['a/#/b'] }] } })[0]).toMatch(/mqtt\.users\.0\.publish\.0/)
+    expect(problems({ mqtt: { users: [{ username: 'a', passwordHash: 'pbkdf2-sha256$1$a$b', publish: ['a/#/b'] }] } })[0]).toMatch(
+      /mqtt\.users\.0\.publish\.0/,
+    )
   })
 })
 

@@ -33,92 +33,116 @@ export const configSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   dataDir: z.string().default('./data'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  mqtt: z.strictObject({
-    port: port.default(1883),
-    /** Anonymous clients are accepted from loopback only, unless this is true. */
-    allowAnonymous: z.boolean().default(false),
-    /** Anonymous clients from loopback (direct TCP and WebSocket without proxy headers); false behind a reverse proxy or TCP tunnel on this host. */
-    anonymousFromLoopback: z.boolean().default(true),
-    /** `$SYS/broker/...` statistics, mosquitto's names, this often; 0 turns them off. Under 1 s would mostly rewrite the store. */
-    sysInterval: durationMs.refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1s').default(10_000),
-    /** Nagle's algorithm adds ~40 ms to small QoS 0 messages on some stacks; devices want them now. */
-    noDelay: z.boolean().default(true),
-    /** Largest MQTT packet accepted from a client. */
-    maxPacketBytes: z.number().int().positive().default(1024 * 1024),
-    /** Messages queued per slow subscriber before QoS 0 messages to it are dropped. */
-    maxQueuedPerClient: z.number().int().positive().default(1000),
-    /** Largest CONNECT (will included); until its CONNACK a connection may send this plus 8 KiB. */
-    maxConnectBytes: z.number().int().min(64).max(1024 * 1024).default(16 * 1024),
-    /** HTTP paths that accept MQTT over WebSocket; [] turns MQTT over WebSocket off. */
-    websocketPaths: z.array(z.string().regex(/^\/[^?#\s]*$/, 'must start with / and hold no query')).default(['/mqtt', '/']),
-    /** Failed logins per source address and per username, in a rolling window: back off, then refuse (0x9F / 0x05). */
-    loginThrottle: z.strictObject({
-      /** Failures in the window before each attempt waits (250 ms, doubling, up to 8 s). */
-      backoffAfter: z.number().int().min(1).default(5),
-      /** Failures in the window before attempts are refused outright. */
-      refuseAfter: z.number().int().min(1).default(20),
-      /** How long a failure counts. */
-      window: durationMs.default(15 * 60_000),
-      /** Password checks waiting at once, whole broker (each costs a PBKDF2 run, ~0.3 s on a Pi). */
-      maxPending: z.number().int().min(1).default(64),
-    }).refine((t) => t.refuseAfter > t.backoffAfter, { message: 'refuseAfter must be greater than backoffAfter', path: ['refuseAfter'] }).prefault({}),
-    /** MQTT 5: topic aliases a client may set (advertised in CONNACK; 0 turns them off). */
-    topicAliasMaximum: z.number().int().min(0).max(65535).default(10),
-    /** MQTT 5: QoS 2 messages a client may have in flight to the broker (advertised; more: DISCONNECT 0x93). */
-    receiveMaximum: z.number().int().min(1).max(65535).default(100),
-    /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
-    maxKeepAlive: z.number().int().min(0).max(65535).default(60),
-    users: z.array(mqttUser).default([]),
-  }).prefault({}),
-  http: z.strictObject({
-    port: port.default(8080),
-    /** Largest publish body the API accepts (413 beyond it). */
-    maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
-    requestTimeout: durationMs.default(DEFAULT_REQUEST_TIMEOUT_MS),
-    maxRequestTimeout: durationMs.default(DEFAULT_MAX_REQUEST_TIMEOUT_MS),
-    maxBulk: z.number().int().positive().default(DEFAULT_MAX_BULK),
-    /** The address a phone reaches this node at (alert buttons link to it), e.g. https://pi.example.net:8080. */
-    publicUrl: z
-      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-      .transform((u) => u.replace(/\/+$/, ''))
-      .optional(),
-    /** How long an alert button works. */
-    actionTtl: durationMs.default(60 * 60 * 1000),
-    /** Browser apps on these origins (https://app.example.com) may call the API; none by default. */
-    cors: z.strictObject({
-      origins: z.array(z.string().superRefine((o, ctx) => {
-        const reason = validateCorsOrigin(o)
-        if (reason) ctx.addIssue({ code: 'custom', message: reason })
-      })).default([]),
-    }).prefault({}),
-    // Resource bounds of the API (src/limits/defaults.ts says why each default): docs/http-api.md lists the answer at each.
-    maxJsonBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxJsonBytes),
-    maxBulkBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxBulkBytes),
-    sseBufferBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.sseBufferBytes),
-    maxStreams: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreams),
-    maxStreamsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreamsPerToken),
-    maxRequests: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequests),
-    maxRequestsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequestsPerToken),
-    retainedPageBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.retainedPageBytes),
-  }).prefault({}),
+  mqtt: z
+    .strictObject({
+      port: port.default(1883),
+      /** Anonymous clients are accepted from loopback only, unless this is true. */
+      allowAnonymous: z.boolean().default(false),
+      /** Anonymous clients from loopback (direct TCP and WebSocket without proxy headers); false behind a reverse proxy or TCP tunnel on this host. */
+      anonymousFromLoopback: z.boolean().default(true),
+      /** `$SYS/broker/...` statistics, mosquitto's names, this often; 0 turns them off. Under 1 s would mostly rewrite the store. */
+      sysInterval: durationMs.refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1s').default(10_000),
+      /** Nagle's algorithm adds ~40 ms to small QoS 0 messages on some stacks; devices want them now. */
+      noDelay: z.boolean().default(true),
+      /** Largest MQTT packet accepted from a client. */
+      maxPacketBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+      /** Messages queued per slow subscriber before QoS 0 messages to it are dropped. */
+      maxQueuedPerClient: z.number().int().positive().default(1000),
+      /** Largest CONNECT (will included); until its CONNACK a connection may send this plus 8 KiB. */
+      maxConnectBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(1024 * 1024)
+        .default(16 * 1024),
+      /** HTTP paths that accept MQTT over WebSocket; [] turns MQTT over WebSocket off. */
+      websocketPaths: z.array(z.string().regex(/^\/[^?#\s]*$/, 'must start with / and hold no query')).default(['/mqtt', '/']),
+      /** Failed logins per source address and per username, in a rolling window: back off, then refuse (0x9F / 0x05). */
+      loginThrottle: z
+        .strictObject({
+          /** Failures in the window before each attempt waits (250 ms, doubling, up to 8 s). */
+          backoffAfter: z.number().int().min(1).default(5),
+          /** Failures in the window before attempts are refused outright. */
+          refuseAfter: z.number().int().min(1).default(20),
+          /** How long a failure counts. */
+          window: durationMs.default(15 * 60_000),
+          /** Password checks waiting at once, whole broker (each costs a PBKDF2 run, ~0.3 s on a Pi). */
+          maxPending: z.number().int().min(1).default(64),
+        })
+        .refine((t) => t.refuseAfter > t.backoffAfter, { message: 'refuseAfter must be greater than backoffAfter', path: ['refuseAfter'] })
+        .prefault({}),
+      /** MQTT 5: topic aliases a client may set (advertised in CONNACK; 0 turns them off). */
+      topicAliasMaximum: z.number().int().min(0).max(65535).default(10),
+      /** MQTT 5: QoS 2 messages a client may have in flight to the broker (advertised; more: DISCONNECT 0x93). */
+      receiveMaximum: z.number().int().min(1).max(65535).default(100),
+      /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
+      maxKeepAlive: z.number().int().min(0).max(65535).default(60),
+      users: z.array(mqttUser).default([]),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      port: port.default(8080),
+      /** Largest publish body the API accepts (413 beyond it). */
+      maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
+      requestTimeout: durationMs.default(DEFAULT_REQUEST_TIMEOUT_MS),
+      maxRequestTimeout: durationMs.default(DEFAULT_MAX_REQUEST_TIMEOUT_MS),
+      maxBulk: z.number().int().positive().default(DEFAULT_MAX_BULK),
+      /** The address a phone reaches this node at (alert buttons link to it), e.g. https://pi.example.net:8080. */
+      publicUrl: z
+        .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        .transform((u) => u.replace(/\/+$/, ''))
+        .optional(),
+      /** How long an alert button works. */
+      actionTtl: durationMs.default(60 * 60 * 1000),
+      /** Browser apps on these origins (https://app.example.com) may call the API; none by default. */
+      cors: z
+        .strictObject({
+          origins: z
+            .array(
+              z.string().superRefine((o, ctx) => {
+                const reason = validateCorsOrigin(o)
+                if (reason) ctx.addIssue({ code: 'custom', message: reason })
+              }),
+            )
+            .default([]),
+        })
+        .prefault({}),
+      // Resource bounds of the API (src/limits/defaults.ts says why each default): docs/http-api.md lists the answer at each.
+      maxJsonBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxJsonBytes),
+      maxBulkBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxBulkBytes),
+      sseBufferBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.sseBufferBytes),
+      maxStreams: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreams),
+      maxStreamsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxStreamsPerToken),
+      maxRequests: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequests),
+      maxRequestsPerToken: z.number().int().positive().default(API_LIMIT_DEFAULTS.maxRequestsPerToken),
+      retainedPageBytes: z.number().int().positive().default(API_LIMIT_DEFAULTS.retainedPageBytes),
+    })
+    .prefault({}),
   webhooks: webhooksConfigSchema(),
   /** Door sensors and their alert channels (src/notify/config.ts); notifier secrets as env:NAME. */
   sensors: sensorsSection,
   notifiers: notifiersSection,
   /** The link to the edge, a Cloudflare Worker (docs/edge.md); off unless url is set. Its secret: POSTBRIDGE_EDGE_SECRET only. */
-  edge: z.strictObject({
-    /** The Worker's base URL, e.g. https://postbridge.example.workers.dev; the home node dials <url>/v1/link. */
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-    /** Topic filters of what the home sends up to the edge. */
-    up: z.array(topicFilterSchema).min(1).default(['#']),
-    /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
-    minReconnectDelay: durationMs.default(1000),
-    maxReconnectDelay: durationMs.default(60_000),
-    /** MQTT keep-alive of the link: home notices a dead link within 1.5 times this, and so does the edge. */
-    keepalive: durationMs.refine((ms) => ms >= 1000 && ms <= 65_535_000, 'must be between 1s and 65535s').default(30_000),
-    /** Messages up held on disk while the edge has not acknowledged them; beyond this the oldest are dropped (and counted). */
-    outboxMax: z.number().int().min(1).max(1_000_000).default(10_000),
-  }).prefault({}),
+  edge: z
+    .strictObject({
+      /** The Worker's base URL, e.g. https://postbridge.example.workers.dev; the home node dials <url>/v1/link. */
+      url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      /** Topic filters of what the home sends up to the edge. */
+      up: z.array(topicFilterSchema).min(1).default(['#']),
+      /** Reconnect waits: the first is random in the upper half of the min, doubling per failed attempt up to the max. */
+      minReconnectDelay: durationMs.default(1000),
+      maxReconnectDelay: durationMs.default(60_000),
+      /** MQTT keep-alive of the link: home notices a dead link within 1.5 times this, and so does the edge. */
+      keepalive: durationMs.refine((ms) => ms >= 1000 && ms <= 65_535_000, 'must be between 1s and 65535s').default(30_000),
+      /** Messages up held on disk while the edge has not acknowledged them; beyond this the oldest are dropped (and counted). */
+      outboxMax: z.number().int().min(1).max(1_000_000).default(10_000),
+    })
+    .prefault({}),
   /**
    * TLS for MQTT (its own port) and for the HTTP API and MQTT over secure WebSocket (on http.port), from PEM files
    * that are reloaded when they change. Off unless cert and key are set (or POSTBRIDGE_TLS_CERT / _KEY).
@@ -141,28 +165,35 @@ export const configSchema = z.strictObject({
     })
     .superRefine((t, ctx) => {
       if (!t.cert !== !t.key) ctx.addIssue({ code: 'custom', path: [t.cert ? 'key' : 'cert'], message: 'tls needs both cert and key' })
-      if (t.requireClientCert && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'requireClientCert needs the CA of the client certificates' })
-      if (t.useIdentityAsUsername && !t.ca) ctx.addIssue({ code: 'custom', path: ['ca'], message: 'useIdentityAsUsername needs the CA of the client certificates' })
-      if ((t.ca || t.requireClientCert) && !t.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'client certificates need TLS: set cert and key' })
+      if (t.requireClientCert && !t.ca)
+        ctx.addIssue({ code: 'custom', path: ['ca'], message: 'requireClientCert needs the CA of the client certificates' })
+      if (t.useIdentityAsUsername && !t.ca)
+        ctx.addIssue({ code: 'custom', path: ['ca'], message: 'useIdentityAsUsername needs the CA of the client certificates' })
+      if ((t.ca || t.requireClientCert) && !t.cert)
+        ctx.addIssue({ code: 'custom', path: ['cert'], message: 'client certificates need TLS: set cert and key' })
     })
     .prefault({}),
   /** Home Assistant MQTT discovery of the door sensors (docs/home-assistant.md); off unless discovery is true. */
-  homeAssistant: z.strictObject({
-    discovery: z.boolean().default(false),
-    /** Home Assistant's discovery prefix, as set in its MQTT integration. */
-    prefix: topicPrefix.default('homeassistant'),
-    /** Where Postbridge publishes each sensor's door, battery and availability for Home Assistant to read. */
-    statePrefix: topicPrefix.default('postbridge/sensors'),
-  }).prefault({}),
+  homeAssistant: z
+    .strictObject({
+      discovery: z.boolean().default(false),
+      /** Home Assistant's discovery prefix, as set in its MQTT integration. */
+      prefix: topicPrefix.default('homeassistant'),
+      /** Where Postbridge publishes each sensor's door, battery and availability for Home Assistant to read. */
+      statePrefix: topicPrefix.default('postbridge/sensors'),
+    })
+    .prefault({}),
   /** Use an MQTT broker that already runs (mosquitto, EMQX) instead of the embedded one. Its password: POSTBRIDGE_BROKER_PASSWORD only. */
-  broker: z.strictObject({
-    /** mqtt://host:1883, mqtts://host:8883, ws(s)://host/mqtt; without it the embedded broker runs. */
-    external: z
-      .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
-      .refine((u) => !new URL(u).password, 'must not hold a password (set POSTBRIDGE_BROKER_PASSWORD)')
-      .optional(),
-    username: z.string().min(1).optional(),
-  }).prefault({}),
+  broker: z
+    .strictObject({
+      /** mqtt://host:1883, mqtts://host:8883, ws(s)://host/mqtt; without it the embedded broker runs. */
+      external: z
+        .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+        .refine((u) => !new URL(u).password, 'must not hold a password (set POSTBRIDGE_BROKER_PASSWORD)')
+        .optional(),
+      username: z.string().min(1).optional(),
+    })
+    .prefault({}),
 })
 
 type ParsedConfig = z.output<typeof configSchema>
@@ -262,7 +293,8 @@ export function parseConfig(file: unknown, env: Record<string, string | undefine
 
 /** The edge section with its secret from the environment; a link without a secret cannot connect, so it fails here. */
 function edgeSecrets(edge: ParsedConfig['edge'], secret: string | undefined): Config['edge'] {
-  if (secret !== undefined && secret.length > 0 && secret.length < 16) throw new ConfigError(['POSTBRIDGE_EDGE_SECRET: must be at least 16 characters'])
-  if (edge.url && !secret) throw new ConfigError(['edge.url is set but POSTBRIDGE_EDGE_SECRET is not (the same secret as the Worker\'s)'])
+  if (secret !== undefined && secret.length > 0 && secret.length < 16)
+    throw new ConfigError(['POSTBRIDGE_EDGE_SECRET: must be at least 16 characters'])
+  if (edge.url && !secret) throw new ConfigError(["edge.url is set but POSTBRIDGE_EDGE_SECRET is not (the same secret as the Worker's)"])
   return { ...edge, ...(secret ? { secret } : {}) }
 }

@@ -58,7 +58,11 @@ describe('the error catalog', () => {
     })
     const qos = await t.call('/v1/publish/home/x?qos=3', { method: 'POST', body: 'x' })
     expect([qos.status, ((await qos.json()) as { code: number }).code]).toEqual([400, 40004])
-    const envelope = await t.call('/v1/publish', { method: 'POST', body: JSON.stringify({ topic: 'home/x', payload: 'x', qos: 7 }), headers: { 'content-type': 'application/json' } })
+    const envelope = await t.call('/v1/publish', {
+      method: 'POST',
+      body: JSON.stringify({ topic: 'home/x', payload: 'x', qos: 7 }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect([envelope.status, ((await envelope.json()) as { code: number }).code]).toEqual([400, 40004])
     const json = await t.call('/v1/publish', { method: 'POST', body: '{"topic":', headers: { 'content-type': 'application/json' } })
     expect([json.status, ((await json.json()) as { code: number }).code]).toEqual([400, 40005])

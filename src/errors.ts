@@ -57,7 +57,12 @@ export const errForbidden = apiError(40301, 403, 'token scope does not allow thi
 export const errNotFound = apiError(40401, 404, 'not found', 'docs/http-api.md#errors')
 export const errNoRetained = apiError(40402, 404, 'no retained message on this topic', 'docs/http-api.md#retained-messages')
 export const errConflict = apiError(40901, 409, 'already exists', 'docs/http-api.md#errors')
-export const errWebhookDeclared = apiError(40902, 409, 'webhook is declared in the config file', 'docs/webhooks.md#declaring-webhooks-in-the-config-file')
+export const errWebhookDeclared = apiError(
+  40902,
+  409,
+  'webhook is declared in the config file',
+  'docs/webhooks.md#declaring-webhooks-in-the-config-file',
+)
 export const errDeclaredInConfig = apiError(40903, 409, 'declared in the config file', 'docs/door-sensors.md#http-api')
 export const errUserDeclared = apiError(40990, 409, 'mqtt user is declared in the config file', 'docs/mqtt.md#mqtt-devices-users-and-acls')
 export const errNotifierInUse = apiError(40904, 409, 'notifier is used by sensors', 'docs/door-sensors.md#http-api')

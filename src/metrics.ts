@@ -7,7 +7,9 @@ function escapeLabel(value: string): string {
 
 function labelText(labels: Record<string, string> | undefined): string {
   if (!labels || Object.keys(labels).length === 0) return ''
-  return `{${Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`
 }
 
 export function renderMetricLines(lines: MetricLine[]): string {

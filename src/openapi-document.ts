@@ -6,7 +6,11 @@
 /** Where the API is served; the document is the same for the home node and the Worker. */
 export const SERVERS = [
   { url: 'http://raspberrypi.local:8080', description: 'A home node (the HTTP port defaults to 8080)' },
-  { url: 'https://postbridge.{account}.workers.dev', description: 'The edge Worker', variables: { account: { default: 'your-account', description: 'Your workers.dev subdomain' } } },
+  {
+    url: 'https://postbridge.{account}.workers.dev',
+    description: 'The edge Worker',
+    variables: { account: { default: 'your-account', description: 'Your workers.dev subdomain' } },
+  },
 ]
 
 export const LICENSE = { name: 'MIT', identifier: 'MIT' }

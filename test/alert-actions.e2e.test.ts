@@ -149,7 +149,7 @@ it('puts Telegram callback buttons on the alert and answers a press read through
 })
 
 it('refuses a sensor with buttons when no public address is configured', async () => {
-  await expect(
-    startTestHome({ sensors: [{ id: 'b', name: 'B', topic: 'home/b', actions: [{ label: 'x', topic: 'home/x' }] }] }),
-  ).rejects.toThrow('sensors.0.actions: alert buttons need http.publicUrl')
+  await expect(startTestHome({ sensors: [{ id: 'b', name: 'B', topic: 'home/b', actions: [{ label: 'x', topic: 'home/x' }] }] })).rejects.toThrow(
+    'sensors.0.actions: alert buttons need http.publicUrl',
+  )
 })

@@ -24,7 +24,11 @@ async function home(file: Record<string, unknown> = {}, opts: { dataDir?: string
 }
 
 async function mintToken(h: TestHome, scope: { publish?: string[]; read?: string[] }): Promise<{ token: string; id: string }> {
-  const res = await h.api('/v1/tokens', { method: 'POST', body: JSON.stringify({ name: 'user', ...scope }), headers: { 'content-type': 'application/json' } })
+  const res = await h.api('/v1/tokens', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'user', ...scope }),
+    headers: { 'content-type': 'application/json' },
+  })
   expect(res.status).toBe(201)
   return (await res.json()) as { token: string; id: string }
 }
@@ -39,7 +43,10 @@ describe('MQTT 5 request/reply through a device that has an ACL', () => {
   it('lets the device answer once on the Response Topic it was sent, and logs the drops at debug with user and topic', async () => {
     const passwordHash = await hashPassword('pw', 1000)
     // The device may read its commands and publish its state: postbridge/reply/# is not in its ACL.
-    const h = await home({ logLevel: 'debug', mqtt: { users: [{ username: 'lamp', passwordHash, subscribe: ['dev/lamp/cmd'], publish: ['dev/lamp/state'] }] } })
+    const h = await home({
+      logLevel: 'debug',
+      mqtt: { users: [{ username: 'lamp', passwordHash, subscribe: ['dev/lamp/cmd'], publish: ['dev/lamp/state'] }] },
+    })
     const device = await connect(h, { protocolVersion: 5, username: 'lamp', password: 'pw', clientId: 'lamp-1' })
     await device.subscribeAsync('dev/lamp/cmd', { qos: 1 })
     const replies: string[] = []
@@ -57,7 +64,8 @@ describe('MQTT 5 request/reply through a device that has an ACL', () => {
     expect(res.status).toBe(200)
     expect(await res.text()).toBe('on:status')
 
-    const denied = () => h.log.lines.filter((l) => l.level === 'debug' && l.msg === 'mqtt publish denied').map((l) => l.obj as { username?: string; topic: string })
+    const denied = () =>
+      h.log.lines.filter((l) => l.level === 'debug' && l.msg === 'mqtt publish denied').map((l) => l.obj as { username?: string; topic: string })
     await waitFor(() => denied().some((d) => d.topic === replies[0]), 5000, 'the second reply to be denied')
     expect(denied().find((d) => d.topic === replies[0])).toMatchObject({ username: 'lamp', topic: replies[0] })
     // Not a general pass to the reply prefix: a topic it was not sent is refused.
@@ -71,14 +79,17 @@ describe('a content type that is not a header value, from an MQTT 5 device', () 
     const h = await home({ mqtt: { allowAnonymous: true } })
     const device = await connect(h, { protocolVersion: 5 })
     const types = { 'dev/crlf': 'text/plain\r\nSet-Cookie: a=b', 'dev/nul': 'text/plain\u0000', 'dev/utf8': 'text/plain; charset=\u2603' }
-    for (const [topic, contentType] of Object.entries(types)) await device.publishAsync(topic, 'hello', { qos: 1, retain: true, properties: { contentType } })
+    for (const [topic, contentType] of Object.entries(types))
+      await device.publishAsync(topic, 'hello', { qos: 1, retain: true, properties: { contentType } })
     for (const [topic, contentType] of Object.entries(types)) {
       const raw = await h.api(`/v1/retained/${topic}`)
       expect(raw.status, topic).toBe(200)
       expect(raw.headers.get('content-type')).toBe('application/octet-stream')
       expect(raw.headers.get('x-content-type-options')).toBe('nosniff')
       expect(await raw.text()).toBe('hello')
-      const envelope = (await (await h.api(`/v1/retained/${topic}`, { headers: { accept: 'application/json' } })).json()) as { properties: { contentType: string } }
+      const envelope = (await (await h.api(`/v1/retained/${topic}`, { headers: { accept: 'application/json' } })).json()) as {
+        properties: { contentType: string }
+      }
       expect(envelope.properties.contentType).toBe(contentType)
     }
   })
@@ -101,17 +112,26 @@ describe('revoking a token with the CLI (another process)', () => {
     const h = await home({ webhooks: { allowPrivate: true } })
     const user = await mintToken(h, { publish: ['home/#'], read: ['home/#'] })
 
-    const hook = await h.api('/v1/webhooks', { method: 'POST', token: user.token, body: JSON.stringify({ filter: 'home/#', url: hookUrl }), headers: { 'content-type': 'application/json' } })
+    const hook = await h.api('/v1/webhooks', {
+      method: 'POST',
+      token: user.token,
+      body: JSON.stringify({ filter: 'home/#', url: hookUrl }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect(hook.status).toBe(201)
     const { id: hookId } = (await hook.json()) as { id: string }
     const stream = await h.api('/v1/subscribe?filter=home/%23', { token: user.token })
     expect(stream.status).toBe(200)
     const streamText = new Response(stream.body).text().then((t) => ({ t, at: Date.now() }))
     const pending = h.api('/v1/request/home/dev?timeout=30000', { method: 'POST', body: 'x', token: user.token }).then((r) => ({ r, at: Date.now() }))
-    await waitFor(async () => {
-      await h.api('/v1/publish/home/ping', { method: 'POST', body: 'p' })
-      return received.length > 0
-    }, 5000, 'the webhook to deliver')
+    await waitFor(
+      async () => {
+        await h.api('/v1/publish/home/ping', { method: 'POST', body: 'p' })
+        return received.length > 0
+      },
+      5000,
+      'the webhook to deliver',
+    )
 
     const configFile = join(h.config.dataDir, 'cli.yaml')
     writeFileSync(configFile, `dataDir: ${JSON.stringify(h.config.dataDir)}\n`)

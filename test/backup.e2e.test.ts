@@ -66,7 +66,12 @@ async function expectEverythingBack(home: TestHome): Promise<void> {
   expect(webhooks.webhooks.map((w) => w.url)).toEqual(['http://127.0.0.1:2/api/webhook/pb'])
   const sensors = (await (await home.api('/v1/sensors')).json()) as { sensors: { id: string }[] }
   expect(sensors.sensors.map((s) => s.id)).toEqual(['back'])
-  const sleeper = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { clientId: 'sleeper', clean: false, reconnectPeriod: 0, manualConnect: false })
+  const sleeper = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, {
+    clientId: 'sleeper',
+    clean: false,
+    reconnectPeriod: 0,
+    manualConnect: false,
+  })
   const got: string[] = []
   sleeper.on('message', (_t, payload) => got.push(payload.toString()))
   try {

@@ -10,7 +10,11 @@ afterEach(async () => {
 })
 
 async function readOnlyToken(h: TestHome): Promise<string> {
-  const res = await h.api('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'reader', read: ['#'] }) })
+  const res = await h.api('/v1/tokens', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'reader', read: ['#'] }),
+  })
   return ((await res.json()) as { token: string }).token
 }
 

@@ -29,7 +29,12 @@ function closedPort(): Promise<number> {
 
 /** The CLI as a user on the node's machine runs it: the data directory and HTTP port from the environment, no token. */
 const cli = (args: string[]) =>
-  runCli(args, { POSTBRIDGE_DATA_DIR: home.config.dataDir, POSTBRIDGE_HTTP_PORT: String(home.httpPort), POSTBRIDGE_HOST: '127.0.0.1', POSTBRIDGE_ADMIN_TOKEN: '' })
+  runCli(args, {
+    POSTBRIDGE_DATA_DIR: home.config.dataDir,
+    POSTBRIDGE_HTTP_PORT: String(home.httpPort),
+    POSTBRIDGE_HOST: '127.0.0.1',
+    POSTBRIDGE_ADMIN_TOKEN: '',
+  })
 
 describe('postbridge webhook', () => {
   it('adds, lists (text and --json) and removes a webhook on the running node', async () => {

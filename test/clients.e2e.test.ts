@@ -63,7 +63,11 @@ describe('/v1/clients over aedes', () => {
     const watcher = await connect({ protocolVersion: 5, clientId: 'watcher' })
     await watcher.subscribeAsync('wills/#')
     const will = new Promise<string>((resolve) => watcher.on('message', (t, p) => resolve(`${t} ${p}`)))
-    const dev = await connect({ protocolVersion: 5, clientId: 'kick-me', will: { topic: 'wills/kick-me', payload: Buffer.from('gone'), qos: 1, retain: false } })
+    const dev = await connect({
+      protocolVersion: 5,
+      clientId: 'kick-me',
+      will: { topic: 'wills/kick-me', payload: Buffer.from('gone'), qos: 1, retain: false },
+    })
     const reason = new Promise<number | undefined>((resolve) => dev.on('disconnect', (packet) => resolve(packet.reasonCode)))
     expect((await home.api('/v1/clients/kick-me', { method: 'DELETE' })).status).toBe(204)
     expect(await reason).toBe(0x98)

@@ -35,22 +35,26 @@ describe('the dashboard at the edge', () => {
     expect(((await health.json()) as { broker: { kind: string } }).broker.kind).toBe('link')
   })
 
-  it.skipIf(!hasChromium())('signs in at the edge and says which pages have no data there', async () => {
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      page.setDefaultTimeout(15_000)
-      const origins = new Set<string>()
-      page.on('request', (r) => origins.add(new URL(r.url()).origin))
-      await page.goto(`${edge.url}/`)
-      await page.getByLabel('API token').fill(EDGE_ADMIN_TOKEN)
-      await page.keyboard.press('Enter')
-      await page.getByText('home offline').waitFor()
-      await page.goto(`${edge.url}/#/devices`)
-      await page.getByText(/not available with an external broker or at the edge/).waitFor()
-      expect([...origins]).toEqual([edge.url])
-    } finally {
-      await browser.close()
-    }
-  }, 60_000)
+  it.skipIf(!hasChromium())(
+    'signs in at the edge and says which pages have no data there',
+    async () => {
+      const browser = await launchChromium()
+      try {
+        const page = await browser.newPage()
+        page.setDefaultTimeout(15_000)
+        const origins = new Set<string>()
+        page.on('request', (r) => origins.add(new URL(r.url()).origin))
+        await page.goto(`${edge.url}/`)
+        await page.getByLabel('API token').fill(EDGE_ADMIN_TOKEN)
+        await page.keyboard.press('Enter')
+        await page.getByText('home offline').waitFor()
+        await page.goto(`${edge.url}/#/devices`)
+        await page.getByText(/not available with an external broker or at the edge/).waitFor()
+        expect([...origins]).toEqual([edge.url])
+      } finally {
+        await browser.close()
+      }
+    },
+    60_000,
+  )
 })

@@ -34,7 +34,17 @@ beforeAll(async () => {
   home = await startTestHome({
     webhooks: { allowPrivate: true, retryBase: '50ms', maxAttempts: 2 },
     notifiers: [{ id: 'phone', type: 'ntfy', server: ntfy.url, topic: 'doors-7f3k' }],
-    sensors: [{ id: 'hall', name: 'Hall door', topic: 'home/hall/door', heartbeat: '1h', batteryLow: 3.3, notify: ['phone'], quietHours: { from: '22:00', to: '07:00' } }],
+    sensors: [
+      {
+        id: 'hall',
+        name: 'Hall door',
+        topic: 'home/hall/door',
+        heartbeat: '1h',
+        batteryLow: 3.3,
+        notify: ['phone'],
+        quietHours: { from: '22:00', to: '07:00' },
+      },
+    ],
   })
   browser = await launchChromium()
 }, 60_000)
@@ -86,7 +96,11 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.keyboard.type(TEST_ADMIN_TOKEN)
     await page.keyboard.press('Enter')
     await page.locator('#broker-state').getByText('up').waitFor()
-    expect(await page.evaluate(() => [sessionStorage.getItem('postbridge.token'), localStorage.length, document.cookie])).toEqual([TEST_ADMIN_TOKEN, 0, ''])
+    expect(await page.evaluate(() => [sessionStorage.getItem('postbridge.token'), localStorage.length, document.cookie])).toEqual([
+      TEST_ADMIN_TOKEN,
+      0,
+      '',
+    ])
     // A reload in the same tab stays signed in; a new tab (context) starts at the sign-in form.
     await page.reload()
     await page.locator('#broker-state').waitFor()
@@ -96,7 +110,9 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
   }, 60_000)
 
   it('shows a device connected with mosquitto_pub on the Devices page, and disconnects a client from there', async () => {
-    const pub = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-i', 'hall-esp', '-t', 'home/hall/log', '-l', '-k', '30'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const pub = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-i', 'hall-esp', '-t', 'home/hall/log', '-l', '-k', '30'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     children.push(pub)
     const page = await signIn()
     await go(page, 'devices')
@@ -126,7 +142,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     expect(await page.locator('[data-topic="home/climate"] pre').innerText()).toBe('{\n  "t": 21.5,\n  "rh": 40\n}')
     expect((await mosquittoPub(home.mqttPort, 'home/lamp/state', 'OFF', ['-r', '-q', '1'])).code).toBe(0)
     await page.waitForFunction(() => document.querySelector('[data-topic="home/lamp/state"] pre')?.textContent === 'OFF')
-    const bytes = await home.api('/v1/publish', json({ topic: 'home/blob', payload: Buffer.from([0xff, 0x00, 0x10]).toString('base64'), encoding: 'base64', retain: true }))
+    const bytes = await home.api(
+      '/v1/publish',
+      json({ topic: 'home/blob', payload: Buffer.from([0xff, 0x00, 0x10]).toString('base64'), encoding: 'base64', retain: true }),
+    )
     expect(bytes.status).toBe(200)
     await page.waitForFunction(() => document.querySelector('[data-topic="home/blob"] pre')?.textContent === 'hex: ff 00 10')
     await page.getByRole('button', { name: 'Clear retained home/blob' }).click()
@@ -151,7 +170,9 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Resume' }).click()
     await log.getByText('watch/b').waitFor()
     // 205 messages more from one mosquitto_pub -l (a line each): the oldest 7 of 207 are dropped.
-    const many = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', 'watch/many', '-l', '-q', '1'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const many = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', 'watch/many', '-l', '-q', '1'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     many.stdin!.end(`${Array.from({ length: 205 }, (_, i) => `m${i}`).join('\n')}\n`)
     await new Promise((resolve) => many.once('exit', resolve))
     await page.getByText('200 message(s), 7 older dropped').waitFor()
@@ -188,16 +209,20 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     // A second reading, past the debounce window: the battery chart appears.
     await new Promise((r) => setTimeout(r, 700))
     expect((await mosquittoPub(home.mqttPort, 'home/hall/door', '{"state":"closed","battery":3.69}', ['-q', '1'])).code).toBe(0)
-    await waitFor(async () => {
-      const res = await home.api('/v1/sensors/hall/events')
-      return ((await res.json()) as { events: unknown[] }).events.length === 2
-    }, 5000, 'the closed event')
+    await waitFor(
+      async () => {
+        const res = await home.api('/v1/sensors/hall/events')
+        return ((await res.json()) as { events: unknown[] }).events.length === 2
+      },
+      5000,
+      'the closed event',
+    )
     await page.reload()
     await card.locator('svg.chart').waitFor()
     expect(await card.locator('svg.chart').getAttribute('aria-label')).toMatch(/^Battery of Hall door: 3\.69 V now/)
   }, 60_000)
 
-  it("lists a failing webhook on the overview and its deliveries with their status, and replays them once the receiver is back", async () => {
+  it('lists a failing webhook on the overview and its deliveries with their status, and replays them once the receiver is back', async () => {
     receiverStatus = 500
     const page = await signIn()
     await go(page, 'webhooks')
@@ -207,13 +232,20 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await page.locator('[data-secret]').waitFor()
     expect(await page.locator('[data-secret]').innerText()).toMatch(/^whsec_/)
     expect((await mosquittoPub(home.mqttPort, 'home/alarm/siren', 'wail', ['-q', '1'])).code).toBe(0)
-    await waitFor(async () => {
-      const { webhooks } = (await (await home.api('/v1/webhooks')).json()) as { webhooks: { dead: number }[] }
-      return webhooks[0]?.dead === 1
-    }, 10_000, 'the message to run out of attempts')
+    await waitFor(
+      async () => {
+        const { webhooks } = (await (await home.api('/v1/webhooks')).json()) as { webhooks: { dead: number }[] }
+        return webhooks[0]?.dead === 1
+      },
+      10_000,
+      'the message to run out of attempts',
+    )
     // The overview lists it under what needs attention.
     await go(page, '')
-    await page.locator('#attention').getByText(/has 1 failed message\(s\) to http:\/\/127\.0\.0\.1/).waitFor()
+    await page
+      .locator('#attention')
+      .getByText(/has 1 failed message\(s\) to http:\/\/127\.0\.0\.1/)
+      .waitFor()
     await go(page, 'webhooks')
     const card = page.locator('[data-webhook]')
     await card.locator('[data-dead="1"]').waitFor()
@@ -246,7 +278,10 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
     await go(page, 'notifiers')
     const before = ntfy.requests.length // the door sensor's alerts went there too
     await page.locator('[data-notifier="phone"]').getByRole('button', { name: 'Send test alert' }).click()
-    await page.locator('[data-notifier="phone"]').getByText(/^Test alert sent/).waitFor()
+    await page
+      .locator('[data-notifier="phone"]')
+      .getByText(/^Test alert sent/)
+      .waitFor()
     expect(ntfy.requests.length).toBe(before + 1)
     await page.getByLabel('Id').fill('hook')
     await page.getByLabel('Type').selectOption('webhook')
@@ -311,7 +346,11 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
   }, 60_000)
 
   it('renders every page at desktop and phone widths, light and dark, every field labelled (screenshots in .ci/out/)', async () => {
-    for (const [label, viewport, colorScheme] of [['desktop', DESKTOP, 'light'], ['phone', PHONE, 'light'], ['dark', DESKTOP, 'dark']] as const) {
+    for (const [label, viewport, colorScheme] of [
+      ['desktop', DESKTOP, 'light'],
+      ['phone', PHONE, 'light'],
+      ['dark', DESKTOP, 'dark'],
+    ] as const) {
       const page = await signIn(TEST_ADMIN_TOKEN, viewport)
       await page.emulateMedia({ colorScheme })
       // Two samples at least, so the overview chart has a line.
@@ -324,7 +363,9 @@ describe.skipIf(!hasChromium())('dashboard in Chromium', () => {
         await page.waitForLoadState('networkidle').catch(() => {})
         await page.waitForTimeout(300)
         const unlabelled = await page.evaluate(() =>
-          [...document.querySelectorAll('input, select, textarea')].filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML),
+          [...document.querySelectorAll('input, select, textarea')]
+            .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+            .map((el) => el.outerHTML),
         )
         expect(unlabelled, name).toEqual([])
         await page.screenshot({ path: `${OUT}/dashboard-${name || 'overview'}-${label}.png`, fullPage: true })

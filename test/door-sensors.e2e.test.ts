@@ -51,7 +51,14 @@ function notifiers() {
   ]
 }
 
-const workshop = (extra: Record<string, unknown> = {}) => ({ id: 'workshop', name: 'Workshop door', topic: DOOR, notify: ALL, debounce: '500ms', ...extra })
+const workshop = (extra: Record<string, unknown> = {}) => ({
+  id: 'workshop',
+  name: 'Workshop door',
+  topic: DOOR,
+  notify: ALL,
+  debounce: '500ms',
+  ...extra,
+})
 
 async function start(sensors: unknown[], dataDir?: string): Promise<TestHome> {
   // The provider stubs listen on loopback, which notifier URLs may reach only with allowPrivate.
@@ -101,12 +108,21 @@ describe('door sensor alerts end to end', () => {
 
     // Gotify: POST /message, app token in X-Gotify-Key
     const gotify = stubs.gotify.requests[0]!
-    expect([gotify.method, gotify.path, gotify.headers['content-type'], gotify.headers['x-gotify-key']]).toEqual(['POST', '/message', 'application/json', ENV.PB_E2E_GOTIFY_TOKEN])
+    expect([gotify.method, gotify.path, gotify.headers['content-type'], gotify.headers['x-gotify-key']]).toEqual([
+      'POST',
+      '/message',
+      'application/json',
+      ENV.PB_E2E_GOTIFY_TOKEN,
+    ])
     expect(JSON.parse(gotify.body)).toEqual({ title, message: body, priority: 5 })
 
     // Pushover: POST /1/messages.json, form-encoded
     const pushover = stubs.pushover.requests[0]!
-    expect([pushover.method, pushover.path, pushover.headers['content-type']]).toEqual(['POST', '/1/messages.json', 'application/x-www-form-urlencoded'])
+    expect([pushover.method, pushover.path, pushover.headers['content-type']]).toEqual([
+      'POST',
+      '/1/messages.json',
+      'application/x-www-form-urlencoded',
+    ])
     expect(Object.fromEntries(new URLSearchParams(pushover.body))).toEqual({
       token: ENV.PB_E2E_PUSHOVER_APP,
       user: ENV.PB_E2E_PUSHOVER_USER,
@@ -118,17 +134,34 @@ describe('door sensor alerts end to end', () => {
 
     // Telegram: POST /bot<token>/sendMessage with chat_id and text
     const telegram = stubs.telegram.requests[0]!
-    expect([telegram.method, telegram.path, telegram.headers['content-type']]).toEqual(['POST', `/bot${ENV.PB_E2E_TELEGRAM}/sendMessage`, 'application/json'])
+    expect([telegram.method, telegram.path, telegram.headers['content-type']]).toEqual([
+      'POST',
+      `/bot${ENV.PB_E2E_TELEGRAM}/sendMessage`,
+      'application/json',
+    ])
     expect(JSON.parse(telegram.body)).toEqual({ chat_id: 4242, text: `${title}\n${body}` })
 
     // Webhook: JSON, signed per Standard Webhooks
     const hook = stubs.webhook.requests[0]!
     expect([hook.method, hook.path]).toEqual(['POST', '/hook'])
     const payload = new Webhook(ENV.PB_E2E_WEBHOOK_SECRET).verify(hook.body, hook.headers) as Record<string, unknown>
-    expect(payload).toMatchObject({ type: 'postbridge.alert', title, body, priority: 3, sensor: { id: 'workshop', name: 'Workshop door', topic: DOOR }, event: { kind: 'opened', door: 'open', battery: { value: 3.71, unit: 'V' } } })
+    expect(payload).toMatchObject({
+      type: 'postbridge.alert',
+      title,
+      body,
+      priority: 3,
+      sensor: { id: 'workshop', name: 'Workshop door', topic: DOOR },
+      event: { kind: 'opened', door: 'open', battery: { value: 3.71, unit: 'V' } },
+    })
 
     const sensors = (await (await home.api('/v1/sensors')).json()) as { sensors: Record<string, unknown>[] }
-    expect(sensors.sensors[0]).toMatchObject({ id: 'workshop', state: 'open', battery: { value: 3.71, unit: 'V' }, lastSeen: opened!.at, source: 'config' })
+    expect(sensors.sensors[0]).toMatchObject({
+      id: 'workshop',
+      state: 'open',
+      battery: { value: 3.71, unit: 'V' },
+      lastSeen: opened!.at,
+      source: 'config',
+    })
   })
 
   it('alerts opened then closed, each once', async () => {
@@ -145,14 +178,22 @@ describe('door sensor alerts end to end', () => {
   it('turns a flapping door into one alert, and announces where it ended up when that differs', async () => {
     const home = await start([workshop({ notify: ['ntfy'] })])
     // One client publishing line by line: ten changes within milliseconds.
-    const flap = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', DOOR, '-q', '1', '-l'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const flap = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', DOOR, '-q', '1', '-l'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     flap.stdin.end('open\nclosed\nopen\nclosed\nopen\nclosed\nopen\nclosed\nopen\nclosed\nopen\n')
     await new Promise((r) => flap.on('exit', r))
-    await waitFor(async () => (await home.api('/v1/sensors/workshop').then((r) => r.json() as Promise<{ state: string }>)).state === 'open', 5000, 'the last state')
+    await waitFor(
+      async () => (await home.api('/v1/sensors/workshop').then((r) => r.json() as Promise<{ state: string }>)).state === 'open',
+      5000,
+      'the last state',
+    )
     await sleep(1500) // the window closes 500 ms after the last change
     expect(titles(stubs.ntfy)).toEqual(['Workshop door opened'])
 
-    const flap2 = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', DOOR, '-q', '1', '-l'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const flap2 = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', DOOR, '-q', '1', '-l'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     flap2.stdin.end('closed\nopen\nclosed\nopen\nclosed\n')
     await new Promise((r) => flap2.on('exit', r))
     await waitFor(() => stubs.ntfy.requests.length === 2, 5000, 'the closing once the window closed')
@@ -164,10 +205,19 @@ describe('door sensor alerts end to end', () => {
   it('alerts a low battery once per crossing', async () => {
     const home = await start([workshop({ notify: ['ntfy'], batteryLow: 3.3 })])
     for (const v of [3.4, 3.25, 3.2, 3.22]) await sensorPub(home, JSON.stringify({ battery: v }))
-    await waitFor(async () => ((await (await home.api('/v1/sensors/workshop')).json()) as { battery: { value: number } | null }).battery?.value === 3.22, 5000, 'the last reading')
+    await waitFor(
+      async () => ((await (await home.api('/v1/sensors/workshop')).json()) as { battery: { value: number } | null }).battery?.value === 3.22,
+      5000,
+      'the last reading',
+    )
     await waitFor(() => stubs.ntfy.requests.length === 1, 5000, 'battery alert')
     const [low] = await events(home)
-    expect(JSON.parse(stubs.ntfy.requests[0]!.body)).toMatchObject({ title: 'Workshop door battery low', message: `at ${localClock(low!.at)} · 3.25 V, below 3.30 V`, priority: 4, tags: ['battery'] })
+    expect(JSON.parse(stubs.ntfy.requests[0]!.body)).toMatchObject({
+      title: 'Workshop door battery low',
+      message: `at ${localClock(low!.at)} · 3.25 V, below 3.30 V`,
+      priority: 4,
+      tags: ['battery'],
+    })
     // Recovery above 3.3 + 0.1 re-arms it; the next dip alerts again.
     for (const v of [3.5, 3.1]) await sensorPub(home, JSON.stringify({ battery: v }))
     await waitFor(() => stubs.ntfy.requests.length === 2, 5000, 'second battery alert')
@@ -226,8 +276,14 @@ describe('door sensor alerts end to end', () => {
     const [first, second] = stubs.gotify.requests
     expect(second!.body).toBe(first!.body)
     expect(second!.headers['x-gotify-key']).toBe(ENV.PB_E2E_GOTIFY_TOKEN)
-    await waitFor(async () => ((await (await home.api('/v1/notifiers/gotify/deliveries')).json()) as { deliveries: unknown[] }).deliveries.length === 2, 5000, 'records')
-    const { deliveries } = (await (await home.api('/v1/notifiers/gotify/deliveries')).json()) as { deliveries: { outcome: string; status: number; attempt: number }[] }
+    await waitFor(
+      async () => ((await (await home.api('/v1/notifiers/gotify/deliveries')).json()) as { deliveries: unknown[] }).deliveries.length === 2,
+      5000,
+      'records',
+    )
+    const { deliveries } = (await (await home.api('/v1/notifiers/gotify/deliveries')).json()) as {
+      deliveries: { outcome: string; status: number; attempt: number }[]
+    }
     expect(deliveries.map((d) => [d.outcome, d.status, d.attempt])).toEqual([
       ['sent', 200, 2],
       ['retrying', 500, 1],
@@ -238,7 +294,25 @@ describe('door sensor alerts end to end', () => {
     const home = await start([workshop({ notify: ['ntfy'] })])
     const device = spawn(
       'mosquitto_pub',
-      ['-h', '127.0.0.1', '-p', String(home.mqttPort), '-t', DOOR, '-q', '1', '-l', '-i', 'door-will', '--will-topic', DOOR, '--will-payload', 'offline', '--will-qos', '1'],
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(home.mqttPort),
+        '-t',
+        DOOR,
+        '-q',
+        '1',
+        '-l',
+        '-i',
+        'door-will',
+        '--will-topic',
+        DOOR,
+        '--will-payload',
+        'offline',
+        '--will-qos',
+        '1',
+      ],
       { stdio: ['pipe', 'ignore', 'ignore'] },
     )
     device.stdin.write('closed\n')
@@ -251,17 +325,27 @@ describe('door sensor alerts end to end', () => {
 
   it('manages sensors and notifiers over HTTP and tests a channel', async () => {
     const home = await start([])
-    const post = (path: string, body: unknown) => home.api(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
-    expect((await post('/v1/notifiers', { id: 'tg', type: 'telegram', botToken: '42:plain-token', chatId: '@doors', apiBase: stubs.telegram.url })).status).toBe(201)
+    const post = (path: string, body: unknown) =>
+      home.api(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    expect(
+      (await post('/v1/notifiers', { id: 'tg', type: 'telegram', botToken: '42:plain-token', chatId: '@doors', apiBase: stubs.telegram.url })).status,
+    ).toBe(201)
     const test = (await (await post('/v1/notifiers/tg/test', {})).json()) as { ok: boolean; status: number }
     expect(test).toMatchObject({ ok: true, status: 200 })
     expect(stubs.telegram.requests[0]!.path).toBe('/bot42:plain-token/sendMessage')
     expect(JSON.stringify(await (await home.api('/v1/notifiers/tg')).json())).not.toContain('plain-token')
 
-    expect((await post('/v1/sensors', { id: 'front', name: 'Front door', topic: 'home/front/door', notify: ['tg'], heartbeat: 'daily' })).status).toBe(400)
-    expect((await post('/v1/sensors', { id: 'front', name: 'Front door', topic: 'home/front/door', notify: ['tg'], heartbeat: '24h' })).status).toBe(201)
+    expect(
+      (await post('/v1/sensors', { id: 'front', name: 'Front door', topic: 'home/front/door', notify: ['tg'], heartbeat: 'daily' })).status,
+    ).toBe(400)
+    expect((await post('/v1/sensors', { id: 'front', name: 'Front door', topic: 'home/front/door', notify: ['tg'], heartbeat: '24h' })).status).toBe(
+      201,
+    )
     await sensorPub(home, '1', 'home/front/door')
     await waitFor(() => stubs.telegram.requests.length === 2, 5000, 'alert through the new channel')
-    expect(JSON.parse(stubs.telegram.requests[1]!.body)).toMatchObject({ chat_id: '@doors', text: expect.stringMatching(/^Front door opened\nat \d\d:\d\d:\d\d$/) })
+    expect(JSON.parse(stubs.telegram.requests[1]!.body)).toMatchObject({
+      chat_id: '@doors',
+      text: expect.stringMatching(/^Front door opened\nat \d\d:\d\d:\d\d$/),
+    })
   })
 })

@@ -27,12 +27,23 @@ beforeAll(async () => {
       webhooks: { allowPrivate: true },
       notifiers: [{ id: 'phone', type: 'ntfy', server: ntfy.url, topic: 'doors' }],
       sensors: [
-        { id: 'back', name: 'Back door', topic: 'home/back/door', debounce: '100ms', notify: ['phone'], actions: [{ label: 'Porch light', topic: 'home/porch/set', payload: 'ON' }] },
+        {
+          id: 'back',
+          name: 'Back door',
+          topic: 'home/back/door',
+          debounce: '100ms',
+          notify: ['phone'],
+          actions: [{ label: 'Porch light', topic: 'home/porch/set', payload: 'ON' }],
+        },
       ],
     },
     { env: { POSTBRIDGE_EDGE_SECRET: EDGE_SECRET } },
   )
-  await waitFor(async () => ((await (await home.api('/v1/health')).json()) as { edge: { state: string } }).edge.state === 'online', 20_000, 'link online')
+  await waitFor(
+    async () => ((await (await home.api('/v1/health')).json()) as { edge: { state: string } }).edge.state === 'online',
+    20_000,
+    'link online',
+  )
 }, 180_000)
 
 afterAll(async () => {

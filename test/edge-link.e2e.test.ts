@@ -50,16 +50,31 @@ function atEdge(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${edge.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(15_000) })
 }
 
-async function edgeLink(): Promise<{ home: string; since?: string; linkRefused: number; queued: number; expired: number; syncUnchanged?: number; upRepeats?: number }> {
+async function edgeLink(): Promise<{
+  home: string
+  since?: string
+  linkRefused: number
+  queued: number
+  expired: number
+  syncUnchanged?: number
+  upRepeats?: number
+}> {
   return ((await (await atEdge('/v1/health')).json()) as { link: never }).link
 }
 
 /** A home node linked to the edge; resolves once both sides report the link online. */
-async function linkedHome(opts: { dataDir?: string; secret?: string; waitOnline?: boolean; url?: string; keepalive?: string } = {}): Promise<TestHome> {
+async function linkedHome(
+  opts: { dataDir?: string; secret?: string; waitOnline?: boolean; url?: string; keepalive?: string } = {},
+): Promise<TestHome> {
   const home = await startTestHome(
     {
       mqtt: { port: 0, allowAnonymous: true },
-      edge: { url: opts.url ?? edge.url, minReconnectDelay: '200ms', maxReconnectDelay: '1s', ...(opts.keepalive ? { keepalive: opts.keepalive } : {}) },
+      edge: {
+        url: opts.url ?? edge.url,
+        minReconnectDelay: '200ms',
+        maxReconnectDelay: '1s',
+        ...(opts.keepalive ? { keepalive: opts.keepalive } : {}),
+      },
     },
     { env: { POSTBRIDGE_EDGE_SECRET: opts.secret ?? EDGE_SECRET }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) },
   )
@@ -85,7 +100,10 @@ async function sseMessages(res: Response, count: number, timeoutMs = 15_000): Pr
     while (out.length < count) {
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`SSE: ${out.length} of ${count} messages within ${timeoutMs} ms`)
-      const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: ${out.length} of ${count} messages`)), left))])
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: ${out.length} of ${count} messages`)), left)),
+      ])
       if (chunk.done) break
       buffer += chunk.value
       let end: number
@@ -143,7 +161,9 @@ async function startGate(targetPort: number): Promise<{ url: string; open(): voi
 /** mosquitto_pub -l: one message per stdin line, over one connection, in order. */
 function mosquittoPubLines(port: number, topic: string, lines: string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-q', '1', '-V', 'mqttv5', '-l'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const child = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-q', '1', '-V', 'mqttv5', '-l'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     child.on('exit', (code) => resolve(code))
     child.stdin!.end(`${lines.join('\n')}\n`)
   })
@@ -151,7 +171,9 @@ function mosquittoPubLines(port: number, topic: string, lines: string[]): Promis
 
 /** Opens GET /v1/subscribe at the edge and waits for its ready event, so nothing published after is missed. */
 async function subscribeAtEdge(filter: string): Promise<Response> {
-  const res = await fetch(`${edge.url}/v1/subscribe?filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` } })
+  const res = await fetch(`${edge.url}/v1/subscribe?filter=${encodeURIComponent(filter)}`, {
+    headers: { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` },
+  })
   expect(res.status).toBe(200)
   const [a, b] = res.body!.tee()
   const reader = a.pipeThrough(new TextDecoderStream()).getReader()
@@ -178,10 +200,14 @@ describe('the edge linked to a home node', () => {
     expect((await mosquittoPub(home.mqttPort, 'e2e/up/door', 'open', ['-r', '-q', '1', '-V', 'mqttv5'])).code).toBe(0)
     const [seen] = await sseMessages(stream, 1)
     expect(seen).toMatchObject({ topic: 'e2e/up/door', payload: 'open' })
-    const retained = await waitFor(async () => {
-      const r = await atEdge('/v1/retained/e2e/up/door')
-      return r.status === 200 ? r.text() : undefined
-    }, 10_000, 'retained at the edge')
+    const retained = await waitFor(
+      async () => {
+        const r = await atEdge('/v1/retained/e2e/up/door')
+        return r.status === 200 ? r.text() : undefined
+      },
+      10_000,
+      'retained at the edge',
+    )
     expect(retained).toBe('open')
   })
 
@@ -199,10 +225,14 @@ describe('the edge linked to a home node', () => {
     expect((await mosquittoPub(offline.mqttPort, 'e2e/sync/thermostat', '19.5', ['-r', '-q', '1'])).code).toBe(0)
     await offline.stop({ keepData: true })
     await linkedHome({ dataDir })
-    const text = await waitFor(async () => {
-      const r = await atEdge('/v1/retained/e2e/sync/thermostat')
-      return r.status === 200 ? r.text() : undefined
-    }, 10_000, 'synced retained state')
+    const text = await waitFor(
+      async () => {
+        const r = await atEdge('/v1/retained/e2e/sync/thermostat')
+        return r.status === 200 ? r.text() : undefined
+      },
+      10_000,
+      'synced retained state',
+    )
     expect(text).toBe('19.5')
   })
 
@@ -344,9 +374,18 @@ describe('the edge link on a network that fails (issue 11)', () => {
 })
 
 /** A device at home: an MQTT 5 client with a persistent session that records each message's payload and stable id. */
-async function recordingDevice(port: number, filter: string): Promise<{ seen: { payload: string; id: string | undefined }[]; client: mqtt.MqttClient }> {
+async function recordingDevice(
+  port: number,
+  filter: string,
+): Promise<{ seen: { payload: string; id: string | undefined }[]; client: mqtt.MqttClient }> {
   const seen: { payload: string; id: string | undefined }[] = []
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, clientId: `device-${Math.random().toString(36).slice(2)}`, clean: false, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 200 })
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    protocolVersion: 5,
+    clientId: `device-${Math.random().toString(36).slice(2)}`,
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+    reconnectPeriod: 200,
+  })
   clients.push(client)
   client.on('message', (_topic, payload, packet) => {
     const raw = packet.properties?.userProperties?.['postbridge-id']
@@ -388,7 +427,11 @@ describe('nothing lost going up, old news is not news (issue 11)', () => {
   it('delivers every device message to the edge webhook exactly once, in order, after a blackhole', async () => {
     const receiver = await startReceiver()
     try {
-      const created = await atEdge('/v1/webhooks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: 'e2e/outbox/#', url: receiver.url }) })
+      const created = await atEdge('/v1/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filter: 'e2e/outbox/#', url: receiver.url }),
+      })
       expect(created.status).toBe(201)
       const proxy = await startFaultProxy(edge.port)
       proxies.push(proxy)
@@ -414,7 +457,11 @@ describe('nothing lost going up, old news is not news (issue 11)', () => {
   it('fires the edge webhook once for a retained state, not again on each relink', async () => {
     const receiver = await startReceiver()
     try {
-      const created = await atEdge('/v1/webhooks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: 'e2e/news/#', url: receiver.url }) })
+      const created = await atEdge('/v1/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filter: 'e2e/news/#', url: receiver.url }),
+      })
       expect(created.status).toBe(201)
       const proxy = await startFaultProxy(edge.port)
       proxies.push(proxy)
@@ -444,8 +491,12 @@ describe('nothing lost going up, old news is not news (issue 11)', () => {
     writeFileSync(configFile, 'edge:\n  minReconnectDelay: 200ms\n  maxReconnectDelay: 1s\n')
     const mqttPort = await freePort()
     const env = {
-      POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_MQTT_PORT: String(mqttPort), POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: 'true',
-      POSTBRIDGE_EDGE_URL: proxy.url, POSTBRIDGE_EDGE_SECRET: EDGE_SECRET, POSTBRIDGE_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+      POSTBRIDGE_DATA_DIR: dataDir,
+      POSTBRIDGE_MQTT_PORT: String(mqttPort),
+      POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: 'true',
+      POSTBRIDGE_EDGE_URL: proxy.url,
+      POSTBRIDGE_EDGE_SECRET: EDGE_SECRET,
+      POSTBRIDGE_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
     }
     // Home first with the link held shut, so the device is subscribed before anything comes down.
     proxy.set({ kind: 'blackhole' })

@@ -26,7 +26,10 @@ describe('the home node on an external broker', () => {
   it('starts no MQTT listener of its own and reports the external broker in /v1/health', async () => {
     const { home, mosquitto } = await homeOnMosquitto()
     expect(home.mqttPort).toBe(0)
-    const health = (await (await home.api('/v1/health')).json()) as { status: string; broker: { kind: string; connected: boolean; detail: { url: string } } }
+    const health = (await (await home.api('/v1/health')).json()) as {
+      status: string
+      broker: { kind: string; connected: boolean; detail: { url: string } }
+    }
     expect(health).toMatchObject({ status: 'ok', broker: { kind: 'external', connected: true } })
     expect(health.broker.detail.url).toBe(`${mosquitto.url}`)
   })
@@ -43,10 +46,14 @@ describe('the home node on an external broker', () => {
   it('serves what mosquitto_pub retained from GET /v1/retained', async () => {
     const { home, mosquitto } = await homeOnMosquitto()
     expect((await mosquittoPub(mosquitto.port, 'house/relay/1/state', 'OFF', ['-r', '-q', '1', '-V', 'mqttv5'])).code).toBe(0)
-    const body = await waitFor(async () => {
-      const r = await home.api('/v1/retained/house/relay/1/state')
-      return r.status === 200 ? r.text() : undefined
-    }, 5000, 'retained state at home')
+    const body = await waitFor(
+      async () => {
+        const r = await home.api('/v1/retained/house/relay/1/state')
+        return r.status === 200 ? r.text() : undefined
+      },
+      5000,
+      'retained state at home',
+    )
     expect(body).toBe('OFF')
   })
 

@@ -59,7 +59,11 @@ it('announces each configured door sensor with retained discovery configs Home A
   const battery = (await waitFor(() => last(seen, BATTERY_CONFIG), 5000, 'battery config'))!
   expect(door.retain).toBe(true)
   const doorConfig = JSON.parse(door.payload)
-  expect(doorConfig).toMatchObject({ device_class: 'door', state_topic: 'postbridge/sensors/back/door', availability_topic: 'postbridge/sensors/back/availability' })
+  expect(doorConfig).toMatchObject({
+    device_class: 'door',
+    state_topic: 'postbridge/sensors/back/door',
+    availability_topic: 'postbridge/sensors/back/availability',
+  })
   expect(JSON.parse(battery.payload).device).toEqual(doorConfig.device)
   // Tracking just started and nothing was heard yet: not available under the 1 h heartbeat rule.
   // Retained messages of the second filter of the SUBSCRIBE may come after those of the first: wait for them too.

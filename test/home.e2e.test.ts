@@ -38,7 +38,13 @@ describe('REST -> device', () => {
     const res = await home.api('/v1/publish', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ topic: 'lamp/set', payload: { on: true }, encoding: 'json', qos: 1, properties: { userProperties: { origin: 'test' }, correlationData: 'aGk=' } }),
+      body: JSON.stringify({
+        topic: 'lamp/set',
+        payload: { on: true },
+        encoding: 'json',
+        qos: 1,
+        properties: { userProperties: { origin: 'test' }, correlationData: 'aGk=' },
+      }),
     })
     expect(res.status).toBe(200)
     const packet = await got
@@ -86,7 +92,10 @@ describe('request/reply', () => {
     const dev = await device(5)
     await dev.subscribeAsync('dev/5/cmd', { qos: 1 })
     dev.on('message', (_t, payload, packet) => {
-      dev.publish(packet.properties!.responseTopic!, `echo:${payload.toString()}`, { qos: 1, properties: { correlationData: packet.properties!.correlationData! } })
+      dev.publish(packet.properties!.responseTopic!, `echo:${payload.toString()}`, {
+        qos: 1,
+        properties: { correlationData: packet.properties!.correlationData! },
+      })
     })
     const res = await home.api('/v1/request/dev/5/cmd?timeout=5000', { method: 'POST', body: 'ping' })
     expect(res.status).toBe(200)
@@ -139,7 +148,13 @@ describe('bad input over real HTTP', () => {
   it('refuses a wrong token with 401 and a token outside its scope with 403', async () => {
     home = await startTestHome()
     expect((await home.api('/v1/publish/a', { method: 'POST', body: 'x', token: 'pb_aaaaaaaaaaaa_' + 'b'.repeat(43) })).status).toBe(401)
-    const created = (await (await home.api('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p', publish: ['ok/#'] }) })).json()) as { token: string }
+    const created = (await (
+      await home.api('/v1/tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'p', publish: ['ok/#'] }),
+      })
+    ).json()) as { token: string }
     expect((await home.api('/v1/publish/ok/1', { method: 'POST', body: 'x', token: created.token })).status).toBe(200)
     expect((await home.api('/v1/publish/other', { method: 'POST', body: 'x', token: created.token })).status).toBe(403)
   })

@@ -35,8 +35,16 @@ const auth = `Authorization: Bearer ${TEST_ADMIN_TOKEN}\r\n`
 
 describe('requests Node refuses', () => {
   it.each([
-    ['Content-Length with Transfer-Encoding', `POST /v1/publish/a HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n`, 'Transfer-Encoding'],
-    ['a duplicate Content-Length', `POST /v1/publish/a HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nContent-Length: 3\r\n\r\nhi`, 'Content-Length'],
+    [
+      'Content-Length with Transfer-Encoding',
+      `POST /v1/publish/a HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n`,
+      'Transfer-Encoding',
+    ],
+    [
+      'a duplicate Content-Length',
+      `POST /v1/publish/a HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nContent-Length: 3\r\n\r\nhi`,
+      'Content-Length',
+    ],
     ['an HTTP/1.1 request without Host', `GET /v1/health HTTP/1.1\r\n\r\n`, 'Host'],
     ['a malformed request line', `GET /v1/health HTTP/9\r\nHost: x\r\n\r\n`, 'HTTP'],
   ])('answers %s with 400 problem+json', async (_what, request, detail) => {

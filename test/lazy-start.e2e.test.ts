@@ -24,7 +24,11 @@ function packagesLoadedAtStart(): string[] {
       await home.close()
       process.exit(0)
     `
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     expect(run.status, run.stderr).toBe(0)
     const files = JSON.parse(run.stdout.split('\n').find((l) => l.startsWith('['))!) as string[]
     return [...new Set(files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p): p is string => p !== undefined))]

@@ -16,7 +16,12 @@ describe('device logs', () => {
   it('logs a device connecting and disconnecting at info with its client id, user and address', async () => {
     const passwordHash = await hashPassword('pw')
     home = await startTestHome({ mqtt: { users: [{ username: 'relay1', passwordHash, publish: ['home/relay1/#'], subscribe: ['home/relay1/#'] }] } })
-    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { clientId: 'relay-1', username: 'relay1', password: 'pw', reconnectPeriod: 0 })
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, {
+      clientId: 'relay-1',
+      username: 'relay1',
+      password: 'pw',
+      reconnectPeriod: 0,
+    })
     const connected = await waitFor(() => home!.log.lines.find((l) => l.msg === 'mqtt client connected'), 5000, 'connect line')
     expect(connected!.level).toBe('info')
     expect(connected!.obj).toMatchObject({ clientId: 'relay-1', username: 'relay1', remoteAddress: expect.stringContaining('127.0.0.1') })
@@ -35,9 +40,18 @@ describe('device logs', () => {
 describe('logLevel warn', () => {
   it('still shows where Postbridge listens', async () => {
     const dataDir = tempDataDir()
-    const running = await startCli({ POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_LOG_LEVEL: 'warn', POSTBRIDGE_ADMIN_TOKEN: 'logs-test-admin-token-0123' })
+    const running = await startCli({
+      POSTBRIDGE_DATA_DIR: dataDir,
+      POSTBRIDGE_LOG_LEVEL: 'warn',
+      POSTBRIDGE_ADMIN_TOKEN: 'logs-test-admin-token-0123',
+    })
     try {
-      const ready = JSON.parse(running.stdout().split('\n').find((l) => l.includes('"msg":"ready"'))!) as { level: number; http: string }
+      const ready = JSON.parse(
+        running
+          .stdout()
+          .split('\n')
+          .find((l) => l.includes('"msg":"ready"'))!,
+      ) as { level: number; http: string }
       expect(ready.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       expect(ready.level).toBe(40) // pino's warn
       // Nothing else at info got through.

@@ -43,7 +43,11 @@ describe('postbridge start', () => {
     }
     expect(accepted).toHaveLength(20)
     expect((await fetch(`${first.httpUrl}/v1/publish/state/door?retain=true`, { method: 'POST', body: 'closed', headers: auth })).status).toBe(200)
-    const tokenRes = await fetch(`${first.httpUrl}/v1/tokens`, { method: 'POST', body: JSON.stringify({ name: 'kept', read: ['#'] }), headers: { ...auth, 'content-type': 'application/json' } })
+    const tokenRes = await fetch(`${first.httpUrl}/v1/tokens`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'kept', read: ['#'] }),
+      headers: { ...auth, 'content-type': 'application/json' },
+    })
     const { token } = (await tokenRes.json()) as { token: string }
 
     first.child.kill('SIGKILL')
@@ -55,7 +59,12 @@ describe('postbridge start', () => {
     expect(await retained.text()).toBe('closed')
 
     const got: string[] = []
-    const back = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.mqttPort}`, { clientId: 'sleeper', clean: false, reconnectPeriod: 0, manualConnect: false })
+    const back = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.mqttPort}`, {
+      clientId: 'sleeper',
+      clean: false,
+      reconnectPeriod: 0,
+      manualConnect: false,
+    })
     back.on('message', (_t, p) => got.push(p.toString()))
     await waitFor(() => got.length >= 20, 10_000, 'queued messages')
     expect(got).toEqual(accepted)
@@ -97,7 +106,13 @@ describe('postbridge start', () => {
     const blocker = createServer()
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
     const port = (blocker.address() as { port: number }).port
-    const r = await runCli(['start'], { POSTBRIDGE_HOST: '127.0.0.1', POSTBRIDGE_MQTT_PORT: String(port), POSTBRIDGE_HTTP_PORT: '0', POSTBRIDGE_DATA_DIR: tempDataDir(), POSTBRIDGE_ADMIN_TOKEN: ADMIN })
+    const r = await runCli(['start'], {
+      POSTBRIDGE_HOST: '127.0.0.1',
+      POSTBRIDGE_MQTT_PORT: String(port),
+      POSTBRIDGE_HTTP_PORT: '0',
+      POSTBRIDGE_DATA_DIR: tempDataDir(),
+      POSTBRIDGE_ADMIN_TOKEN: ADMIN,
+    })
     blocker.close()
     expect(r.code).toBe(1)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -128,16 +143,27 @@ describe('postbridge token and user commands', () => {
     expect(created.code).toBe(0)
     const token = created.stdout.trim()
     const p = await start(dataDir)
-    expect((await fetch(`${p.httpUrl}/v1/publish/a/b`, { method: 'POST', body: 'x', headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    expect((await fetch(`${p.httpUrl}/v1/publish/a/b`, { method: 'POST', body: 'x', headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    )
     const list = await runCli(['token', 'list'], { POSTBRIDGE_DATA_DIR: dataDir })
-    const id = list.stdout.split('\n').find((l) => l.includes('\tcli\t'))!.split('\t')[0]!
+    const id = list.stdout
+      .split('\n')
+      .find((l) => l.includes('\tcli\t'))!
+      .split('\t')[0]!
     expect((await runCli(['token', 'revoke', id], { POSTBRIDGE_DATA_DIR: dataDir })).code).toBe(0)
-    expect((await fetch(`${p.httpUrl}/v1/publish/a/b`, { method: 'POST', body: 'x', headers: { authorization: `Bearer ${token}` } })).status).toBe(401)
+    expect((await fetch(`${p.httpUrl}/v1/publish/a/b`, { method: 'POST', body: 'x', headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    )
   })
 
   it('adds an MQTT user whose password and ACL the broker enforces', async () => {
     const dataDir = tempDataDir()
-    const added = await runCli(['user', 'add', 'relay1', '--publish', 'home/relay/1/#', '--subscribe', 'home/relay/1/#'], { POSTBRIDGE_DATA_DIR: dataDir }, 'pw-relay-1')
+    const added = await runCli(
+      ['user', 'add', 'relay1', '--publish', 'home/relay/1/#', '--subscribe', 'home/relay/1/#'],
+      { POSTBRIDGE_DATA_DIR: dataDir },
+      'pw-relay-1',
+    )
     expect(added.code).toBe(0)
     expect((await runCli(['user', 'add', 'x', '--publish', 'a/#/b'], { POSTBRIDGE_DATA_DIR: dataDir }, 'pw')).stderr).toMatch(/--publish "a\/#\/b"/)
     const p = await start(dataDir, { POSTBRIDGE_MQTT_ALLOW_ANONYMOUS: 'false' })

@@ -15,7 +15,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }))
 const me = userInfo().username
 
 async function install(extra: string[] = []) {
-  return runCli(['service', 'install', '--unit-dir', join(dir, 'units'), '--data-dir', join(dir, 'data'), '--user', me, '--no-create-user', ...extra], {})
+  return runCli(
+    ['service', 'install', '--unit-dir', join(dir, 'units'), '--data-dir', join(dir, 'data'), '--user', me, '--no-create-user', ...extra],
+    {},
+  )
 }
 
 describe('postbridge service', () => {
@@ -70,7 +73,10 @@ describe('postbridge service', () => {
     const bad = await runCli(['service', 'install', '--user', 'Bad User', '--unit-dir', join(dir, 'units')], {})
     expect(bad.code).toBe(1)
     expect(bad.stderr.trim()).toBe('postbridge: --user "Bad User": not a valid user name')
-    const missing = await runCli(['service', 'install', '--user', 'pb-no-such-user', '--no-create-user', '--unit-dir', join(dir, 'units'), '--data-dir', join(dir, 'data')], {})
+    const missing = await runCli(
+      ['service', 'install', '--user', 'pb-no-such-user', '--no-create-user', '--unit-dir', join(dir, 'units'), '--data-dir', join(dir, 'data')],
+      {},
+    )
     expect(missing.code).toBe(1)
     expect(missing.stderr.trim()).toBe('postbridge: no user "pb-no-such-user" (drop --no-create-user to create it)')
   })

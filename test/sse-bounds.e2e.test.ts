@@ -75,7 +75,11 @@ describe('SSE bounds on a running node (issue 10)', () => {
     const perToken = await home.api('/v1/subscribe?filter=%23')
     expect(perToken.status).toBe(429)
     expect(perToken.headers.get('retry-after')).toBe('5')
-    const created = await home.api('/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'r', read: ['#'] }) })
+    const created = await home.api('/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'r', read: ['#'] }),
+    })
     const other = ((await created.json()) as { token: string }).token
     sockets.push(await neverReading(home.httpPort, '/v1/subscribe?filter=%23', other))
     await waitFor(async () => (await gauge(home!, 'postbridge_sse_streams')) === 3, 5000, 'three streams')

@@ -77,7 +77,11 @@ describe('MQTT over TLS', () => {
 
   it('works for mqtt.js with the CA, and a client trusting another CA is refused', async () => {
     const node = await start()
-    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, { ca: readFileSync(pki.ca.cert), servername: 'localhost', reconnectPeriod: 0 })
+    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
+      ca: readFileSync(pki.ca.cert),
+      servername: 'localhost',
+      reconnectPeriod: 0,
+    })
     await client.subscribeAsync('t/1')
     const got = new Promise<string>((resolve) => client.once('message', (_t, p) => resolve(p.toString())))
     await client.publishAsync('t/1', 'hello', { qos: 1 })
@@ -85,7 +89,12 @@ describe('MQTT over TLS', () => {
     await client.endAsync()
     const other = makeCa(dir, 'other-ca')
     await expect(
-      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, { ca: readFileSync(other.ca.cert), servername: 'localhost', reconnectPeriod: 0, connectTimeout: 3000 }),
+      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
+        ca: readFileSync(other.ca.cert),
+        servername: 'localhost',
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
+      }),
     ).rejects.toThrow(/certificate/i)
     const r = await mosquittoPubTls(node.mqttTlsPort!, ['--cafile', other.ca.cert, '-t', 'x', '-m', 'y'])
     expect(r.code).not.toBe(0)
@@ -95,7 +104,11 @@ describe('MQTT over TLS', () => {
     const node = await start()
     const before = await servedFingerprint(node.mqttTlsPort!, pki.ca.cert)
     expect(before).toBe(fingerprintOf(live.cert))
-    const old = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, { ca: readFileSync(pki.ca.cert), servername: 'localhost', reconnectPeriod: 0 })
+    const old = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
+      ca: readFileSync(pki.ca.cert),
+      servername: 'localhost',
+      reconnectPeriod: 0,
+    })
     const renewed = pki.server('server-2')
     copyFileSync(renewed.key, live.key)
     copyFileSync(renewed.cert, live.cert)
@@ -112,7 +125,11 @@ describe('MQTT over TLS', () => {
     const node = await start()
     const before = await servedFingerprint(node.mqttTlsPort!, pki.ca.cert)
     copyFileSync(pki.server('server-3').cert, live.cert) // the key is not replaced
-    await waitFor(() => node.log.lines.some((e) => e.msg === 'tls certificate change not loaded; keeping the old one'), 10_000, 'refused renewal logged')
+    await waitFor(
+      () => node.log.lines.some((e) => e.msg === 'tls certificate change not loaded; keeping the old one'),
+      10_000,
+      'refused renewal logged',
+    )
     expect(await servedFingerprint(node.mqttTlsPort!, pki.ca.cert)).toBe(before)
   })
 })
@@ -132,7 +149,11 @@ describe('HTTPS and secure WebSocket', () => {
 
   it('carries MQTT over wss:// /mqtt', async () => {
     const node = await start()
-    const client = await mqtt.connectAsync(`wss://127.0.0.1:${node.httpPort}/mqtt`, { ca: readFileSync(pki.ca.cert), servername: 'localhost', reconnectPeriod: 0 } as never)
+    const client = await mqtt.connectAsync(`wss://127.0.0.1:${node.httpPort}/mqtt`, {
+      ca: readFileSync(pki.ca.cert),
+      servername: 'localhost',
+      reconnectPeriod: 0,
+    } as never)
     await client.subscribeAsync('w/1')
     const got = new Promise<string>((resolve) => client.once('message', (_t, p) => resolve(p.toString())))
     await client.publishAsync('w/1', 'secure', { qos: 1 })
@@ -145,7 +166,12 @@ describe('client certificates', () => {
   it('refuses a TLS client without a certificate when requireClientCert is on', async () => {
     const node = await start({ ca: pki.ca.cert, requireClientCert: true })
     await expect(
-      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, { ca: readFileSync(pki.ca.cert), servername: 'localhost', reconnectPeriod: 0, connectTimeout: 3000 }),
+      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
+        ca: readFileSync(pki.ca.cert),
+        servername: 'localhost',
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
+      }),
     ).rejects.toThrow()
     const withCert = pki.client('anyone')
     const ok = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
@@ -158,14 +184,20 @@ describe('client certificates', () => {
     await ok.endAsync()
   })
 
-  it('uses the certificate CN as the MQTT user, with that user\'s ACL and no password', async () => {
+  it("uses the certificate CN as the MQTT user, with that user's ACL and no password", async () => {
     const passwordHash = await hashPassword('unused-password')
     const node = await start(
       { ca: pki.ca.cert, requireClientCert: true, useIdentityAsUsername: true },
       { mqtt: { allowAnonymous: false, users: [{ username: 'relay1', passwordHash, publish: ['home/relay1/#'], subscribe: ['home/relay1/#'] }] } },
     )
     const relay = pki.client('relay1')
-    const tlsOpts = { ca: readFileSync(pki.ca.cert), cert: readFileSync(relay.cert), key: readFileSync(relay.key), servername: 'localhost', reconnectPeriod: 0 }
+    const tlsOpts = {
+      ca: readFileSync(pki.ca.cert),
+      cert: readFileSync(relay.cert),
+      key: readFileSync(relay.key),
+      servername: 'localhost',
+      reconnectPeriod: 0,
+    }
     const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, tlsOpts)
     expect((await client.subscribeAsync('home/relay1/set')).map((g) => g.qos)).toEqual([0])
     // Outside relay1's ACL: SUBACK 0x80.
@@ -173,13 +205,20 @@ describe('client certificates', () => {
     await client.endAsync()
     const stranger = pki.client('stranger')
     await expect(
-      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, { ...tlsOpts, cert: readFileSync(stranger.cert), key: readFileSync(stranger.key), connectTimeout: 3000 }),
+      mqtt.connectAsync(`mqtts://127.0.0.1:${node.mqttTlsPort}`, {
+        ...tlsOpts,
+        cert: readFileSync(stranger.cert),
+        key: readFileSync(stranger.key),
+        connectTimeout: 3000,
+      }),
     ).rejects.toThrow(/Not authorized/i)
   })
 })
 
 describe('tls config', () => {
   it('names the missing file in one error', async () => {
-    await expect(startTestHome({ tls: { cert: join(dir, 'nope.pem'), key: live.key, mqttPort: 0 } })).rejects.toThrow(/^tls\.cert: cannot read .*nope\.pem \(no such file\)$/)
+    await expect(startTestHome({ tls: { cert: join(dir, 'nope.pem'), key: live.key, mqttPort: 0 } })).rejects.toThrow(
+      /^tls\.cert: cannot read .*nope\.pem \(no such file\)$/,
+    )
   })
 })

@@ -54,7 +54,11 @@ describe('publish order with a webhook matching', () => {
     cleanups.push(() => h.stop())
     const r: Receiver = await startReceiver()
     cleanups.push(() => r.close())
-    const created = await h.api('/v1/webhooks', { method: 'POST', body: JSON.stringify({ filter: 'meter/#', url: r.url }), headers: { 'content-type': 'application/json' } })
+    const created = await h.api('/v1/webhooks', {
+      method: 'POST',
+      body: JSON.stringify({ filter: 'meter/#', url: r.url }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect(created.status).toBe(201)
     const sse: string[] = []
     cleanups.push(await readSse(h, 'meter/#', sse))

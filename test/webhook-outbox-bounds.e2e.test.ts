@@ -23,10 +23,18 @@ describe('webhook outbox bounds on a running node (issue 10)', () => {
     home = await startTestHome({ webhooks: { maxOutboxBytes: 4 * MiB } })
     for (let i = 0; i < 20; i++) {
       // TEST-NET-1: nothing answers there, so every message waits in the outbox.
-      const res = await home.api('/v1/webhooks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: 'cam/#', url: `http://192.0.2.1/hook/${i}` }) })
+      const res = await home.api('/v1/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filter: 'cam/#', url: `http://192.0.2.1/hook/${i}` }),
+      })
       expect(res.status).toBe(201)
     }
-    const refused = await home.api('/v1/webhooks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: 'cam/#', url: 'http://192.0.2.1/hook/x' }) })
+    const refused = await home.api('/v1/webhooks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: 'cam/#', url: 'http://192.0.2.1/hook/x' }),
+    })
     expect(refused.status).toBe(409)
     const before = sqliteBytes(home.config.dataDir)
     const payload = new Uint8Array(256 * 1024).fill(0x63)

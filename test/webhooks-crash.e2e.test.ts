@@ -24,7 +24,12 @@ afterEach(async () => {
 })
 
 async function start(dataDir: string, configFile: string) {
-  const p = await startCli({ POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_ADMIN_TOKEN: ADMIN, POSTBRIDGE_LOG_LEVEL: 'info', POSTBRIDGE_CONFIG: configFile })
+  const p = await startCli({
+    POSTBRIDGE_DATA_DIR: dataDir,
+    POSTBRIDGE_ADMIN_TOKEN: ADMIN,
+    POSTBRIDGE_LOG_LEVEL: 'info',
+    POSTBRIDGE_CONFIG: configFile,
+  })
   running.push(p)
   return p
 }

@@ -80,10 +80,16 @@ describe('webhooks end to end', () => {
     expect(r.bodies().map((b) => b.payload)).toEqual(['1', '1', '1', '2', '3', '4'])
     const ids = r.requests.slice(0, 3).map((q) => q.headers['webhook-id'])
     expect(new Set(ids).size).toBe(1) // the same message id on every retry
-    const log = (await waitFor(async () => {
-      const { deliveries } = (await (await h.api(`/v1/webhooks/${id}/deliveries`)).json()) as { deliveries: { attempt: number; status: number; outcome: string }[] }
-      return deliveries.length >= 6 ? deliveries : undefined
-    }, 5000, 'attempt log'))!
+    const log = (await waitFor(
+      async () => {
+        const { deliveries } = (await (await h.api(`/v1/webhooks/${id}/deliveries`)).json()) as {
+          deliveries: { attempt: number; status: number; outcome: string }[]
+        }
+        return deliveries.length >= 6 ? deliveries : undefined
+      },
+      5000,
+      'attempt log',
+    ))!
     expect(log.slice(-3).map((d) => [d.attempt, d.status, d.outcome])).toEqual([
       [3, 200, 'delivered'],
       [2, 503, 'retry'],
@@ -96,10 +102,14 @@ describe('webhooks end to end', () => {
     const r = await receiver(() => 410)
     const { id } = await createHook(h, { filter: 'gone/#', url: r.url })
     await mosquittoPub(h.mqttPort, 'gone/1', 'a', ['-q', '1'])
-    const hook = (await waitFor(async () => {
-      const body = (await (await h.api(`/v1/webhooks/${id}`)).json()) as { enabled: boolean; disabledReason?: string }
-      return body.enabled ? undefined : body
-    }, 10_000, 'disabled'))!
+    const hook = (await waitFor(
+      async () => {
+        const body = (await (await h.api(`/v1/webhooks/${id}`)).json()) as { enabled: boolean; disabledReason?: string }
+        return body.enabled ? undefined : body
+      },
+      10_000,
+      'disabled',
+    ))!
     expect(hook.disabledReason).toBe('gone')
     await mosquittoPub(h.mqttPort, 'gone/2', 'b', ['-q', '1'])
     await publishHttp(h, 'gone/3', 'c')
@@ -126,7 +136,11 @@ describe('webhooks end to end', () => {
   it('refuses a loopback URL unless webhooks.allowPrivate is set, and stores nothing', async () => {
     const h = await startTestHome({})
     homes.push(h)
-    const res = await h.api('/v1/webhooks', { method: 'POST', body: JSON.stringify({ filter: 'a', url: 'http://127.0.0.1:1/x' }), headers: { 'content-type': 'application/json' } })
+    const res = await h.api('/v1/webhooks', {
+      method: 'POST',
+      body: JSON.stringify({ filter: 'a', url: 'http://127.0.0.1:1/x' }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(400)
     expect(((await res.json()) as { code: number }).code).toBe(40009)
     expect(((await (await h.api('/v1/webhooks')).json()) as { webhooks: unknown[] }).webhooks).toEqual([])

@@ -40,7 +40,9 @@ describe('the WebSocket upgrade', () => {
       const socket = connect(home.httpPort, '127.0.0.1')
       socket.on('error', () => {})
       await new Promise<void>((resolve) => socket.once('connect', resolve))
-      socket.write(`GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+      socket.write(
+        `GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      )
       const reply = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())))
       expect(reply).toMatch(/^HTTP\/1.1 404/)
       // An RST instead of a FIN, as a client that gives up does.

@@ -61,7 +61,10 @@ async function readEvents(res: Response, until: (events: SseEvent[]) => boolean,
     while (!until(events)) {
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`SSE: timed out with ${JSON.stringify(events)}`)
-      const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: timed out with ${JSON.stringify(events)}`)), left))])
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`SSE: timed out with ${JSON.stringify(events)}`)), left)),
+      ])
       if (chunk.done) break
       buffer += chunk.value
       let end: number
@@ -84,7 +87,11 @@ describe('the Worker with BROKER_URL, against mosquitto', () => {
     const res = await atEdge('/v1/health')
     expect(res.status).toBe(200)
     const body = (await res.json()) as { status: string; mode: string; broker: { kind: string; connected: boolean; detail: { url: string } } }
-    expect(body).toMatchObject({ status: 'ok', mode: 'broker-url', broker: { kind: 'external', connected: true, detail: { url: `mqtt://127.0.0.1:${broker.port}` } } })
+    expect(body).toMatchObject({
+      status: 'ok',
+      mode: 'broker-url',
+      broker: { kind: 'external', connected: true, detail: { url: `mqtt://127.0.0.1:${broker.port}` } },
+    })
   })
 
   it('delivers POST /v1/publish to a mosquitto_sub subscriber, answering 200 after the PUBACK', async () => {
@@ -124,10 +131,14 @@ describe('the Worker with BROKER_URL, against mosquitto', () => {
 
   it('answers GET /v1/retained from what mosquitto retains, and clears it with DELETE', async () => {
     expect((await mosquittoPub(broker.port, 'e2e/state/porch', 'lit', ['-r', '-q', '1', '-V', 'mqttv5'])).code).toBe(0)
-    const seen = await waitFor(async () => {
-      const res = await atEdge('/v1/retained/e2e/state/porch')
-      return res.status === 200 ? res.text() : undefined
-    }, 10_000, 'the retained message at the Worker')
+    const seen = await waitFor(
+      async () => {
+        const res = await atEdge('/v1/retained/e2e/state/porch')
+        return res.status === 200 ? res.text() : undefined
+      },
+      10_000,
+      'the retained message at the Worker',
+    )
     expect(seen).toBe('lit')
 
     const own = await atEdge('/v1/publish/e2e/state/hall?retain=true', { method: 'POST', body: 'dark' })

@@ -23,7 +23,8 @@ import { packetBuffer } from './mqtt-codec.js'
  * The CommonJS module's default export. Node semantics (esbuild in a "type": "module" package) hand over
  * module.exports, whose `.default` is the class; other interop layers hand over the class itself.
  */
-const MqttClientClass: typeof MqttClient = (clientModule as unknown as { default?: typeof MqttClient }).default ?? (clientModule as unknown as typeof MqttClient)
+const MqttClientClass: typeof MqttClient =
+  (clientModule as unknown as { default?: typeof MqttClient }).default ?? (clientModule as unknown as typeof MqttClient)
 
 /** How long the first connection attempt may take before requests are answered (503 on publish). */
 const CONNECT_TIMEOUT_MS = 5000

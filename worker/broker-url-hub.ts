@@ -15,7 +15,6 @@ import { consoleLogger } from './log.js'
 import { brokerTargetOrError, misconfigured, orConfigError } from './settings.js'
 import { DurableTokenStore } from './token-store.js'
 
-
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus
   private readonly settings: EdgeSettings | ConfigError
@@ -30,12 +29,20 @@ export class BrokerHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (this.settings instanceof ConfigError) return misconfigured(this.settings)
     // No home node links in this mode; say so instead of answering the upgrade with a 404.
-    if (new URL(request.url).pathname === LINK_PATH) return new Response('BROKER_URL is set: this Worker talks to the broker directly and takes no link\n', { status: 409 })
+    if (new URL(request.url).pathname === LINK_PATH)
+      return new Response('BROKER_URL is set: this Worker talks to the broker directly and takes no link\n', { status: 409 })
     // The first request after a (re)start waits for the connections (bounded), so it is not refused while they open.
     await this.bus.start()
     if (!this.app) {
       const adminHash = this.settings.adminToken ? await sha256Hex(this.settings.adminToken) : undefined
-      this.app ??= createBrokerUrlApp({ bus: this.bus, tokens: new DurableTokenStore(this.ctx.storage), settings: this.settings, log: consoleLogger, defer: (t) => this.ctx.waitUntil(t), adminHash })
+      this.app ??= createBrokerUrlApp({
+        bus: this.bus,
+        tokens: new DurableTokenStore(this.ctx.storage),
+        settings: this.settings,
+        log: consoleLogger,
+        defer: (t) => this.ctx.waitUntil(t),
+        adminHash,
+      })
     }
     return this.app.fetch(request)
   }

@@ -24,7 +24,12 @@ function refusal(vars: BrokerUrlVars): string {
 
 describe('parseBrokerUrl', () => {
   it('takes mqtt:// with the default port 1883 and no TLS', () => {
-    expect(parseBrokerUrl({ BROKER_URL: 'mqtt://broker.example' })).toEqual({ hostname: 'broker.example', port: 1883, tls: false, shownUrl: 'mqtt://broker.example:1883' })
+    expect(parseBrokerUrl({ BROKER_URL: 'mqtt://broker.example' })).toEqual({
+      hostname: 'broker.example',
+      port: 1883,
+      tls: false,
+      shownUrl: 'mqtt://broker.example:1883',
+    })
   })
 
   it('takes mqtts:// with the default port 8883 and TLS', () => {
@@ -57,7 +62,10 @@ describe('parseBrokerUrl', () => {
     ['https://broker.example', 'BROKER_URL: scheme "https" is not supported (use mqtt:// or mqtts://)'],
     ['mqtt://broker.example:0', 'BROKER_URL: "mqtt://broker.example:0" has port 0'],
     ['mqtt://broker.example:70000', 'BROKER_URL: "mqtt://broker.example:70000" is not a URL (use mqtt://host:1883 or mqtts://host:8883)'],
-    ['mqtt://broker.example/house', 'BROKER_URL: "mqtt://broker.example/house" has a path, query or fragment; give only mqtt(s)://[user:password@]host[:port]'],
+    [
+      'mqtt://broker.example/house',
+      'BROKER_URL: "mqtt://broker.example/house" has a path, query or fragment; give only mqtt(s)://[user:password@]host[:port]',
+    ],
     ['mqtt:///nohost', 'BROKER_URL: "mqtt:///nohost" has no host name'],
   ])('refuses %j with the ConfigError of the home config, naming BROKER_URL', (raw, problem) => {
     expect(refusal({ BROKER_URL: raw })).toBe(problem)
@@ -94,9 +102,19 @@ class NoTokens implements TokenStore {
 describe('the BROKER_URL app with a bad BROKER_URL', () => {
   const ADMIN = 'broker-url-test-admin-token-0123'
   async function badApp() {
-    const bus = new BrokerUrlBus(brokerTargetOrError({ BROKER_URL: 'http://broker.example' } as Env), { log: consoleLogger, newId: () => crypto.randomUUID() })
+    const bus = new BrokerUrlBus(brokerTargetOrError({ BROKER_URL: 'http://broker.example' } as Env), {
+      log: consoleLogger,
+      newId: () => crypto.randomUUID(),
+    })
     await bus.start()
-    return createBrokerUrlApp({ bus, tokens: new NoTokens(), settings: { maxPayloadBytes: 1024 }, log: consoleLogger, defer: () => {}, adminHash: await sha256Hex(ADMIN) })
+    return createBrokerUrlApp({
+      bus,
+      tokens: new NoTokens(),
+      settings: { maxPayloadBytes: 1024 },
+      log: consoleLogger,
+      defer: () => {},
+      adminHash: await sha256Hex(ADMIN),
+    })
   }
 
   it('says what is wrong on /v1/health (503), naming the variable', async () => {
@@ -108,7 +126,11 @@ describe('the BROKER_URL app with a bad BROKER_URL', () => {
   })
 
   it('answers a publish with a 503 problem naming BROKER_URL', async () => {
-    const res = await (await badApp()).request('/v1/publish/house/lamp', { method: 'POST', body: 'on', headers: { authorization: `Bearer ${ADMIN}` } })
+    const res = await (await badApp()).request('/v1/publish/house/lamp', {
+      method: 'POST',
+      body: 'on',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
     expect(res.status).toBe(503)
     expect(res.headers.get('content-type')).toContain('application/problem+json')
     const problem = (await res.json()) as { code: number; detail: string }

@@ -13,7 +13,11 @@ async function hubWithPhone(sensor: Record<string, unknown>) {
   await inHub(hub, (h) => {
     h.outboundFetch = phone.fetch
   })
-  const notifier = await api(hub, '/v1/notifiers', post({ id: 'phone', type: 'ntfy', server: 'https://ntfy.test', topic: 'doors-7f3k2q', token: 'env:POSTBRIDGE_SECRET_EDGE_NTFY' }))
+  const notifier = await api(
+    hub,
+    '/v1/notifiers',
+    post({ id: 'phone', type: 'ntfy', server: 'https://ntfy.test', topic: 'doors-7f3k2q', token: 'env:POSTBRIDGE_SECRET_EDGE_NTFY' }),
+  )
   expect(notifier.status).toBe(201)
   const created = await api(hub, '/v1/sensors', post({ id: 'front', name: 'Front door', topic: 'home/door/front', notify: ['phone'], ...sensor }))
   expect(created.status).toBe(201)
@@ -29,7 +33,15 @@ describe('door-sensor alerts at the edge', () => {
   it('turns a sensor message that came up the link into an opened event and an ntfy request', async () => {
     const { hub, phone } = await hubWithPhone({})
     const home = await linkHome(hub)
-    home.send({ cmd: 'publish', topic: 'home/door/front', payload: bytes('{"state":"open","battery":3.7}'), qos: 1, messageId: 1, retain: false, dup: false })
+    home.send({
+      cmd: 'publish',
+      topic: 'home/door/front',
+      payload: bytes('{"state":"open","battery":3.7}'),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    })
     await home.next('puback')
     await eventually(async () => expect(await eventKinds(hub)).toEqual(['opened']))
     await eventually(async () => expect(phone.requests).toHaveLength(1))

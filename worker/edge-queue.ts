@@ -58,7 +58,14 @@ export class EdgeQueue {
       .exec<{ seq: number }>(
         `INSERT INTO edge_queue (id, topic, payload, qos, retain, properties, queued_at, expires_at, packet_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING seq`,
-        id, c.topic, c.payload, c.qos, c.retain, c.properties, now, now + ageMs,
+        id,
+        c.topic,
+        c.payload,
+        c.qos,
+        c.retain,
+        c.properties,
+        now,
+        now + ageMs,
       )
       .one()
     // 16-bit packet ids, never 0 [MQTT-2.2.1-3]; the count bound keeps the live ones distinct.
@@ -94,7 +101,13 @@ export class EdgeQueue {
    * range not sent on this connection yet (sends go in seq order).
    */
   markSentRange(firstSeq: number, lastSeq: number, connection: string): void {
-    this.sql.exec('UPDATE edge_queue SET sent_on = ? WHERE seq BETWEEN ? AND ? AND (sent_on IS NULL OR sent_on != ?)', connection, firstSeq, lastSeq, connection)
+    this.sql.exec(
+      'UPDATE edge_queue SET sent_on = ? WHERE seq BETWEEN ? AND ? AND (sent_on IS NULL OR sent_on != ?)',
+      connection,
+      firstSeq,
+      lastSeq,
+      connection,
+    )
   }
 
   /** The message sent on this connection with this packet id, still held (not removed). */

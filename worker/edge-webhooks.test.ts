@@ -16,7 +16,10 @@ describe('webhooks at the edge', () => {
 
   it('tries to deliver a message that came up the link, logs the attempt, and sets an alarm for the retry', async () => {
     const hub = freshHub()
-    const created = (await (await api(hub, '/v1/webhooks', json({ filter: 'home/door/#', url: 'https://receiver.invalid/hook' }))).json()) as { id?: string; webhook?: { id: string } }
+    const created = (await (await api(hub, '/v1/webhooks', json({ filter: 'home/door/#', url: 'https://receiver.invalid/hook' }))).json()) as {
+      id?: string
+      webhook?: { id: string }
+    }
     const id = created.id ?? created.webhook!.id
     const home = await linkHome(hub)
     home.send({ cmd: 'publish', topic: 'home/door/front', payload: bytes('open'), qos: 1, messageId: 1, retain: false, dup: false })

@@ -33,7 +33,14 @@ describe('the edge hub Bus fans out through the shared subscriber set', () => {
   })
 
   it('refuses the invalid filter a/#/b [MQTT-4.7.1-1]', async () => {
-    const refused = await inHub(freshHub(), (h) => h.bus.subscribe(['a/#/b'], () => {}).then(() => 'accepted', (err: unknown) => String(err)))
+    const refused = await inHub(freshHub(), (h) =>
+      h.bus
+        .subscribe(['a/#/b'], () => {})
+        .then(
+          () => 'accepted',
+          (err: unknown) => String(err),
+        ),
+    )
     expect(refused).toMatch(/a\/#\/b/)
   })
 

@@ -21,7 +21,15 @@ describe('the link: who may connect', () => {
   it('refuses a wrong password with CONNACK not-authorized (0x87), closes, and counts it [MQTT-3.2.2-6]', async () => {
     const hub = freshHub()
     const home = (await openLink(hub)) as TestHome
-    home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'x', clean: true, keepalive: 60, username: 'postbridge-home', password: bytes('not-the-edge-secret') })
+    home.send({
+      cmd: 'connect',
+      protocolVersion: 5,
+      clientId: 'x',
+      clean: true,
+      keepalive: 60,
+      username: 'postbridge-home',
+      password: bytes('not-the-edge-secret'),
+    })
     expect((await home.next('connack')).reasonCode).toBe(0x87)
     expect(await home.closed).toBe(1008)
     const h = await health(hub)

@@ -99,7 +99,8 @@ export class LinkHub extends DurableObject<Env> {
       })
       // A link lost while the object was away (a deploy or restart drops every socket unseen) is down from now.
       const linkedAt = this.stats.get('linkedAt')
-      if (linkedAt !== undefined && linkedAt > (this.stats.get('unlinkedAt') ?? 0) && this.link.online() === undefined) this.stats.mark('unlinkedAt', this.now())
+      if (linkedAt !== undefined && linkedAt > (this.stats.get('unlinkedAt') ?? 0) && this.link.online() === undefined)
+        this.stats.mark('unlinkedAt', this.now())
     }
     this.bus = new HubBus({
       link: this.link,

@@ -5,7 +5,8 @@ import { LINK_QOS_PROPERTY } from '../src/link/protocol.js'
 import { api, eventually, inHub, linkHome, text } from './testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
-const publish = (hub: DurableObjectStub, topic: string, body: string, query = '') => api(hub, `/v1/publish/${topic}${query}`, { method: 'POST', body })
+const publish = (hub: DurableObjectStub, topic: string, body: string, query = '') =>
+  api(hub, `/v1/publish/${topic}${query}`, { method: 'POST', body })
 // The test vars (vitest.config.ts) set the queue bound to 8 and the ack timeout to 1 s; the default age is 24 h.
 const QUEUE_MAX = 8
 const DAY_MS = 24 * 3_600_000
@@ -206,7 +207,11 @@ describe('expiry of held messages', () => {
     const envelope = { topic: 'a', payload: 'x', encoding: 'utf8', qos: 1, retain: false, properties: { messageExpiryInterval: 60 } }
     const start = Date.now()
     await api(hub, '/v1/publish', { method: 'POST', body: JSON.stringify(envelope), headers: { 'content-type': 'application/json' } })
-    await api(hub, '/v1/publish', { method: 'POST', body: JSON.stringify({ ...envelope, payload: 'y', properties: { messageExpiryInterval: 3600 } }), headers: { 'content-type': 'application/json' } })
+    await api(hub, '/v1/publish', {
+      method: 'POST',
+      body: JSON.stringify({ ...envelope, payload: 'y', properties: { messageExpiryInterval: 3600 } }),
+      headers: { 'content-type': 'application/json' },
+    })
     await inHub(hub, (h) => {
       h.now = () => start + 120_000
     })

@@ -27,10 +27,14 @@ export interface LinkQuietVars {
 /** Reads the two vars; throws a ConfigError naming each bad one. Unset means 10m; empty means off. */
 export function parseLinkQuietSettings(vars: LinkQuietVars): LinkQuietSettings {
   const raw = vars.POSTBRIDGE_EDGE_LINK_QUIET
-  const notifierIds = (vars.POSTBRIDGE_EDGE_LINK_NOTIFY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const notifierIds = (vars.POSTBRIDGE_EDGE_LINK_NOTIFY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   if (raw === '') return { notifierIds }
   const quietMs = raw === undefined ? DEFAULT_LINK_QUIET_MS : parseDuration(raw)
-  if (quietMs === undefined || quietMs <= 0) throw new ConfigError([`POSTBRIDGE_EDGE_LINK_QUIET: "${raw}" is not a duration (use 90s, 15m or 1h; empty for off)`])
+  if (quietMs === undefined || quietMs <= 0)
+    throw new ConfigError([`POSTBRIDGE_EDGE_LINK_QUIET: "${raw}" is not a duration (use 90s, 15m or 1h; empty for off)`])
   return { quietMs, notifierIds }
 }
 

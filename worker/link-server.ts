@@ -124,7 +124,14 @@ export class LinkServer {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
     // Hibernatable: the Durable Object may leave memory while home is linked and idle, and wakes for each frame.
     this.deps.ctx.acceptWebSocket(server, [TAG])
-    const attachment: LinkAttachment = { connection: crypto.randomUUID(), stage: 'connecting', protocolVersion: 5, subscribed: false, bearerOk, remote }
+    const attachment: LinkAttachment = {
+      connection: crypto.randomUUID(),
+      stage: 'connecting',
+      protocolVersion: 5,
+      subscribed: false,
+      bearerOk,
+      remote,
+    }
     server.serializeAttachment(attachment)
     // A client asking for the "mqtt" subprotocol (mqtt.js does) fails the handshake unless it is echoed [MQTT-6.0.0-3].
     const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
@@ -225,7 +232,10 @@ export class LinkServer {
     const ws = this.online()
     if (!ws || deadline === undefined || this.deps.now() < deadline) return false
     const attachment = attachmentOf(ws)
-    this.deps.log.warn({ connection: attachment?.connection, silentMs: this.deps.now() - this.lastSeenAt(ws) }, 'link: no packet from home within 1.5 times its keep-alive, closing')
+    this.deps.log.warn(
+      { connection: attachment?.connection, silentMs: this.deps.now() - this.lastSeenAt(ws) },
+      'link: no packet from home within 1.5 times its keep-alive, closing',
+    )
     if (attachment?.protocolVersion === 5) this.trySend(ws, encodePacket({ cmd: 'disconnect', reasonCode: KEEP_ALIVE_TIMEOUT }, 5))
     this.onClose(ws)
     return true
@@ -309,16 +319,21 @@ export class LinkServer {
     if (dropped.length === 0) return 0
     this.deps.stats.add('expired', dropped.length)
     for (const d of dropped) this.settle(d.seq, { kind: 'queued' })
-    this.deps.log.warn({ count: dropped.length, topics: [...new Set(dropped.map((d) => d.message.topic))].slice(0, 10) }, 'link: queued messages expired before home came back')
+    this.deps.log.warn(
+      { count: dropped.length, topics: [...new Set(dropped.map((d) => d.message.topic))].slice(0, 10) },
+      'link: queued messages expired before home came back',
+    )
     return dropped.length
   }
 
   private enqueuePacket(ws: WebSocket, packet: Packet): void {
     const previous = this.chains.get(ws) ?? Promise.resolve()
-    const next = previous.then(() => this.handle(ws, packet)).catch((err: unknown) => {
-      this.deps.log.error({ err: err instanceof Error ? err.stack : String(err), cmd: packet.cmd }, 'link: packet handling failed')
-      this.closeSocket(ws, 1011, 'internal error')
-    })
+    const next = previous
+      .then(() => this.handle(ws, packet))
+      .catch((err: unknown) => {
+        this.deps.log.error({ err: err instanceof Error ? err.stack : String(err), cmd: packet.cmd }, 'link: packet handling failed')
+        this.closeSocket(ws, 1011, 'internal error')
+      })
     this.chains.set(ws, next)
   }
 
@@ -343,7 +358,11 @@ export class LinkServer {
         this.pump()
         return
       case 'unsubscribe':
-        send({ cmd: 'unsuback', messageId: packet.messageId, ...(attachment.protocolVersion === 5 ? { granted: packet.unsubscriptions.map(() => 0) } : {}) } as Packet)
+        send({
+          cmd: 'unsuback',
+          messageId: packet.messageId,
+          ...(attachment.protocolVersion === 5 ? { granted: packet.unsubscriptions.map(() => 0) } : {}),
+        } as Packet)
         return
       case 'publish':
         return this.onUp(packet, send)

@@ -9,7 +9,16 @@ describe('what home sends up', () => {
   it('acknowledges a PUBLISH from home and answers GET /v1/retained from the retained ones', async () => {
     const hub = freshHub()
     const home = await linkHome(hub)
-    home.send({ cmd: 'publish', topic: 'home/door/front', payload: bytes('open'), qos: 1, messageId: 7, retain: true, dup: false, properties: { contentType: 'text/plain' } })
+    home.send({
+      cmd: 'publish',
+      topic: 'home/door/front',
+      payload: bytes('open'),
+      qos: 1,
+      messageId: 7,
+      retain: true,
+      dup: false,
+      properties: { contentType: 'text/plain' },
+    })
     expect((await home.next('puback')).messageId).toBe(7)
     const raw = await api(hub, '/v1/retained/home/door/front')
     expect([raw.status, await raw.text(), raw.headers.get('content-type')]).toEqual([200, 'open', 'text/plain'])
@@ -82,7 +91,16 @@ describe('what home sends up', () => {
     home.send({ cmd: 'puback', messageId: req.messageId })
     const { responseTopic, correlationData } = req.properties ?? {}
     expect(responseTopic).toMatch(/^postbridge\/reply\//)
-    home.send({ cmd: 'publish', topic: responseTopic!, payload: bytes('21.5'), qos: 1, messageId: 9, retain: false, dup: false, properties: { correlationData: correlationData! } })
+    home.send({
+      cmd: 'publish',
+      topic: responseTopic!,
+      payload: bytes('21.5'),
+      qos: 1,
+      messageId: 9,
+      retain: false,
+      dup: false,
+      properties: { correlationData: correlationData! },
+    })
     const res = await pending
     expect([res.status, await res.text()]).toEqual([200, '21.5'])
     home.close()

@@ -56,9 +56,7 @@ export function encodePacket(packet: Packet, protocolVersion: number): Uint8Arra
 /** A PUBLISH for the link, with the Buffers mqtt-packet's writer expects. */
 export function publishPacket(publish: LinkPublish, messageId: number, dup: boolean): IPublishPacket {
   const { correlationData, ...rest } = publish.properties ?? {}
-  const properties = publish.properties
-    ? { ...rest, ...(correlationData ? { correlationData: packetBuffer(correlationData) } : {}) }
-    : undefined
+  const properties = publish.properties ? { ...rest, ...(correlationData ? { correlationData: packetBuffer(correlationData) } : {}) } : undefined
   return {
     cmd: 'publish',
     topic: publish.topic,

@@ -16,7 +16,9 @@ function inFreshObject<T extends object>(make: (storage: DurableObjectStorage) =
       method === 'then'
         ? undefined
         : (...args: unknown[]) =>
-            runInDurableObject(stub, (_hub, state) => (make(state.storage) as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args)),
+            runInDurableObject(stub, (_hub, state) =>
+              (make(state.storage) as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args),
+            ),
   })
 }
 

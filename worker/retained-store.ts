@@ -26,7 +26,11 @@ export class RetainedStore {
     const c = messageToColumns(message)
     this.sql.exec(
       'INSERT OR REPLACE INTO retained (topic, payload, qos, retain, properties, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
-      c.topic, c.payload, c.qos, c.properties, now,
+      c.topic,
+      c.payload,
+      c.qos,
+      c.properties,
+      now,
     )
   }
 

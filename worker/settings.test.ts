@@ -28,7 +28,11 @@ describe("the Worker's variables", () => {
   })
 
   it('throws on any error that is not a ConfigError', () => {
-    expect(() => orConfigError(() => { throw new TypeError('bug') })).toThrow(TypeError)
+    expect(() =>
+      orConfigError(() => {
+        throw new TypeError('bug')
+      }),
+    ).toThrow(TypeError)
   })
 
   it('answers a misconfigured edge with 500 edge-misconfigured naming each bad variable', async () => {

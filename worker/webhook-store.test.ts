@@ -17,10 +17,10 @@ function storeInFreshObject(): WebhookStore {
       method === 'then'
         ? undefined
         : (...args: unknown[]) =>
-        runInDurableObject(stub, (_hub, state) => {
-          const store = new SqlWebhookStore(durableSqlDriver(state.storage)) as unknown as Record<string, (...a: unknown[]) => unknown>
-          return store[method]!(...args)
-        }),
+            runInDurableObject(stub, (_hub, state) => {
+              const store = new SqlWebhookStore(durableSqlDriver(state.storage)) as unknown as Record<string, (...a: unknown[]) => unknown>
+              return store[method]!(...args)
+            }),
   })
 }
 

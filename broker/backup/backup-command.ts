@@ -32,7 +32,8 @@ async function offline(config: Config, file: string): Promise<void> {
     await level?.open()
     await writeBackupFile(db, level?.iterator(), file)
   } catch (err) {
-    if ((err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') throw new BackupError(`the broker store in ${brokerDir} is in use by another process; is the node running on another port? use --url`)
+    if ((err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN')
+      throw new BackupError(`the broker store in ${brokerDir} is in use by another process; is the node running on another port? use --url`)
     throw err
   } finally {
     await level?.close()

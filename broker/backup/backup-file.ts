@@ -73,7 +73,8 @@ export async function writeBackupFile(
 /** Puts a backup back into an empty data directory: postbridge.db, then the broker's LevelDB. */
 export async function restoreBackupFile(file: string, dataDir: string): Promise<{ brokerEntries: number }> {
   if (!existsSync(file)) throw new BackupError(`no backup file ${file}`)
-  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw new BackupError(`data directory ${dataDir} is not empty: restore only into a new one`)
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0)
+    throw new BackupError(`data directory ${dataDir} is not empty: restore only into a new one`)
   let source: Database.Database
   try {
     source = new Database(file, { readonly: true, fileMustExist: true })

@@ -54,7 +54,9 @@ export async function callApi(target: ApiTarget, token: string, method: string, 
     })
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code
-    throw new ApiCallError(code === 'ECONNREFUSED' ? `no node answers at ${target.url}: is it running? (--node to name another)` : `${target.url}: ${String(err)}`)
+    throw new ApiCallError(
+      code === 'ECONNREFUSED' ? `no node answers at ${target.url}: is it running? (--node to name another)` : `${target.url}: ${String(err)}`,
+    )
   }
   if (!res.ok) {
     const problem = (await res.json().catch(() => ({}))) as { title?: string; detail?: string }

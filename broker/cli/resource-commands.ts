@@ -69,10 +69,22 @@ export const RESOURCES: Record<string, Resource> = {
       list: list('/v1/sensors', 'sensors', ['id', 'name', 'topic', 'state', 'battery', 'online', 'lastSeen']),
       add: {
         usage: 'add --id ID --name NAME --topic TOPIC [--heartbeat 24h] [--notify NOTIFIER]...',
-        options: { id: { type: 'string' }, name: { type: 'string' }, topic: { type: 'string' }, heartbeat: { type: 'string' }, notify: { type: 'string', multiple: true } },
+        options: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          topic: { type: 'string' },
+          heartbeat: { type: 'string' },
+          notify: { type: 'string', multiple: true },
+        },
         run: async (api, v) => {
           if (!v.id || !v.name || !v.topic) throw new ApiCallError('sensor add needs --id, --name and --topic')
-          const body = { id: v.id, name: v.name, topic: v.topic, ...(v.heartbeat ? { heartbeat: v.heartbeat } : {}), ...(v.notify ? { notify: v.notify } : {}) }
+          const body = {
+            id: v.id,
+            name: v.name,
+            topic: v.topic,
+            ...(v.heartbeat ? { heartbeat: v.heartbeat } : {}),
+            ...(v.notify ? { notify: v.notify } : {}),
+          }
           return json(await api('POST', '/v1/sensors', body))
         },
         show: (r) => rows([r as Item], ['id', 'name', 'topic']),
@@ -111,7 +123,13 @@ export function resourceUsage(name: string): string {
   return `${name}: ${r.what}, through the running node's API\n${lines.join('\n')}\n\nOptions: --node URL (the node's API, default: this config's HTTP address), --token TOKEN (or POSTBRIDGE_TOKEN;\nwithout one a one-off admin token is made in the data directory), --json (the API's answer as JSON).`
 }
 
-export async function resourceCommand(name: string, config: Config, args: string[], env: Record<string, string | undefined>, out: Out): Promise<void> {
+export async function resourceCommand(
+  name: string,
+  config: Config,
+  args: string[],
+  env: Record<string, string | undefined>,
+  out: Out,
+): Promise<void> {
   const resource = RESOURCES[name]!
   const [sub, ...rest] = args
   if (!sub || sub === '--help' || sub === 'help' || rest.includes('--help')) {
@@ -132,11 +150,18 @@ export async function resourceCommand(name: string, config: Config, args: string
   }
   const { values, positionals } = parsed
   if (positionals.length !== (action.positionals ?? 0)) throw new ApiCallError(`usage: postbridge ${name} ${action.usage}`)
-  const target = apiTarget(config, env, { ...(typeof values.node === 'string' ? { url: values.node } : {}), ...(typeof values.token === 'string' ? { token: values.token } : {}) })
+  const target = apiTarget(config, env, {
+    ...(typeof values.node === 'string' ? { url: values.node } : {}),
+    ...(typeof values.token === 'string' ? { token: values.token } : {}),
+  })
   if (action.needsOwnToken && !target.token) {
-    throw new ApiCallError(`${name} ${sub} needs --token (or POSTBRIDGE_TOKEN): a ${name} belongs to the token that creates it, and is disabled when that token is revoked`)
+    throw new ApiCallError(
+      `${name} ${sub} needs --token (or POSTBRIDGE_TOKEN): a ${name} belongs to the token that creates it, and is disabled when that token is revoked`,
+    )
   }
-  const result = await withToken(config, target, (token) => action.run((method, path, body) => callApi(target, token, method, path, body), values, positionals))
+  const result = await withToken(config, target, (token) =>
+    action.run((method, path, body) => callApi(target, token, method, path, body), values, positionals),
+  )
   if (values.json) out(JSON.stringify(result ?? { ok: true }, null, 2))
   else for (const line of action.show(result)) out(line)
 }

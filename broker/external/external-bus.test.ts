@@ -43,7 +43,13 @@ describe('the Bus over an external broker (Debian mosquitto, MQTT 5)', () => {
   it('publishes with the MQTT 5 properties kept, for mosquitto_sub to receive', async () => {
     const { mosquitto, bus } = await setup()
     const s = await sub(mosquitto.port, 'ext/#')
-    await bus.publish({ topic: 'ext/lamp', payload: bytes('{"on":true}'), qos: 1, retain: false, properties: { contentType: 'application/json', userProperties: { room: 'hall' } } })
+    await bus.publish({
+      topic: 'ext/lamp',
+      payload: bytes('{"on":true}'),
+      qos: 1,
+      retain: false,
+      properties: { contentType: 'application/json', userProperties: { room: 'hall' } },
+    })
     // -F: topic, payload, content type, user properties
     expect(await s.waitForLines(1)).toEqual(['ext/lamp {"on":true} application/json room:hall'])
   })
@@ -124,7 +130,9 @@ describe('the Bus over an external broker (Debian mosquitto, MQTT 5)', () => {
   it('fails to start with the broker address when nothing listens there', async () => {
     const mosquitto = await startMosquitto()
     await mosquitto.stop()
-    await expect(ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger(), connectTimeoutMs: 2000 })).rejects.toThrow(new RegExp(`127.0.0.1:${mosquitto.port}`))
+    await expect(ExternalBus.connect({ url: mosquitto.url, log: new RecordingLogger(), connectTimeoutMs: 2000 })).rejects.toThrow(
+      new RegExp(`127.0.0.1:${mosquitto.port}`),
+    )
   })
 })
 

@@ -17,7 +17,10 @@ describe('the home Bus and Retain As Published [MQTT-3.8.3-3]', () => {
     await device.publishAsync('rap/state', 'on', { qos: 1, retain: true })
     await device.publishAsync('rap/event', 'ding', { qos: 1 })
     await waitFor(() => asPublished.length === 2 && plain.length === 2, 5000, 'both messages to both subscribers')
-    expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([['rap/state', true], ['rap/event', false]])
+    expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([
+      ['rap/state', true],
+      ['rap/event', false],
+    ])
     expect(plain.map((m) => m.retain)).toEqual([false, false])
   })
 })

@@ -19,7 +19,13 @@ function open(dir = mkdtempSync(join(tmpdir(), 'postbridge-outbox-'))): { db: Db
   return { db, dir }
 }
 
-const msg = (payload: string, extra: object = {}) => ({ topic: 'home/t', payload: new TextEncoder().encode(payload), qos: 1 as const, retain: false, ...extra })
+const msg = (payload: string, extra: object = {}) => ({
+  topic: 'home/t',
+  payload: new TextEncoder().encode(payload),
+  qos: 1 as const,
+  retain: false,
+  ...extra,
+})
 const payloads = (rows: { message: { payload: Uint8Array } }[]) => rows.map((r) => new TextDecoder().decode(r.message.payload))
 
 describe('the outbox of messages up to the edge (issue 11)', () => {

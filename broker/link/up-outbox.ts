@@ -40,7 +40,14 @@ export class UpOutbox {
     const properties = propertiesToJson(message.properties)
     const { lastInsertRowid } = this.db
       .prepare('INSERT INTO edge_up_outbox (topic, payload, qos, retain, properties, sync) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(message.topic, Buffer.from(message.payload), message.qos, message.retain ? 1 : 0, properties ? JSON.stringify(properties) : null, sync ? 1 : 0)
+      .run(
+        message.topic,
+        Buffer.from(message.payload),
+        message.qos,
+        message.retain ? 1 : 0,
+        properties ? JSON.stringify(properties) : null,
+        sync ? 1 : 0,
+      )
     const over = this.count() - this.maxCount
     if (over > 0) {
       this.db.prepare('DELETE FROM edge_up_outbox WHERE seq IN (SELECT seq FROM edge_up_outbox ORDER BY seq LIMIT ?)').run(over)
@@ -61,7 +68,13 @@ export class UpOutbox {
       .all(afterSeq, limit) as Row[]
     return rows.map((r) => {
       const properties = r.properties ? propertiesFromJson(JSON.parse(r.properties)) : undefined
-      const message: Message = { topic: r.topic, payload: new Uint8Array(r.payload), qos: r.qos as Qos, retain: r.retain === 1, ...(properties ? { properties } : {}) }
+      const message: Message = {
+        topic: r.topic,
+        payload: new Uint8Array(r.payload),
+        qos: r.qos as Qos,
+        retain: r.retain === 1,
+        ...(properties ? { properties } : {}),
+      }
       return { seq: r.seq, message, sync: r.sync === 1 }
     })
   }

@@ -103,7 +103,24 @@ describe('ACL on the wire', () => {
   it('refuses a denied subscription from mosquitto_sub (3.1.1 and 5)', async () => {
     const { broker } = await setup()
     for (const version of ['mqttv311', 'mqttv5']) {
-      const r = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', version, '-u', 'alice', '-P', 'pw', '-t', 'devices/bob/#', '-C', '1', '-W', '3'])
+      const r = await h.mosquitto('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.tcpPort),
+        '-V',
+        version,
+        '-u',
+        'alice',
+        '-P',
+        'pw',
+        '-t',
+        'devices/bob/#',
+        '-C',
+        '1',
+        '-W',
+        '3',
+      ])
       expect(r.stderr).toContain('All subscription requests were denied')
     }
   })

@@ -3,9 +3,7 @@ import { expandAclPattern, filterCovers, matchTopic } from '../../src/topic/matc
 import type { MqttUser } from './users.js'
 
 /** Anonymous clients that were let in (loopback, or allowAnonymous) may do anything but publish to `$` topics. */
-export type Principal =
-  | { kind: 'anonymous' }
-  | { kind: 'user'; username: string; publish: string[]; subscribe: string[] }
+export type Principal = { kind: 'anonymous' } | { kind: 'user'; username: string; publish: string[]; subscribe: string[] }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' }
 

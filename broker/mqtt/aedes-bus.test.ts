@@ -18,7 +18,10 @@ describe('Bus subscriptions and the retain flag', () => {
     await device.publishAsync('rap/event', 'click', { qos: 1 })
     await waitFor(() => plain.length === 2 && asPublished.length === 2)
     expect(plain.map((m) => m.retain)).toEqual([false, false])
-    expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([['rap/state', true], ['rap/event', false]])
+    expect(asPublished.map((m) => [m.topic, m.retain])).toEqual([
+      ['rap/state', true],
+      ['rap/event', false],
+    ])
   })
 })
 

@@ -31,7 +31,9 @@ function fakeClient(remoteAddress: string, headers: Record<string, string> = {},
 }
 
 function authenticate(auth: Authenticator, client: Client, username?: string, password?: string): Promise<FakeOutcome> {
-  return new Promise((resolve) => auth.authenticate(client, username, password === undefined ? undefined : Buffer.from(password), (error, ok) => resolve({ error, ok })))
+  return new Promise((resolve) =>
+    auth.authenticate(client, username, password === undefined ? undefined : Buffer.from(password), (error, ok) => resolve({ error, ok })),
+  )
 }
 
 describe('authenticate hook', () => {
@@ -72,7 +74,12 @@ describe('authenticate hook', () => {
   })
 
   it('answers server unavailable (3) when the user directory fails', async () => {
-    const auth = new Authenticator({ allowAnonymous: false, users: { find: () => Promise.reject(new Error('db down')) }, passwords: new PasswordCheck(), log })
+    const auth = new Authenticator({
+      allowAnonymous: false,
+      users: { find: () => Promise.reject(new Error('db down')) },
+      passwords: new PasswordCheck(),
+      log,
+    })
     expect((await authenticate(auth, fakeClient('127.0.0.1'), 'alice', 'x')).error?.returnCode).toBe(3)
   })
 
@@ -167,7 +174,22 @@ describe('MQTT CONNECT over the wire', () => {
     expect(v5.code).toBe(0x86)
     const unknown = await h.refusedConnect(broker.tcpPort, { protocolVersion: 5, username: 'nobody', password: 'wrong' })
     expect(unknown.code).toBe(0x86)
-    const mosq = await h.mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', 'mqttv5', '-u', 'alice', '-P', 'wrong', '-t', 'devices/alice/x', '-m', 'b'])
+    const mosq = await h.mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.tcpPort),
+      '-V',
+      'mqttv5',
+      '-u',
+      'alice',
+      '-P',
+      'wrong',
+      '-t',
+      'devices/alice/x',
+      '-m',
+      'b',
+    ])
     expect(mosq.code).not.toBe(0)
     expect(h.log.text()).not.toContain('wrong"')
   })
@@ -179,7 +201,24 @@ describe('MQTT CONNECT over the wire', () => {
     const got = nextMessage(watcher, 'devices/alice/hello')
     const c = await h.client(broker.tcpPort, { protocolVersion: 4, username: 'alice', password: 's3cret' })
     expect(c.connected).toBe(true)
-    const mosq = await h.mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', 'mqttv5', '-u', 'alice', '-P', 's3cret', '-q', '1', '-t', 'devices/alice/hello', '-m', 'hi'])
+    const mosq = await h.mosquitto('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.tcpPort),
+      '-V',
+      'mqttv5',
+      '-u',
+      'alice',
+      '-P',
+      's3cret',
+      '-q',
+      '1',
+      '-t',
+      'devices/alice/hello',
+      '-m',
+      'hi',
+    ])
     expect(mosq.code).toBe(0)
     expect((await got).payload).toBe('hi')
   })
@@ -189,7 +228,12 @@ describe('MQTT CONNECT over the wire', () => {
     const will = { topic: 'devices/bob/status', payload: Buffer.from('gone'), qos: 0 as const, retain: false }
     expect((await h.refusedConnect(broker.tcpPort, { protocolVersion: 4, username: 'alice', password: 's3cret', will })).code).toBe(5)
     expect((await h.refusedConnect(broker.tcpPort, { protocolVersion: 5, username: 'alice', password: 's3cret', will })).code).toBe(0x87)
-    const ok = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'alice', password: 's3cret', will: { ...will, topic: 'devices/alice/status' } })
+    const ok = await h.client(broker.tcpPort, {
+      protocolVersion: 5,
+      username: 'alice',
+      password: 's3cret',
+      will: { ...will, topic: 'devices/alice/status' },
+    })
     expect(ok.connected).toBe(true)
   })
 })

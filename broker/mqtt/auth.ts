@@ -64,7 +64,11 @@ export interface AuthenticatorOptions {
   /** The user a verified client certificate names (mosquitto's use_identity_as_username); no password then. */
   identityOf?(client: Client): string | undefined
   /** Who owns which client id's session (session-owners.ts); without it any user may take any client id. */
-  sessions?: { claim(client: Client, owner: string): boolean; storedOwner(clientId: string): string | undefined; discard(clientId: string): Promise<void> }
+  sessions?: {
+    claim(client: Client, owner: string): boolean
+    storedOwner(clientId: string): string | undefined
+    discard(clientId: string): Promise<void>
+  }
 }
 
 /** Too many failed logins, or too many waiting: 0x9F for MQTT 5, 0x05 Not authorized for 3.1.1. */
@@ -151,7 +155,10 @@ export class Authenticator {
       const { address, proxied } = remoteOf(client)
       const trustLoopback = this.options.anonymousFromLoopback !== false
       if (!this.options.allowAnonymous && (!trustLoopback || proxied || !isLoopbackAddress(address))) {
-        return { code: CONNACK.NOT_AUTHORIZED, reason: trustLoopback ? 'anonymous clients are accepted from loopback only' : 'anonymous clients are not accepted' }
+        return {
+          code: CONNACK.NOT_AUTHORIZED,
+          reason: trustLoopback ? 'anonymous clients are accepted from loopback only' : 'anonymous clients are not accepted',
+        }
       }
       principal = ANONYMOUS
     } else {
@@ -179,11 +186,16 @@ export class Authenticator {
           if (!isOpen(client)) return { code: CONNACK.SERVER_UNAVAILABLE, reason: 'connection closed while backing off' }
         }
       }
-      const result = known === undefined ? await passwords.attempt(username, given, storedHash, {
+      const result =
+        known === undefined
+          ? await passwords.attempt(username, given, storedHash, {
               lane: address ?? 'unknown',
               isAlive: () => isOpen(client),
               isSuspect: () => throttle?.failing(keys[0]!, now()) ?? false,
-            }) : known ? 'ok' : 'wrong'
+            })
+          : known
+            ? 'ok'
+            : 'wrong'
       if (result === 'busy') return rateRefusal('too many logins waiting')
       if (result === 'gone') return { code: CONNACK.SERVER_UNAVAILABLE, reason: 'connection closed before its password check' }
       if (!user || result === 'wrong') {

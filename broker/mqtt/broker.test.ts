@@ -19,8 +19,16 @@ describe('MQTT pub/sub', () => {
       await v5.publishAsync('from/v5', `q${qos}`, { qos })
     }
     await waitFor(() => to5.length === 3 && to4.length === 3, 5000, 'all messages')
-    expect(to5.map((m) => [m.payload, m.packet.qos])).toEqual([['q0', 0], ['q1', 1], ['q2', 2]])
-    expect(to4.map((m) => [m.payload, m.packet.qos])).toEqual([['q0', 0], ['q1', 1], ['q2', 2]])
+    expect(to5.map((m) => [m.payload, m.packet.qos])).toEqual([
+      ['q0', 0],
+      ['q1', 1],
+      ['q2', 2],
+    ])
+    expect(to4.map((m) => [m.payload, m.packet.qos])).toEqual([
+      ['q0', 0],
+      ['q1', 1],
+      ['q2', 2],
+    ])
   })
 
   it('carries messages between mosquitto_pub/mosquitto_sub (3.1.1 and 5) and mqtt.js', async () => {
@@ -79,11 +87,35 @@ describe('MQTT pub/sub', () => {
 
     const fromMosquitto = nextMessage(sub, 'rpc/mosq')
     const result = await h.mosquitto('mosquitto_pub', [
-      '-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', 'mqttv5', '-q', '1', '-t', 'rpc/mosq', '-m', 'x',
-      '-D', 'publish', 'response-topic', 'rpc/back',
-      '-D', 'publish', 'correlation-data', 'abc',
-      '-D', 'publish', 'content-type', 'text/plain',
-      '-D', 'publish', 'user-property', 'k', 'v',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.tcpPort),
+      '-V',
+      'mqttv5',
+      '-q',
+      '1',
+      '-t',
+      'rpc/mosq',
+      '-m',
+      'x',
+      '-D',
+      'publish',
+      'response-topic',
+      'rpc/back',
+      '-D',
+      'publish',
+      'correlation-data',
+      'abc',
+      '-D',
+      'publish',
+      'content-type',
+      'text/plain',
+      '-D',
+      'publish',
+      'user-property',
+      'k',
+      'v',
     ])
     expect(result.code).toBe(0)
     const m = (await fromMosquitto).packet.properties
@@ -137,20 +169,36 @@ describe('MQTT pub/sub', () => {
   it('keeps the queue and retained messages of a persistent session across close and restart', async () => {
     const dataDir = await h.tempDir()
     let broker = await h.broker({ dataDir })
-    const device = await h.client(broker.tcpPort, { protocolVersion: 5, clientId: 'sensor-1', clean: false, properties: { sessionExpiryInterval: 3600 } })
+    const device = await h.client(broker.tcpPort, {
+      protocolVersion: 5,
+      clientId: 'sensor-1',
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    })
     await device.subscribeAsync('cmd/sensor-1/#', { qos: 1 })
     const legacy = await h.client(broker.tcpPort, { protocolVersion: 4, clientId: 'legacy-1', clean: false })
     await legacy.subscribeAsync('cmd/legacy-1', { qos: 1 })
     await device.endAsync()
     await legacy.endAsync()
 
-    await broker.bus.publish({ topic: 'cmd/sensor-1/set', payload: bytes('on'), qos: 1, retain: false, properties: { correlationData: bytes('c1'), responseTopic: 'rsp/1', userProperties: { via: 'http' } } })
+    await broker.bus.publish({
+      topic: 'cmd/sensor-1/set',
+      payload: bytes('on'),
+      qos: 1,
+      retain: false,
+      properties: { correlationData: bytes('c1'), responseTopic: 'rsp/1', userProperties: { via: 'http' } },
+    })
     await broker.bus.publish({ topic: 'cmd/legacy-1', payload: bytes('reboot'), qos: 1, retain: false })
     await broker.bus.publish({ topic: 'state/kept', payload: bytes('yes'), qos: 1, retain: true })
     await broker.close()
 
     broker = await h.broker({ dataDir })
-    const back = h.unconnected(broker.tcpPort, { protocolVersion: 5, clientId: 'sensor-1', clean: false, properties: { sessionExpiryInterval: 3600 } })
+    const back = h.unconnected(broker.tcpPort, {
+      protocolVersion: 5,
+      clientId: 'sensor-1',
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    })
     const queued = nextMessage(back, 'cmd/sensor-1/set')
     back.connect()
     const m = await queued
@@ -170,12 +218,22 @@ describe('MQTT pub/sub', () => {
 
   it('discards the queue of an MQTT 5 session whose expiry interval ran out [MQTT-4.1.0-2]', async () => {
     const broker = await h.broker()
-    const device = await h.client(broker.tcpPort, { protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 1 } })
+    const device = await h.client(broker.tcpPort, {
+      protocolVersion: 5,
+      clientId: 'short-lived',
+      clean: false,
+      properties: { sessionExpiryInterval: 1 },
+    })
     await device.subscribeAsync('exp/#', { qos: 1 })
     await device.endAsync()
     await broker.bus.publish({ topic: 'exp/1', payload: bytes('stale'), qos: 1, retain: false })
     await sleep(1600)
-    const back = h.unconnected(broker.tcpPort, { protocolVersion: 5, clientId: 'short-lived', clean: false, properties: { sessionExpiryInterval: 60 } })
+    const back = h.unconnected(broker.tcpPort, {
+      protocolVersion: 5,
+      clientId: 'short-lived',
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    })
     const got = collect(back)
     const connack = new Promise<boolean>((resolve) => back.once('connect', (p) => resolve(p.sessionPresent)))
     back.connect()
@@ -200,7 +258,11 @@ describe('MQTT pub/sub', () => {
     const broker = await h.broker()
     const watcher = await h.client(broker.tcpPort, { protocolVersion: 5 })
     await watcher.subscribeAsync('status/+', { qos: 1 })
-    const device = await h.client(broker.tcpPort, { protocolVersion: 4, keepalive: 1, will: { topic: 'status/door', payload: Buffer.from('offline'), qos: 1, retain: true } })
+    const device = await h.client(broker.tcpPort, {
+      protocolVersion: 4,
+      keepalive: 1,
+      will: { topic: 'status/door', payload: Buffer.from('offline'), qos: 1, retain: true },
+    })
     const will = nextMessage(watcher, 'status/door')
     device.stream.destroy()
     expect((await will).payload).toBe('offline')
@@ -239,7 +301,10 @@ describe('Bus over aedes', () => {
     await device.publishAsync('dev/1/state', 'open', { qos: 1, properties: { correlationData: Buffer.from('k'), userProperties: { a: '1' } } })
     await broker.bus.publish({ topic: 'dev/2/set', payload: bytes('close'), qos: 0, retain: false })
     await waitFor(() => got.length === 2, 5000, 'bus messages')
-    expect(got.map((m) => [m.topic, text(m)])).toEqual([['dev/1/state', 'open'], ['dev/2/set', 'close']])
+    expect(got.map((m) => [m.topic, text(m)])).toEqual([
+      ['dev/1/state', 'open'],
+      ['dev/2/set', 'close'],
+    ])
     expect(got[0]!.payload).toBeInstanceOf(Uint8Array)
     expect(Buffer.isBuffer(got[0]!.payload)).toBe(false)
     expect(got[0]!.properties?.userProperties).toEqual({ a: '1' })
@@ -261,7 +326,10 @@ describe('Bus over aedes', () => {
     const at5 = nextMessage(v5)
     const at4 = nextMessage(v4)
     await broker.bus.publish({
-      topic: 'relay/1/set', payload: bytes('ON'), qos: 1, retain: false,
+      topic: 'relay/1/set',
+      payload: bytes('ON'),
+      qos: 1,
+      retain: false,
       properties: { responseTopic: 'relay/1/reply', correlationData: bytes('req-7'), contentType: 'text/plain', userProperties: { from: 'api' } },
     })
     const m5 = await at5
@@ -293,7 +361,10 @@ describe('Bus over aedes', () => {
 
   it('reports embedded status with client and message counts, and closes cleanly', async () => {
     const broker = await h.broker()
-    const sub = await h.client(broker.tcpPort, { protocolVersion: 4, will: { topic: 'wills/sub', payload: Buffer.from('gone'), qos: 1, retain: true } })
+    const sub = await h.client(broker.tcpPort, {
+      protocolVersion: 4,
+      will: { topic: 'wills/sub', payload: Buffer.from('gone'), qos: 1, retain: true },
+    })
     await sub.subscribeAsync('s/#', { qos: 0 })
     const got = collect(sub)
     await broker.bus.publish({ topic: 's/1', payload: bytes('a'), qos: 0, retain: false })

@@ -135,7 +135,13 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       const allowed = aclForward(client, packet)
       return allowed ? grants.authorizeForward(client, allowed) : allowed
     },
-    authorizePublish: createAuthorizePublish(() => aedes as unknown as AedesInternals, (client) => auth.principalOf(client), log, (client, topic) => grants.take(client, topic), refusals),
+    authorizePublish: createAuthorizePublish(
+      () => aedes as unknown as AedesInternals,
+      (client) => auth.principalOf(client),
+      log,
+      (client, topic) => grants.take(client, topic),
+      refusals,
+    ),
     authorizeSubscribe(client, subscription, callback) {
       const principal = auth.principalOf(client)
       if (principal && maySubscribe(principal, subscription.topic)) {
@@ -230,7 +236,10 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     return closing
   }
 
-  log.info({ host: opts.host, port: listeners.tcpPort, ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}) }, 'mqtt broker listening')
+  log.info(
+    { host: opts.host, port: listeners.tcpPort, ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}) },
+    'mqtt broker listening',
+  )
   return {
     bus,
     tcpPort: listeners.tcpPort,

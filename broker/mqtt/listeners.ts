@@ -37,7 +37,8 @@ export interface ConnectionEvents {
  */
 function setFrameLimit(ws: WebSocket, bytes: number): void {
   const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver
-  if (!receiver || typeof receiver._maxPayload !== 'number') throw new Error('ws internals changed: recheck setFrameLimit in broker/mqtt/listeners.ts')
+  if (!receiver || typeof receiver._maxPayload !== 'number')
+    throw new Error('ws internals changed: recheck setFrameLimit in broker/mqtt/listeners.ts')
   receiver._maxPayload = bytes
 }
 
@@ -90,7 +91,9 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
   const tcpPort = typeof address === 'object' && address ? address.port : options.port
   const closed = new Promise<void>((resolve) => server.once('close', () => resolve()))
 
-  const tlsServer = options.tls ? createTlsServer({ ...options.tls.settings, noDelay: options.noDelay }, (socket: TLSSocket) => accept(socket)) : undefined
+  const tlsServer = options.tls
+    ? createTlsServer({ ...options.tls.settings, noDelay: options.noDelay }, (socket: TLSSocket) => accept(socket))
+    : undefined
   let tlsPort: number | undefined
   let tlsClosed: Promise<void> = Promise.resolve()
   if (tlsServer && options.tls) {

@@ -11,7 +11,13 @@ afterEach(() => h.cleanup())
 const detail = (broker: MqttBroker) => broker.bus.status().detail as { passwordVerifications: number; passwordChecksWaiting: number }
 
 /** Sends a CONNECT from `localAddress` and resolves with the CONNACK's return/reason code and how long it took. */
-async function tryLogin(port: number, localAddress: string, version: 4 | 5, username: string, password: string): Promise<{ code: number; ms: number }> {
+async function tryLogin(
+  port: number,
+  localAddress: string,
+  version: 4 | 5,
+  username: string,
+  password: string,
+): Promise<{ code: number; ms: number }> {
   const raw = await rawClient(port, (fn) => h.onCleanup(fn), localAddress)
   const t0 = performance.now()
   raw.send(version === 5 ? connect5(`c-${Math.random()}`, props(), username, password) : connect4(`c-${Math.random()}`, username, password))

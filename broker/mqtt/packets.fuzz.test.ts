@@ -33,7 +33,12 @@ beforeAll(async () => {
     maxPacketBytes: 64 * 1024,
     maxConnectBytes: 4096,
   })
-  const upgrades = createUpgradeHandler({ paths: ['/mqtt', '/'], maxPacketBytes: 64 * 1024, handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req), log: h.log })
+  const upgrades = createUpgradeHandler({
+    paths: ['/mqtt', '/'],
+    maxPacketBytes: 64 * 1024,
+    handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req),
+    log: h.log,
+  })
   const server = createServer()
   server.on('upgrade', (req, socket, head) => upgrades.handleUpgrade(req, socket, head))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -59,36 +64,38 @@ const messageId = fc.integer({ min: 0, max: 65535 })
 const userProperties = fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 })
 const u32arb = fc.oneof(fc.constantFrom(0, 1, 0xffffffff), fc.nat())
 
-const connectPacket = fc.record({
-  protocolVersion: version,
-  clientId: fc.oneof(fc.constant(''), fc.string({ maxLength: 30 })),
-  clean: fc.boolean(),
-  keepalive: fc.integer({ min: 0, max: 65535 }),
-  credentials: fc.option(fc.record({ username: fc.constantFrom('fuzz', 'ghost', ''), password: fc.constantFrom('pw', 'wrong', '') })),
-  will: fc.option(fc.record({ topic: topicName, payload: bytes(64), qos, retain: fc.boolean() })),
-  properties: fc.option(
-    fc.record(
-      {
-        sessionExpiryInterval: u32arb,
-        receiveMaximum: fc.integer({ min: 0, max: 65535 }),
-        maximumPacketSize: u32arb,
-        topicAliasMaximum: fc.integer({ min: 0, max: 65535 }),
-        requestResponseInformation: fc.boolean(),
-        requestProblemInformation: fc.boolean(),
-        userProperties,
-        authenticationMethod: fc.string({ maxLength: 8 }),
-      },
-      { requiredKeys: [] },
+const connectPacket = fc
+  .record({
+    protocolVersion: version,
+    clientId: fc.oneof(fc.constant(''), fc.string({ maxLength: 30 })),
+    clean: fc.boolean(),
+    keepalive: fc.integer({ min: 0, max: 65535 }),
+    credentials: fc.option(fc.record({ username: fc.constantFrom('fuzz', 'ghost', ''), password: fc.constantFrom('pw', 'wrong', '') })),
+    will: fc.option(fc.record({ topic: topicName, payload: bytes(64), qos, retain: fc.boolean() })),
+    properties: fc.option(
+      fc.record(
+        {
+          sessionExpiryInterval: u32arb,
+          receiveMaximum: fc.integer({ min: 0, max: 65535 }),
+          maximumPacketSize: u32arb,
+          topicAliasMaximum: fc.integer({ min: 0, max: 65535 }),
+          requestResponseInformation: fc.boolean(),
+          requestProblemInformation: fc.boolean(),
+          userProperties,
+          authenticationMethod: fc.string({ maxLength: 8 }),
+        },
+        { requiredKeys: [] },
+      ),
     ),
-  ),
-}).map(({ credentials, will, properties, ...rest }) => ({
-  cmd: 'connect' as const,
-  protocolId: rest.protocolVersion === 3 ? ('MQIsdp' as const) : ('MQTT' as const),
-  ...rest,
-  ...(credentials ? { username: credentials.username, password: Buffer.from(credentials.password) } : {}),
-  ...(will ? { will } : {}),
-  ...(properties && rest.protocolVersion === 5 ? { properties } : {}),
-}))
+  })
+  .map(({ credentials, will, properties, ...rest }) => ({
+    cmd: 'connect' as const,
+    protocolId: rest.protocolVersion === 3 ? ('MQIsdp' as const) : ('MQTT' as const),
+    ...rest,
+    ...(credentials ? { username: credentials.username, password: Buffer.from(credentials.password) } : {}),
+    ...(will ? { will } : {}),
+    ...(properties && rest.protocolVersion === 5 ? { properties } : {}),
+  }))
 
 const publishProperties = fc.record(
   {
@@ -105,18 +112,46 @@ const publishProperties = fc.record(
 )
 
 const afterConnect: fc.Arbitrary<Packet> = fc.oneof(
-  fc.record({ cmd: fc.constant('publish' as const), topic: topicName, payload: bytes(200), qos, retain: fc.boolean(), dup: fc.boolean(), messageId, properties: fc.option(publishProperties, { nil: undefined }) }),
+  fc.record({
+    cmd: fc.constant('publish' as const),
+    topic: topicName,
+    payload: bytes(200),
+    qos,
+    retain: fc.boolean(),
+    dup: fc.boolean(),
+    messageId,
+    properties: fc.option(publishProperties, { nil: undefined }),
+  }),
   fc.record({
     cmd: fc.constant('subscribe' as const),
     messageId,
-    subscriptions: fc.array(fc.record({ topic: topicFilter, qos, nl: fc.boolean(), rap: fc.boolean(), rh: fc.constantFrom(0, 1, 2) }), { minLength: 1, maxLength: 3 }),
-    properties: fc.option(fc.record({ subscriptionIdentifier: fc.integer({ min: 0, max: 268435455 }), userProperties }, { requiredKeys: [] }), { nil: undefined }),
+    subscriptions: fc.array(fc.record({ topic: topicFilter, qos, nl: fc.boolean(), rap: fc.boolean(), rh: fc.constantFrom(0, 1, 2) }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    properties: fc.option(fc.record({ subscriptionIdentifier: fc.integer({ min: 0, max: 268435455 }), userProperties }, { requiredKeys: [] }), {
+      nil: undefined,
+    }),
   }),
   fc.record({ cmd: fc.constant('unsubscribe' as const), messageId, unsubscriptions: fc.array(topicFilter, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ cmd: fc.constantFrom('puback' as const, 'pubrec' as const, 'pubrel' as const, 'pubcomp' as const), messageId, reasonCode: fc.constantFrom(0, 0x10, 0x80, 0x92) }),
+  fc.record({
+    cmd: fc.constantFrom('puback' as const, 'pubrec' as const, 'pubrel' as const, 'pubcomp' as const),
+    messageId,
+    reasonCode: fc.constantFrom(0, 0x10, 0x80, 0x92),
+  }),
   fc.constant({ cmd: 'pingreq' as const }),
-  fc.record({ cmd: fc.constant('disconnect' as const), reasonCode: fc.constantFrom(0, 4, 0x80), properties: fc.option(fc.record({ sessionExpiryInterval: u32arb, reasonString: fc.string({ maxLength: 8 }) }, { requiredKeys: [] }), { nil: undefined }) }),
-  fc.record({ cmd: fc.constant('auth' as const), reasonCode: fc.constantFrom(0, 0x18, 0x19), properties: fc.option(fc.record({ authenticationMethod: fc.string({ maxLength: 8 }) }), { nil: undefined }) }),
+  fc.record({
+    cmd: fc.constant('disconnect' as const),
+    reasonCode: fc.constantFrom(0, 4, 0x80),
+    properties: fc.option(fc.record({ sessionExpiryInterval: u32arb, reasonString: fc.string({ maxLength: 8 }) }, { requiredKeys: [] }), {
+      nil: undefined,
+    }),
+  }),
+  fc.record({
+    cmd: fc.constant('auth' as const),
+    reasonCode: fc.constantFrom(0, 0x18, 0x19),
+    properties: fc.option(fc.record({ authenticationMethod: fc.string({ maxLength: 8 }) }), { nil: undefined }),
+  }),
   connectPacket as fc.Arbitrary<Packet>,
 ) as fc.Arbitrary<Packet>
 
@@ -161,16 +196,30 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.nat().map((n) => (b: Buffer) => b.subarray(0, b.length === 0 ? 0 : n % b.length)),
   bytes(32).map((tail) => (b: Buffer) => Buffer.concat([b, tail])),
   // A wrong Remaining Length.
-  fc.integer({ min: 0, max: 300_000 }).map((len) => (b: Buffer) => (b.length < 2 ? b : Buffer.concat([b.subarray(0, 1), Buffer.from(varInt(len)), b.subarray(2)]))),
+  fc
+    .integer({ min: 0, max: 300_000 })
+    .map((len) => (b: Buffer) => (b.length < 2 ? b : Buffer.concat([b.subarray(0, 1), Buffer.from(varInt(len)), b.subarray(2)]))),
 )
 
 const chunk = (protocolVersion: number) =>
-  fc.tuple(fc.oneof({ weight: 3, arbitrary: afterConnect.map((p) => encode(p, protocolVersion)) }, { weight: 1, arbitrary: handMade }, { weight: 1, arbitrary: bytes(64) }), mutation).map(([b, m]) => m(b))
+  fc
+    .tuple(
+      fc.oneof(
+        { weight: 3, arbitrary: afterConnect.map((p) => encode(p, protocolVersion)) },
+        { weight: 1, arbitrary: handMade },
+        { weight: 1, arbitrary: bytes(64) },
+      ),
+      mutation,
+    )
+    .map(([b, m]) => m(b))
 
 const session = version.chain((v) =>
   fc.record({
     transport: fc.constantFrom<'tcp' | 'ws'>('tcp', 'ws'),
-    connect: fc.option(connectPacket.map((c) => encode({ ...c, protocolVersion: v, protocolId: v === 3 ? 'MQIsdp' : 'MQTT' } as Packet, v)), { freq: 5 }),
+    connect: fc.option(
+      connectPacket.map((c) => encode({ ...c, protocolVersion: v, protocolId: v === 3 ? 'MQIsdp' : 'MQTT' } as Packet, v)),
+      { freq: 5 },
+    ),
     rest: fc.array(chunk(v), { maxLength: 6 }),
   }),
 )

@@ -159,7 +159,12 @@ export class PasswordCheck {
   }
 
   /** undefined: the connection closed before its turn, nothing ran. */
-  private async slowCheck(password: string, storedHash: string, lane: string, waiter: Pick<Waiter, 'isAlive' | 'isSuspect'>): Promise<boolean | undefined> {
+  private async slowCheck(
+    password: string,
+    storedHash: string,
+    lane: string,
+    waiter: Pick<Waiter, 'isAlive' | 'isSuspect'>,
+  ): Promise<boolean | undefined> {
     const suspect = await this.acquire(lane, waiter)
     if (suspect === undefined) return undefined
     try {

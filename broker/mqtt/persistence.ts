@@ -106,9 +106,18 @@ function inOrder(previous: Promise<unknown> | undefined, write: Promise<unknown>
 
 /** The store operations that write; close() waits for those in progress. */
 const WRITES = [
-  'storeRetained', 'addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions', 'outgoingEnqueue',
-  'outgoingEnqueueCombi', 'outgoingUpdate', 'outgoingClearMessageId', 'incomingStorePacket',
-  'incomingDelPacket', 'putWill', 'delWill',
+  'storeRetained',
+  'addSubscriptions',
+  'removeSubscriptions',
+  'cleanSubscriptions',
+  'outgoingEnqueue',
+  'outgoingEnqueueCombi',
+  'outgoingUpdate',
+  'outgoingClearMessageId',
+  'incomingStorePacket',
+  'incomingDelPacket',
+  'putWill',
+  'delWill',
 ] as const
 
 /** How long close() waits for writes in progress. */

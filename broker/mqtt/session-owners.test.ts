@@ -49,7 +49,29 @@ describe('a session belongs to the user who created it', () => {
     const owner = await h.client(broker.tcpPort, persistent(4, 'ub', 'pb'))
     await owner.subscribeAsync('b/#', { qos: 1 })
     for (const version of ['mqttv311', 'mqttv5']) {
-      const sub = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', version, '-i', 'shared', '-c', '-x', '3600', '-u', 'ua', '-P', 'pa', '-t', 'a/#', '-C', '1', '-W', '3'])
+      const sub = await h.mosquitto('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.tcpPort),
+        '-V',
+        version,
+        '-i',
+        'shared',
+        '-c',
+        '-x',
+        '3600',
+        '-u',
+        'ua',
+        '-P',
+        'pa',
+        '-t',
+        'a/#',
+        '-C',
+        '1',
+        '-W',
+        '3',
+      ])
       expect(sub.code).not.toBe(0)
       expect(sub.stderr).toMatch(/identifier/i)
     }
@@ -108,7 +130,10 @@ describe('a session belongs to the user who created it', () => {
     await owner.endAsync()
     const pub = await h.client(broker.tcpPort, { protocolVersion: 4 })
     await pub.publishAsync('b/secret', 'for ub only', { qos: 1 })
-    users.users.splice(users.users.findIndex((u) => u.username === 'ub'), 1)
+    users.users.splice(
+      users.users.findIndex((u) => u.username === 'ub'),
+      1,
+    )
 
     const next = h.unconnected(broker.tcpPort, persistent(4, 'ua', 'pa'))
     const seen = collect(next)

@@ -37,7 +37,26 @@ describe('$SYS/broker statistics', () => {
       const device = await h.client(broker.tcpPort, { protocolVersion: 4 })
       for (let i = 0; i < 3; i++) await device.publishAsync('stats/x', String(i), { qos: 1, retain: i === 0 })
       await sleep(600)
-      const sub = await h.mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.tcpPort), '-V', version, '-u', 'monitor', '-P', 'm', '-t', '$SYS/broker/#', '-F', '%t\t%p', '-C', '60', '-W', '10'])
+      const sub = await h.mosquitto('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.tcpPort),
+        '-V',
+        version,
+        '-u',
+        'monitor',
+        '-P',
+        'm',
+        '-t',
+        '$SYS/broker/#',
+        '-F',
+        '%t\t%p',
+        '-C',
+        '60',
+        '-W',
+        '10',
+      ])
       expect(sub.code).toBe(0)
       const stats = parse(sub.stdout)
       expect(stats.get('$SYS/broker/version')).toMatch(/^postbridge version \d+\.\d+\.\d+/)

@@ -106,7 +106,11 @@ export function startSysStats(options: SysStatsOptions): () => void {
     publish('messages/sent', sent)
     publish('publish/messages/received', received)
     publish('publish/messages/sent', sent)
-    const loads = { received: load.received.update(received, elapsedS), sent: load.sent.update(sent, elapsedS), connections: load.connections.update(connections, elapsedS) }
+    const loads = {
+      received: load.received.update(received, elapsedS),
+      sent: load.sent.update(sent, elapsedS),
+      connections: load.connections.update(connections, elapsedS),
+    }
     WINDOWS_MIN.forEach((minutes, i) => {
       publish(`load/messages/received/${minutes}min`, loads.received[i]!.toFixed(2))
       publish(`load/messages/sent/${minutes}min`, loads.sent[i]!.toFixed(2))

@@ -15,7 +15,11 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 async function cli(dataDir: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const cwd = await h.tempDir()
   return new Promise((resolve, reject) => {
-    const child = spawn(`${REPO}node_modules/.bin/tsx`, [`${REPO}broker/cli.ts`, ...args], { cwd, env: { ...process.env, POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_CONFIG: '' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(`${REPO}node_modules/.bin/tsx`, [`${REPO}broker/cli.ts`, ...args], {
+      cwd,
+      env: { ...process.env, POSTBRIDGE_DATA_DIR: dataDir, POSTBRIDGE_CONFIG: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.on('error', reject)

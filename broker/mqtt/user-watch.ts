@@ -81,7 +81,10 @@ async function recheckAll(options: UserWatchOptions): Promise<void> {
 function apply(options: UserWatchOptions, client: Client, user: MqttUser | undefined): void {
   if (client.closed) return
   if (!user || user.passwordHash !== options.auth.passwordHashOf(client)) {
-    options.log.info({ clientId: client.id, username: user?.username, reason: user ? 'password changed' : 'user removed' }, 'mqtt client disconnected')
+    options.log.info(
+      { clientId: client.id, username: user?.username, reason: user ? 'password changed' : 'user removed' },
+      'mqtt client disconnected',
+    )
     client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION }, () => {})
     return
   }
@@ -91,5 +94,8 @@ function apply(options: UserWatchOptions, client: Client, user: MqttUser | undef
   if (dropped.length === 0) return
   options.log.info({ clientId: client.id, username: user.username, dropped }, 'mqtt subscriptions outside the new ACL dropped')
   client.unsubscribe({ unsubscriptions: dropped } as never, () => {})
-  if (!client.clean) void options.store.removeSubscriptions(client, dropped).catch((err: unknown) => options.log.error({ err, clientId: client.id }, 'mqtt stored subscriptions not removed'))
+  if (!client.clean)
+    void options.store
+      .removeSubscriptions(client, dropped)
+      .catch((err: unknown) => options.log.error({ err, clientId: client.id }, 'mqtt stored subscriptions not removed'))
 }

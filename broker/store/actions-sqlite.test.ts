@@ -13,7 +13,17 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-const record = (hash: string, expiresAt = 1000) => ({ hash, label: 'L', topic: 't/1', payload: 'p', qos: 1 as const, retain: false, sensorId: 's', alertId: 'a', expiresAt })
+const record = (hash: string, expiresAt = 1000) => ({
+  hash,
+  label: 'L',
+  topic: 't/1',
+  payload: 'p',
+  qos: 1 as const,
+  retain: false,
+  sensorId: 's',
+  alertId: 'a',
+  expiresAt,
+})
 
 const stores: [string, () => ActionStore][] = [
   ['memory', () => new MemoryActionStore()],

@@ -18,7 +18,10 @@ export class SqliteUserStore implements UserDirectory {
   private poll: ReturnType<typeof setInterval> | undefined
   private dataVersion = 0
 
-  constructor(private readonly db: Db, configured: MqttUser[] = []) {
+  constructor(
+    private readonly db: Db,
+    configured: MqttUser[] = [],
+  ) {
     db.exec(`CREATE TABLE IF NOT EXISTS mqtt_users (
       username TEXT PRIMARY KEY,
       password_hash TEXT NOT NULL,
@@ -38,7 +41,9 @@ export class SqliteUserStore implements UserDirectory {
   /** Adds or replaces a stored user. */
   put(user: MqttUser): void {
     this.db
-      .prepare('INSERT INTO mqtt_users (username, password_hash, publish, subscribe) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, publish = excluded.publish, subscribe = excluded.subscribe')
+      .prepare(
+        'INSERT INTO mqtt_users (username, password_hash, publish, subscribe) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, publish = excluded.publish, subscribe = excluded.subscribe',
+      )
       .run(user.username, user.passwordHash, JSON.stringify(user.publish), JSON.stringify(user.subscribe))
     this.changed()
   }

@@ -49,7 +49,12 @@ describe('SqliteWebhookStore durability', () => {
     const store = open(freshDir())
     await store.putWebhook(hookRecord('a'))
     const [first] = (await store.enqueue([entry('a', 1)])).entries
-    await store.settle([{ attempt: { webhookId: 'a', messageId: 'msg_1', topicName: 't', attempt: 1, at: 1, durationMs: 1, outcome: 'delivered' }, row: { seq: first!.seq, kind: 'delivered' } }])
+    await store.settle([
+      {
+        attempt: { webhookId: 'a', messageId: 'msg_1', topicName: 't', attempt: 1, at: 1, durationMs: 1, outcome: 'delivered' },
+        row: { seq: first!.seq, kind: 'delivered' },
+      },
+    ])
     const [second] = (await store.enqueue([entry('a', 2)])).entries
     expect(second!.seq).toBeGreaterThan(first!.seq)
   })

@@ -29,7 +29,9 @@ export function readTlsFiles(files: TlsFiles): SecureContextOptions {
       return readFileSync(path)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      throw new TlsConfigError(`tls.${what}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)})`)
+      throw new TlsConfigError(
+        `tls.${what}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)})`,
+      )
     }
   }
   return { cert: read('cert', files.cert), key: read('key', files.key), ...(files.ca ? { ca: read('ca', files.ca) } : {}) }

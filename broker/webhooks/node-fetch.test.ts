@@ -20,7 +20,8 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<strin
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
 }
 
-const post = (url: string, timeoutMs = 2000) => deliverOnce(http.fetch, { url, headers: { 'x-extra': 'yes', 'webhook-id': 'msg_1' }, body: '{"é":1}', timeoutMs }, Date.now)
+const post = (url: string, timeoutMs = 2000) =>
+  deliverOnce(http.fetch, { url, headers: { 'x-extra': 'yes', 'webhook-id': 'msg_1' }, body: '{"é":1}', timeoutMs }, Date.now)
 
 describe('node:http fetch for webhook delivery', () => {
   it('POSTs the body and headers and reads the status', async () => {

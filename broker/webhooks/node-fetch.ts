@@ -55,7 +55,8 @@ export function createNodeFetch(): NodeFetch {
         const respond = () =>
           settle(() => {
             const responseHeaders = new Headers()
-            for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value)
+            for (const [name, value] of Object.entries(res.headers))
+              if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value)
             const status = res.statusCode ?? 0
             const noBody = status === 204 || status === 304 || chunks.length === 0
             return new Response(noBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders })

@@ -9,8 +9,13 @@ import * as notifiers from './pages/notifiers.js'
 import * as access from './pages/access.js'
 
 const PAGES = {
-  '': overview, devices, topics, sensors, webhooks,
-  notifiers, access,
+  '': overview,
+  devices,
+  topics,
+  sensors,
+  webhooks,
+  notifiers,
+  access,
 }
 const ADMIN_ONLY = new Set(['devices', 'notifiers', 'access'])
 
@@ -24,20 +29,36 @@ function signInForm(message) {
   fill(who)
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' })
   const out = h('div', {}, message ? notice(message, true) : '')
-  const form = h('form', {
-    onsubmit: async (e) => {
-      e.preventDefault()
-      session.save(input.value.trim())
-      await start(out)
+  const form = h(
+    'form',
+    {
+      onsubmit: async (e) => {
+        e.preventDefault()
+        session.save(input.value.trim())
+        await start(out)
+      },
     },
-  },
-  h('label', { for: 'token' }, 'API token'), input,
-  h('button', { type: 'submit' }, 'Sign in'), out)
-  fill(main, h('section', { class: 'card signin' },
-    h('h1', {}, 'Sign in to Postbridge'),
-    h('p', { class: 'muted' }, 'Paste a token: the admin token printed when the node first started, or one made with ',
-      h('code', {}, 'postbridge token create'), '. It is kept for this browser tab only.'),
-    form))
+    h('label', { for: 'token' }, 'API token'),
+    input,
+    h('button', { type: 'submit' }, 'Sign in'),
+    out,
+  )
+  fill(
+    main,
+    h(
+      'section',
+      { class: 'card signin' },
+      h('h1', {}, 'Sign in to Postbridge'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Paste a token: the admin token printed when the node first started, or one made with ',
+        h('code', {}, 'postbridge token create'),
+        '. It is kept for this browser tab only.',
+      ),
+      form,
+    ),
+  )
   input.focus()
 }
 
@@ -52,7 +73,19 @@ async function start(out) {
   }
   for (const a of nav.querySelectorAll('[data-admin]')) a.hidden = !isAdmin()
   nav.hidden = false
-  const signOut = h('button', { type: 'button', class: 'secondary', onclick: () => { session.clear(); location.hash = '#/'; signInForm() } }, 'Sign out')
+  const signOut = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: () => {
+        session.clear()
+        location.hash = '#/'
+        signInForm()
+      },
+    },
+    'Sign out',
+  )
   const role = isAdmin() ? 'admin' : session.me.scope.publish.length ? 'limited' : 'read-only'
   fill(who, h('span', { class: 'name', title: session.me.name }, session.me.name), h('span', { class: 'badge', 'data-role': role }, role), signOut)
   overview.startSampling()

@@ -9,8 +9,15 @@ const KEY = 'postbridge.token'
 export const session = {
   token: sessionStorage.getItem(KEY) || '',
   me: null,
-  save(token) { this.token = token; sessionStorage.setItem(KEY, token) },
-  clear() { this.token = ''; this.me = null; sessionStorage.removeItem(KEY) },
+  save(token) {
+    this.token = token
+    sessionStorage.setItem(KEY, token)
+  },
+  clear() {
+    this.token = ''
+    this.me = null
+    sessionStorage.removeItem(KEY)
+  },
 }
 
 /** h('button', { onclick, class: 'x' }, 'text', child...) -> an element; null, false and undefined children are skipped. */
@@ -96,7 +103,12 @@ export function subscribe(filters, onEvent, onEnd) {
         if (data.length) onEvent(event, JSON.parse(data.join('\n')))
       }
     }
-  })().then(() => onEnd?.(), (err) => { if (!ctl.signal.aborted) onEnd?.(err) })
+  })().then(
+    () => onEnd?.(),
+    (err) => {
+      if (!ctl.signal.aborted) onEnd?.(err)
+    },
+  )
   return () => ctl.abort()
 }
 
@@ -115,7 +127,9 @@ export function showPayload(envelope) {
   }
   const text = envelope.payload
   if (/^\s*[[{]/.test(text)) {
-    try { return h('pre', {}, JSON.stringify(JSON.parse(text), null, 2)) } catch {}
+    try {
+      return h('pre', {}, JSON.stringify(JSON.parse(text), null, 2))
+    } catch {}
   }
   return h('pre', {}, text === '' ? '(empty)' : text)
 }
@@ -154,15 +168,28 @@ export async function act(button, out, fn) {
 /** A once-only secret with a copy button. */
 export function secretBox(label, value) {
   const status = h('span', { role: 'status', class: 'muted' })
-  const copy = h('button', {
-    type: 'button', class: 'secondary',
-    onclick: async () => {
-      try { await navigator.clipboard.writeText(value); status.textContent = 'Copied' } catch { status.textContent = 'Select the text and copy it' }
+  const copy = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(value)
+          status.textContent = 'Copied'
+        } catch {
+          status.textContent = 'Select the text and copy it'
+        }
+      },
     },
-  }, 'Copy')
-  return h('div', { class: 'notice' },
+    'Copy',
+  )
+  return h(
+    'div',
+    { class: 'notice' },
     h('p', {}, h('strong', {}, label), ' — shown once. Copy it now; it cannot be shown again.'),
-    h('div', { class: 'secret' }, h('code', { 'data-secret': '' }, value), copy, status))
+    h('div', { class: 'secret' }, h('code', { 'data-secret': '' }, value), copy, status),
+  )
 }
 
 export const list = (text) => text.split(/[\s,]+/).filter(Boolean)
@@ -172,11 +199,33 @@ export const list = (text) => text.split(/[\s,]+/).filter(Boolean)
  * the stylesheet shows beside the value when the header row is hidden.
  */
 export function table(attrs, headers, rows) {
-  return h('table', { ...attrs, class: 'cards' },
-    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows.map(([rowAttrs, ...cells]) => h('tr', rowAttrs,
-      cells.map((c, i) => (c instanceof HTMLTableCellElement ? c : h('td', {}, c))).map((td, i) => {
-        if (headers[i]) td.setAttribute('data-label', headers[i])
-        return td
-      })))))
+  return h(
+    'table',
+    { ...attrs, class: 'cards' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map(([rowAttrs, ...cells]) =>
+        h(
+          'tr',
+          rowAttrs,
+          cells
+            .map((c, i) => (c instanceof HTMLTableCellElement ? c : h('td', {}, c)))
+            .map((td, i) => {
+              if (headers[i]) td.setAttribute('data-label', headers[i])
+              return td
+            }),
+        ),
+      ),
+    ),
+  )
 }

@@ -66,7 +66,12 @@ describe('revoking a token', () => {
 
   it('disables its webhooks, which then deliver nothing, and keeps them disabled', async () => {
     const t = await setup()
-    const res = await t.call('/v1/webhooks', { method: 'POST', token: t.user, body: JSON.stringify({ filter: 'home/#', url: 'http://192.168.1.20/x' }), headers: { 'content-type': 'application/json' } })
+    const res = await t.call('/v1/webhooks', {
+      method: 'POST',
+      token: t.user,
+      body: JSON.stringify({ filter: 'home/#', url: 'http://192.168.1.20/x' }),
+      headers: { 'content-type': 'application/json' },
+    })
     const { id } = (await res.json()) as { id: string }
     await t.call(`/v1/tokens/${t.userId}`, { method: 'DELETE' })
     expect(await t.h.store.getWebhook(id)).toMatchObject({ enabled: false, disabledReason: 'revoked' })
@@ -74,7 +79,11 @@ describe('revoking a token', () => {
     await t.bus.publish({ topic: 'home/door', payload: utf8('open'), qos: 1, retain: false })
     await new Promise((r) => setTimeout(r, 50))
     expect(t.h.fetch.requests).toHaveLength(0)
-    const enable = await t.call(`/v1/webhooks/${id}`, { method: 'PATCH', body: JSON.stringify({ enabled: true }), headers: { 'content-type': 'application/json' } })
+    const enable = await t.call(`/v1/webhooks/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ enabled: true }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect(enable.status).toBe(409)
   })
 

@@ -20,7 +20,12 @@ export class SqlTokenStore implements TokenStore {
   async create(r: TokenRecord): Promise<void> {
     this.sql.run(
       'INSERT INTO tokens (id, name, hash, scope, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)',
-      r.id, r.name, r.hash, JSON.stringify(r.scope), r.createdAt, r.lastUsedAt ?? null,
+      r.id,
+      r.name,
+      r.hash,
+      JSON.stringify(r.scope),
+      r.createdAt,
+      r.lastUsedAt ?? null,
     )
   }
 

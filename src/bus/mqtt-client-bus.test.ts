@@ -14,7 +14,10 @@ class FakeClient implements MqttClientLike {
   }
   once(event: string, listener: () => void) {
     const wrapped = () => {
-      this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== wrapped))
+      this.listeners.set(
+        event,
+        (this.listeners.get(event) ?? []).filter((l) => l !== wrapped),
+      )
       listener()
     }
     return this.on(event, wrapped)
@@ -96,6 +99,8 @@ describe('the MQTT-client bus (external broker and BROKER_URL)', () => {
 
   it('refuses a publish while the live connection is down, naming the broker', async () => {
     const { bus } = fakeBus()
-    await expect(bus.publish({ topic: 't', payload: new Uint8Array(0), qos: 1, retain: false })).rejects.toThrow('the broker at mqtt://broker.test:1883 is not connected')
+    await expect(bus.publish({ topic: 't', payload: new Uint8Array(0), qos: 1, retain: false })).rejects.toThrow(
+      'the broker at mqtt://broker.test:1883 is not connected',
+    )
   })
 })

@@ -107,7 +107,10 @@ export class MqttClientBus implements Bus {
       this.retainedByTopic.clear()
       this.retainedSettled = this.followRetained(state)
     })
-    for (const [client, role] of [[live, 'live'], [state, 'state']] as const) {
+    for (const [client, role] of [
+      [live, 'live'],
+      [state, 'state'],
+    ] as const) {
       client.on('connect', () => {
         this.lastError = undefined
         log.info({ url: shownUrl, role }, 'broker: connected')
@@ -141,7 +144,11 @@ export class MqttClientBus implements Bus {
     // mqtt.js would hold the message until it reconnects; the caller should hear 503 and decide instead.
     const live = this.connectedLive()
     const properties = toWireProperties(message.properties, this.options.wireBytes)
-    await live.publishAsync(message.topic, this.options.wireBytes(message.payload), { qos: message.qos, retain: message.retain, ...(properties ? { properties } : {}) })
+    await live.publishAsync(message.topic, this.options.wireBytes(message.payload), {
+      qos: message.qos,
+      retain: message.retain,
+      ...(properties ? { properties } : {}),
+    })
     this.messagesOut++
     // The state connection hears of it a moment later; a GET /v1/retained right after this answer must see it now.
     if (message.retain) this.applyRetained(message)
@@ -161,7 +168,9 @@ export class MqttClientBus implements Bus {
     const reason = validateTopicFilter(topicFilter)
     if (reason) throw new Error(reason)
     await this.retainedSettled
-    return [...this.retainedByTopic.values()].filter((m) => matchTopic(topicFilter, m.topic)).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+    return [...this.retainedByTopic.values()]
+      .filter((m) => matchTopic(topicFilter, m.topic))
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
   }
 
   async clearRetained(topicName: string): Promise<void> {
@@ -208,7 +217,8 @@ export class MqttClientBus implements Bus {
     }
     const subscribedAt = Date.now()
     this.lastRetainedAt = subscribedAt
-    while (Date.now() - this.lastRetainedAt < RETAINED_QUIET_MS && Date.now() - subscribedAt < RETAINED_SETTLE_MAX_MS) await delay(RETAINED_QUIET_MS / 3)
+    while (Date.now() - this.lastRetainedAt < RETAINED_QUIET_MS && Date.now() - subscribedAt < RETAINED_SETTLE_MAX_MS)
+      await delay(RETAINED_QUIET_MS / 3)
   }
 
   private applyRetained(message: Message): void {
@@ -234,5 +244,11 @@ function delay(ms: number): Promise<void> {
 
 function toMessage(packet: WirePublish): Message {
   const properties = fromWireProperties(packet.properties)
-  return { topic: packet.topic, payload: bytesOf(packet.payload), qos: packet.qos as Qos, retain: packet.retain === true, ...(properties ? { properties } : {}) }
+  return {
+    topic: packet.topic,
+    payload: bytesOf(packet.payload),
+    qos: packet.qos as Qos,
+    retain: packet.retain === true,
+    ...(properties ? { properties } : {}),
+  }
 }

@@ -38,7 +38,14 @@ describe('syncDeclared', () => {
   it('removes config entries the file no longer declares and leaves entries made through the API', async () => {
     const store = new MapStore()
     await store.put({ id: 'api', name: 'API', tags: {}, source: 'api', createdAt: 1, updatedAt: 1 })
-    await declare(store, [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }], 100)
+    await declare(
+      store,
+      [
+        { id: 'a', name: 'A' },
+        { id: 'b', name: 'B' },
+      ],
+      100,
+    )
     await declare(store, [{ id: 'b', name: 'B' }], 200)
     expect([...store.rows.keys()].sort()).toEqual(['api', 'b'])
   })

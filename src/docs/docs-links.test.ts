@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { headingAnchors } from '../testing/heading-anchors.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => `docs/${n}`)]
+const pages = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((n) => n.endsWith('.md'))
+    .map((n) => `docs/${n}`),
+]
 
 /** Markdown links `[text](target)` outside fenced code, without absolute URLs or mailto. */
 function relativeLinks(markdown: string): string[] {

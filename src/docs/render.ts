@@ -20,7 +20,10 @@ function schemaText(schema: unknown, components: Json, depth = 0): string {
   if (s.type === 'object' && s.properties) {
     const required = new Set((s.required as string[] | undefined) ?? [])
     const rows = Object.entries(s.properties as Json)
-      .map(([k, v]) => `<li><code>${esc(k)}</code>${required.has(k) ? '' : '?'}: ${schemaText(v, components, depth + 1)}${(v as Json).description ? ` — ${esc((v as Json).description)}` : ''}</li>`)
+      .map(
+        ([k, v]) =>
+          `<li><code>${esc(k)}</code>${required.has(k) ? '' : '?'}: ${schemaText(v, components, depth + 1)}${(v as Json).description ? ` — ${esc((v as Json).description)}` : ''}</li>`,
+      )
       .join('')
     return `object<ul>${rows}</ul>`
   }
@@ -40,10 +43,17 @@ export function renderDocsHtml(document: Json): string {
       const anchor = `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-')
       toc += `<li><a href="#${anchor}"><b>${esc(method.toUpperCase())}</b> ${esc(path)}</a></li>`
       const params = ((op.parameters as Json[] | undefined) ?? [])
-        .map((p) => `<li><code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ', required' : ''}): ${schemaText(p.schema, components)}${p.description ? ` — ${esc(p.description)}` : ''}</li>`)
+        .map(
+          (p) =>
+            `<li><code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ', required' : ''}): ${schemaText(p.schema, components)}${p.description ? ` — ${esc(p.description)}` : ''}</li>`,
+        )
         .join('')
       const body = (op.requestBody as Json | undefined)?.content as Record<string, Json> | undefined
-      const bodyText = body ? Object.entries(body).map(([type, c]) => `<li><code>${esc(type)}</code>: ${schemaText(c.schema, components)}</li>`).join('') : ''
+      const bodyText = body
+        ? Object.entries(body)
+            .map(([type, c]) => `<li><code>${esc(type)}</code>: ${schemaText(c.schema, components)}</li>`)
+            .join('')
+        : ''
       const responses = Object.entries((op.responses as Record<string, Json> | undefined) ?? {})
         .map(([status, r]) => `<li><b>${esc(status)}</b> ${esc(r.description)}</li>`)
         .join('')

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../config.js'
 
 describe('homeAssistant config', () => {
-  it('is off by default with Home Assistant\'s own prefix', () => {
+  it("is off by default with Home Assistant's own prefix", () => {
     expect(parseConfig({}, {}).homeAssistant).toEqual({ discovery: false, prefix: 'homeassistant', statePrefix: 'postbridge/sensors' })
   })
 

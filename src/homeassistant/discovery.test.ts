@@ -12,7 +12,14 @@ function view(extra: Partial<SensorView> = {}): SensorView {
     kind: 'door',
     heartbeat: '1h',
     notify: [],
-    payload: { stateField: 'state', batteryField: 'battery', batteryPctField: 'battery_pct', openValues: ['open'], closedValues: ['closed'], willValues: ['offline'] },
+    payload: {
+      stateField: 'state',
+      batteryField: 'battery',
+      batteryPctField: 'battery_pct',
+      openValues: ['open'],
+      closedValues: ['closed'],
+      willValues: ['offline'],
+    },
     debounce: '2s',
     source: 'api',
     state: 'open',
@@ -65,7 +72,9 @@ describe('Home Assistant discovery messages', () => {
       { topic: 'postbridge/sensors/back.door/door', payload: 'open' },
       { topic: 'postbridge/sensors/back.door/battery', payload: '3.7' },
     ])
-    expect(stateMessages(settings, view({ state: null, battery: null }))).toEqual([{ topic: 'postbridge/sensors/back.door/availability', payload: 'online' }])
+    expect(stateMessages(settings, view({ state: null, battery: null }))).toEqual([
+      { topic: 'postbridge/sensors/back.door/availability', payload: 'online' },
+    ])
   })
 
   it('clears every config and state topic of a removed sensor with an empty payload', () => {

@@ -56,7 +56,10 @@ describe('CORS (http.cors.origins)', () => {
 
   it('reads http.cors.origins from the config file, none by default, and refuses what is not an origin', () => {
     expect(parseConfig({}, {}).http.cors.origins).toEqual([])
-    expect(parseConfig({ http: { cors: { origins: [ALLOWED, 'http://192.168.1.5:3000'] } } }, {}).http.cors.origins).toEqual([ALLOWED, 'http://192.168.1.5:3000'])
+    expect(parseConfig({ http: { cors: { origins: [ALLOWED, 'http://192.168.1.5:3000'] } } }, {}).http.cors.origins).toEqual([
+      ALLOWED,
+      'http://192.168.1.5:3000',
+    ])
     for (const bad of ['https://app.example.com/', 'app.example.com', 'ftp://x.example', '*']) {
       expect(() => parseConfig({ http: { cors: { origins: [bad] } } }, {}), bad).toThrow(/http\.cors\.origins/)
     }

@@ -19,5 +19,7 @@ export const LINK_BACKOFF: BackoffPolicy = { minDelayMs: 1000, maxDelayMs: 60_00
  * half of min(max, min * 2^attempt), so the wait grows but never collapses to zero.
  */
 export function reconnectDelayMs(attempt: number, policy: BackoffPolicy = LINK_BACKOFF, random: () => number = Math.random): number {
-  return Math.round(exponentialDelayMs(attempt + 1, { baseMs: policy.minDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: EQUAL_JITTER }, random))
+  return Math.round(
+    exponentialDelayMs(attempt + 1, { baseMs: policy.minDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: EQUAL_JITTER }, random),
+  )
 }

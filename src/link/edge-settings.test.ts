@@ -9,7 +9,13 @@ describe('parseEdgeSettings', () => {
     expect(s.edgeSecret).toBeUndefined()
   })
   it('reads the queue bounds and the ack timeout from the vars', () => {
-    const s = parseEdgeSettings({ POSTBRIDGE_EDGE_QUEUE_MAX: '5', POSTBRIDGE_EDGE_QUEUE_MAX_AGE: '90s', POSTBRIDGE_EDGE_ACK_TIMEOUT: '250ms', POSTBRIDGE_EDGE_SECRET: 'sixteen-chars-long', POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: 'true' })
+    const s = parseEdgeSettings({
+      POSTBRIDGE_EDGE_QUEUE_MAX: '5',
+      POSTBRIDGE_EDGE_QUEUE_MAX_AGE: '90s',
+      POSTBRIDGE_EDGE_ACK_TIMEOUT: '250ms',
+      POSTBRIDGE_EDGE_SECRET: 'sixteen-chars-long',
+      POSTBRIDGE_WEBHOOKS_ALLOW_PRIVATE: 'true',
+    })
     expect(s).toMatchObject({ queueMax: 5, queueMaxAgeMs: 90_000, ackTimeoutMs: 250, edgeSecret: 'sixteen-chars-long', webhooksAllowPrivate: true })
   })
   it('names every bad var at once', () => {

@@ -110,7 +110,10 @@ export class ActionService {
         await this.o.bus.publish({ topic: record.topic, payload: utf8(record.payload), qos: record.qos, retain: record.retain })
       } catch (err) {
         await this.o.store.release(hash)
-        this.o.log.warn({ sensorId: record.sensorId, topic: record.topic, err: err instanceof Error ? err.message : String(err) }, 'alert action publish failed')
+        this.o.log.warn(
+          { sensorId: record.sensorId, topic: record.topic, err: err instanceof Error ? err.message : String(err) },
+          'alert action publish failed',
+        )
         return { ok: false, reason: 'failed', record }
       }
     }

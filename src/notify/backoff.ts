@@ -19,7 +19,11 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2000, m
  * coming back is not hit by every queued alert in the same second. `random` is in [0, 1).
  */
 export function retryDelayMs(attempt: number, policy: RetryPolicy, random: number, retryAfterMs?: number): number {
-  const jittered = exponentialDelayMs(attempt, { baseMs: policy.baseDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: { min: 0.5, max: 1 } }, () => random)
+  const jittered = exponentialDelayMs(
+    attempt,
+    { baseMs: policy.baseDelayMs, factor: 2, maxDelayMs: policy.maxDelayMs, jitter: { min: 0.5, max: 1 } },
+    () => random,
+  )
   // A provider's own Retry-After wins when it asks for longer (429 from Telegram or Pushover).
   return Math.round(retryAfterMs !== undefined ? Math.max(jittered, Math.min(retryAfterMs, policy.maxDelayMs)) : jittered)
 }

@@ -43,7 +43,17 @@ describe('estimateDaysLeft', () => {
 
   it('gives no estimate from too little history or a flat or rising trend', () => {
     expect(estimateDaysLeft(line(1, 3.9, -0.01).slice(0, 2), 3.3, T0 + DAY)).toBeUndefined()
-    expect(estimateDaysLeft([{ at: T0, value: 3.9 }, { at: T0 + 3_600_000, value: 3.89 }, { at: T0 + 7_200_000, value: 3.88 }], 3.3, T0)).toBeUndefined()
+    expect(
+      estimateDaysLeft(
+        [
+          { at: T0, value: 3.9 },
+          { at: T0 + 3_600_000, value: 3.89 },
+          { at: T0 + 7_200_000, value: 3.88 },
+        ],
+        3.3,
+        T0,
+      ),
+    ).toBeUndefined()
     expect(estimateDaysLeft(line(10, 3.9, 0), 3.3, T0 + 10 * DAY)).toBeUndefined()
     expect(estimateDaysLeft(line(10, 3.5, 0.01), 3.3, T0 + 10 * DAY)).toBeUndefined()
   })
@@ -66,7 +76,15 @@ describe('addSample', () => {
   })
 
   it('starts a new history when a fresh battery goes in', () => {
-    const s = addSample([{ at: T0, value: 3.3 }, { at: T0 + DAY, value: 3.29 }], 4.1, 'V', T0 + 2 * DAY)
+    const s = addSample(
+      [
+        { at: T0, value: 3.3 },
+        { at: T0 + DAY, value: 3.29 },
+      ],
+      4.1,
+      'V',
+      T0 + 2 * DAY,
+    )
     expect(s).toEqual([{ at: T0 + 2 * DAY, value: 4.1 }])
   })
 

@@ -30,8 +30,14 @@ describe('sensors and notifiers in the config file', () => {
   it('names the key of each bad entry', () => {
     expect(
       problems({
-        notifiers: [{ id: 'x', type: 'sms' }, { id: 'g', type: 'gotify', token: 'env:T' }],
-        sensors: [{ ...workshop, heartbeat: 'daily' }, { ...workshop, id: 'front', topic: 'home/#' }],
+        notifiers: [
+          { id: 'x', type: 'sms' },
+          { id: 'g', type: 'gotify', token: 'env:T' },
+        ],
+        sensors: [
+          { ...workshop, heartbeat: 'daily' },
+          { ...workshop, id: 'front', topic: 'home/#' },
+        ],
       }),
     ).toEqual([
       'sensors.0.heartbeat: "daily" is not a duration (use 90s, 15m, 24h or 7d)',
@@ -42,7 +48,9 @@ describe('sensors and notifiers in the config file', () => {
   })
 
   it('requires secrets to come from the environment', () => {
-    expect(problems({ notifiers: [{ ...phone, token: 'tk_plain' }] })).toEqual(['notifiers.0.token: secrets come from the environment: write "env:NAME" and set NAME'])
+    expect(problems({ notifiers: [{ ...phone, token: 'tk_plain' }] })).toEqual([
+      'notifiers.0.token: secrets come from the environment: write "env:NAME" and set NAME',
+    ])
     expect(problems({ notifiers: [{ ...phone, token: 'env:NTFY_TOKEN' }] })).toEqual([])
   })
 

@@ -23,9 +23,7 @@ const duration = (what: string) =>
     return ms
   })
 
-const id = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit')
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit')
 
 const topicName = z.string().superRefine((t, ctx) => {
   const reason = validateTopicName(t)
@@ -64,7 +62,10 @@ export const actionSchema = z.strictObject({
   qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
   retain: z.boolean().default(false),
   /** The events whose alerts carry the button. */
-  on: z.array(z.enum(['opened', 'closed', 'battery_low', 'silent', 'back', 'will'])).min(1).default(['opened']),
+  on: z
+    .array(z.enum(['opened', 'closed', 'battery_low', 'silent', 'back', 'will']))
+    .min(1)
+    .default(['opened']),
 })
 
 export type ActionSpec = z.output<typeof actionSchema>
@@ -106,7 +107,13 @@ const common = {
   rateLimit: z.number().int().positive().default(DEFAULT_RATE_LIMIT_PER_HOUR),
 }
 
-export const ntfySchema = z.strictObject({ ...common, type: z.literal('ntfy'), server: httpUrl, topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'ntfy topics are 1-64 letters, digits, "-" or "_"'), token: secret.optional() })
+export const ntfySchema = z.strictObject({
+  ...common,
+  type: z.literal('ntfy'),
+  server: httpUrl,
+  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'ntfy topics are 1-64 letters, digits, "-" or "_"'),
+  token: secret.optional(),
+})
 export const gotifySchema = z.strictObject({ ...common, type: z.literal('gotify'), server: httpUrl, token: secret })
 export const pushoverSchema = z.strictObject({
   ...common,

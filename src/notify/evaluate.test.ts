@@ -31,7 +31,13 @@ describe('door events', () => {
   })
 
   it('says nothing when a heartbeat repeats the state', () => {
-    expect(run([[T0, door('closed')], [T0 + HOUR, door('closed')], [T0 + 2 * HOUR, door('closed')]]).kinds).toEqual(['closed'])
+    expect(
+      run([
+        [T0, door('closed')],
+        [T0 + HOUR, door('closed')],
+        [T0 + 2 * HOUR, door('closed')],
+      ]).kinds,
+    ).toEqual(['closed'])
   })
 
   it('carries the latest battery reading in the door event', () => {
@@ -63,28 +69,66 @@ describe('debounce', () => {
   })
 
   it('alerts at once on a change after the window has passed', () => {
-    expect(run([[T0, door('open')], [T0 + 2000, door('closed')]]).kinds).toEqual(['opened', 'closed'])
+    expect(
+      run([
+        [T0, door('open')],
+        [T0 + 2000, door('closed')],
+      ]).kinds,
+    ).toEqual(['opened', 'closed'])
   })
 
   it('honours a sensor-specific window', () => {
     const slow = { ...policy, debounce: 10_000 }
-    expect(run([[T0, door('open')], [T0 + 5000, door('closed')]], slow).kinds).toEqual(['opened'])
+    expect(
+      run(
+        [
+          [T0, door('open')],
+          [T0 + 5000, door('closed')],
+        ],
+        slow,
+      ).kinds,
+    ).toEqual(['opened'])
   })
 
   it('settles an expired window when the next message arrives, even if no tick came', () => {
-    expect(run([[T0, door('open')], [T0 + 500, door('closed')], [T0 + 60_000, volts(3.9)]]).kinds).toEqual(['opened', 'closed'])
+    expect(
+      run([
+        [T0, door('open')],
+        [T0 + 500, door('closed')],
+        [T0 + 60_000, volts(3.9)],
+      ]).kinds,
+    ).toEqual(['opened', 'closed'])
   })
 })
 
 describe('battery_low', () => {
   it('fires once per crossing, not on every low reading', () => {
-    expect(run([[T0, volts(3.4)], [T0 + HOUR, volts(3.28)], [T0 + 2 * HOUR, volts(3.25)], [T0 + 3 * HOUR, volts(3.2)]]).kinds).toEqual(['battery_low'])
+    expect(
+      run([
+        [T0, volts(3.4)],
+        [T0 + HOUR, volts(3.28)],
+        [T0 + 2 * HOUR, volts(3.25)],
+        [T0 + 3 * HOUR, volts(3.2)],
+      ]).kinds,
+    ).toEqual(['battery_low'])
   })
 
   it('re-arms only after recovering above threshold plus hysteresis', () => {
     // 3.35 is above 3.3 but within the 0.1 V hysteresis: a rested cell, not a new one.
-    expect(run([[T0, volts(3.25)], [T0 + HOUR, volts(3.35)], [T0 + 2 * HOUR, volts(3.25)]]).kinds).toEqual(['battery_low'])
-    expect(run([[T0, volts(3.25)], [T0 + HOUR, volts(3.45)], [T0 + 2 * HOUR, volts(3.25)]]).kinds).toEqual(['battery_low', 'battery_low'])
+    expect(
+      run([
+        [T0, volts(3.25)],
+        [T0 + HOUR, volts(3.35)],
+        [T0 + 2 * HOUR, volts(3.25)],
+      ]).kinds,
+    ).toEqual(['battery_low'])
+    expect(
+      run([
+        [T0, volts(3.25)],
+        [T0 + HOUR, volts(3.45)],
+        [T0 + 2 * HOUR, volts(3.25)],
+      ]).kinds,
+    ).toEqual(['battery_low', 'battery_low'])
   })
 
   it('records the reading and the threshold', () => {
@@ -94,20 +138,31 @@ describe('battery_low', () => {
 
   it('uses 20% for percentage readings when the threshold is in volts', () => {
     const pct = (value: number) => msg({ battery: { value, unit: '%' } })
-    expect(run([[T0, pct(25)], [T0 + HOUR, pct(19)]]).kinds).toEqual(['battery_low'])
+    expect(
+      run([
+        [T0, pct(25)],
+        [T0 + HOUR, pct(19)],
+      ]).kinds,
+    ).toEqual(['battery_low'])
     expect(run([[T0, pct(25)]], { ...policy, batteryLow: { value: 30, unit: '%' } }).kinds).toEqual(['battery_low'])
   })
 
   it('starts over when the device switches between volts and percent', () => {
     const pct = (value: number) => msg({ battery: { value, unit: '%' } })
-    const { state, kinds } = run([[T0, volts(3.2)], [T0 + HOUR, pct(15)]])
+    const { state, kinds } = run([
+      [T0, volts(3.2)],
+      [T0 + HOUR, pct(15)],
+    ])
     // The volts crossing does not carry over: the percent threshold fires on its own.
     expect(kinds).toEqual(['battery_low', 'battery_low'])
     expect(state.batterySamples).toEqual([{ at: T0 + HOUR, value: 15 }])
   })
 
   it('accepts a heartbeat that carries only the battery', () => {
-    const { state } = run([[T0, door('closed')], [T0 + HOUR, volts(3.7)]])
+    const { state } = run([
+      [T0, door('closed')],
+      [T0 + HOUR, volts(3.7)],
+    ])
     expect(state.door).toBe('closed')
     expect(state.battery).toEqual({ value: 3.7, unit: 'V', at: T0 + HOUR })
     expect(state.lastSeenAt).toBe(T0 + HOUR)
@@ -131,23 +186,41 @@ describe('silent and back (dead-man)', () => {
   })
 
   it('is reset by any message, even one it cannot read', () => {
-    const { state } = run([[T0, door('closed')], [T0 + 30 * HOUR, msg({})]])
+    const { state } = run([
+      [T0, door('closed')],
+      [T0 + 30 * HOUR, msg({})],
+    ])
     expect(nextDueAt(policy, state)).toBe(T0 + 66 * HOUR)
   })
 
   it('says back on the first message after silence, before what the message says', () => {
-    const { kinds, state } = run([[T0, door('closed')], [T0 + 40 * HOUR, tick], [T0 + 50 * HOUR, door('open')]])
+    const { kinds, state } = run([
+      [T0, door('closed')],
+      [T0 + 40 * HOUR, tick],
+      [T0 + 50 * HOUR, door('open')],
+    ])
     expect(kinds).toEqual(['closed', 'silent', 'back', 'opened'])
     expect(isOnline(policy, state)).toBe(true)
   })
 
   it('fires silent before back when the first message comes after the deadline but before any tick', () => {
-    expect(run([[T0, door('closed')], [T0 + 40 * HOUR, volts(3.6)]]).kinds).toEqual(['closed', 'silent', 'back'])
+    expect(
+      run([
+        [T0, door('closed')],
+        [T0 + 40 * HOUR, volts(3.6)],
+      ]).kinds,
+    ).toEqual(['closed', 'silent', 'back'])
   })
 
   it('has no deadline without a heartbeat', () => {
     const noHeartbeat = { debounce: 2000 }
-    const { state, kinds } = run([[T0, door('closed')], [T0 + 1000 * HOUR, tick]], noHeartbeat)
+    const { state, kinds } = run(
+      [
+        [T0, door('closed')],
+        [T0 + 1000 * HOUR, tick],
+      ],
+      noHeartbeat,
+    )
     expect(kinds).toEqual(['closed'])
     expect(nextDueAt(noHeartbeat, state)).toBeUndefined()
     expect(isOnline(noHeartbeat, state)).toBeNull()
@@ -156,7 +229,10 @@ describe('silent and back (dead-man)', () => {
 
 describe('will', () => {
   it('records the Last Will without marking a sleeping sensor offline', () => {
-    const { state, kinds } = run([[T0, door('closed')], [T0 + HOUR, { type: 'will' }]])
+    const { state, kinds } = run([
+      [T0, door('closed')],
+      [T0 + HOUR, { type: 'will' }],
+    ])
     expect(kinds).toEqual(['closed', 'will'])
     expect(state.lastWillAt).toBe(T0 + HOUR)
     expect(isOnline(policy, state)).toBe(true)

@@ -71,7 +71,13 @@ function batteryOf(s: SensorState): Pick<EventDraft, 'battery'> {
   return s.battery ? { battery: { value: s.battery.value, unit: s.battery.unit } } : {}
 }
 
-function applyBattery(sensor: SensorPolicy, s: SensorState, reading: NonNullable<Extract<Input, { type: 'message' }>['reading']['battery']>, now: number, events: EventDraft[]): void {
+function applyBattery(
+  sensor: SensorPolicy,
+  s: SensorState,
+  reading: NonNullable<Extract<Input, { type: 'message' }>['reading']['battery']>,
+  now: number,
+  events: EventDraft[],
+): void {
   if (s.battery && s.battery.unit !== reading.unit) {
     // The device changed what it reports: thresholds and history in the old unit mean nothing now.
     s.batterySamples = []

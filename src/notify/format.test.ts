@@ -33,13 +33,21 @@ describe('alertFor', () => {
   it('describes each event kind', () => {
     const day = 86_400_000
     const cases: [Partial<SensorEvent>, string, string][] = [
-      [{ kind: 'battery_low', battery: { value: 3.28, unit: 'V' }, details: { threshold: 3.3 } }, 'Workshop door battery low', 'at 14:03:12 · 3.28 V, below 3.30 V'],
+      [
+        { kind: 'battery_low', battery: { value: 3.28, unit: 'V' }, details: { threshold: 3.3 } },
+        'Workshop door battery low',
+        'at 14:03:12 · 3.28 V, below 3.30 V',
+      ],
       [
         { kind: 'silent', battery: { value: 3.6, unit: 'V' }, details: { lastSeenAt: at - 2 * day, heartbeatMs: day } },
         'Workshop door is silent',
         'no message since 2024-02-28 14:03:12 · heartbeat 24h · last battery 3.60 V',
       ],
-      [{ kind: 'back', battery: { value: 80, unit: '%' }, details: { silentForMs: 2 * day + 3 * 3_600_000 } }, 'Workshop door is back', 'at 14:03:12 after 2d 3h without a message · battery 80%'],
+      [
+        { kind: 'back', battery: { value: 80, unit: '%' }, details: { silentForMs: 2 * day + 3 * 3_600_000 } },
+        'Workshop door is back',
+        'at 14:03:12 after 2d 3h without a message · battery 80%',
+      ],
       [{ kind: 'will' }, 'Workshop door lost its connection', 'Last Will at 14:03:12'],
     ]
     for (const [e, title, body] of cases) {
@@ -59,7 +67,10 @@ describe('testAlert and summaryAlert', () => {
   })
 
   it('summarises held alerts with their count and keeps the highest priority', () => {
-    const held = [1, 2, 3].map((i) => ({ ...alertFor(workshop, event({ at: at + i * 1000 }), utc, `a${i}`), priority: i === 2 ? (5 as const) : (3 as const) }))
+    const held = [1, 2, 3].map((i) => ({
+      ...alertFor(workshop, event({ at: at + i * 1000 }), utc, `a${i}`),
+      priority: i === 2 ? (5 as const) : (3 as const),
+    }))
     const s = summaryAlert(held, 7, 20, at + 3_600_000, utc, 's1')
     expect(s.title).toBe('7 alerts held back')
     expect(s.body).toContain('more than 20 alerts in an hour')

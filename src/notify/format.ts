@@ -79,7 +79,10 @@ function bodyOf(e: SensorEvent, offset: UtcOffset): string {
     case 'battery_low': {
       const threshold = num('threshold')
       parts.push(`at ${at}`)
-      if (e.battery) parts.push(`${formatBattery(e.battery)}, below ${threshold !== undefined ? formatBattery({ value: threshold, unit: e.battery.unit }) : 'the threshold'}`)
+      if (e.battery)
+        parts.push(
+          `${formatBattery(e.battery)}, below ${threshold !== undefined ? formatBattery({ value: threshold, unit: e.battery.unit }) : 'the threshold'}`,
+        )
       return parts.join(' · ')
     }
     case 'silent': {

@@ -15,7 +15,9 @@ export const ACTION_PEEK_TOPIC = 'postbridge/actions/peek'
 const REPLY_PREFIX = 'postbridge/reply/'
 
 /** What home sends back: the outcome without the token's hash. */
-type WireOutcome = { ok: true; record: Omit<ActionRecord, 'hash'> } | { ok: false; reason: Exclude<ActionOutcome, { ok: true }>['reason']; record?: Omit<ActionRecord, 'hash'> }
+type WireOutcome =
+  | { ok: true; record: Omit<ActionRecord, 'hash'> }
+  | { ok: false; reason: Exclude<ActionOutcome, { ok: true }>['reason']; record?: Omit<ActionRecord, 'hash'> }
 
 const decoder = new TextDecoder()
 
@@ -78,7 +80,13 @@ export async function answerLinkedActions(bus: Bus, actions: Pick<ActionService,
     const token = decoder.decode(m.payload)
     void (async () => {
       const outcome = m.topic === ACTION_USE_TOPIC ? await actions.use(token) : await actions.peek(token)
-      await bus.publish({ topic: responseTopic, payload: utf8(JSON.stringify(toWire(outcome))), qos: 1, retain: false, properties: { correlationData } })
+      await bus.publish({
+        topic: responseTopic,
+        payload: utf8(JSON.stringify(toWire(outcome))),
+        qos: 1,
+        retain: false,
+        properties: { correlationData },
+      })
     })().catch((err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert action from the edge not answered'))
   })
 }

@@ -17,7 +17,8 @@ async function withWorkshop(extra: Partial<typeof workshop> & Record<string, unk
   await h.service.createSensor(sensorSchema.parse({ ...workshop, ...extra }))
   return h
 }
-const kinds = async (h: Awaited<ReturnType<typeof startNotifyHarness>>, id = 'workshop') => (await h.service.sensorEvents(id, { limit: 100 })).map((e) => e.kind).reverse()
+const kinds = async (h: Awaited<ReturnType<typeof startNotifyHarness>>, id = 'workshop') =>
+  (await h.service.sensorEvents(id, { limit: 100 })).map((e) => e.kind).reverse()
 
 describe('notify service', () => {
   it('alerts the sensor notifiers when the door opens and stores the event', async () => {
@@ -181,7 +182,9 @@ describe('notify service configuration', () => {
   }
 
   it('names a sensor key that refers to an unknown notifier', async () => {
-    expect(await problems({ notifiers: [phone], sensors: [{ ...workshop, notify: ['phone', 'pager'] }] })).toEqual(['sensors.0.notify.1: unknown notifier "pager"'])
+    expect(await problems({ notifiers: [phone], sensors: [{ ...workshop, notify: ['phone', 'pager'] }] })).toEqual([
+      'sensors.0.notify.1: unknown notifier "pager"',
+    ])
   })
 
   it('names a secret whose environment variable is not set', async () => {
@@ -222,13 +225,24 @@ describe('notify service configuration', () => {
     await same.service.close()
     await clock.advance(HOUR)
     const renamed = await startNotifyHarness({ notifiers: [phone], sensors: [{ ...workshop, name: 'Shed door' }], sensorStore, notifierStore, clock })
-    expect(await sensorStore.get('workshop')).toMatchObject({ name: 'Shed door', createdAt: created.createdAt, updatedAt: created.createdAt + 2 * HOUR })
+    expect(await sensorStore.get('workshop')).toMatchObject({
+      name: 'Shed door',
+      createdAt: created.createdAt,
+      updatedAt: created.createdAt + 2 * HOUR,
+    })
     await renamed.service.close()
   })
 
   it('sends an alert no sensor raised through the named notifiers, skipping unknown ones', async () => {
     const h = await withWorkshop()
-    const alert = { id: 'a1', title: 'Postbridge home link is down since 12:00', body: 'no link', priority: 4 as const, tags: ['warning'], at: h.clock.now() }
+    const alert = {
+      id: 'a1',
+      title: 'Postbridge home link is down since 12:00',
+      body: 'no link',
+      priority: 4 as const,
+      tags: ['warning'],
+      at: h.clock.now(),
+    }
     h.service.sendAlert(['phone', 'nobody'], alert)
     await h.service.settled()
     expect(h.http.bodies.map((b) => b.title)).toEqual(['Postbridge home link is down since 12:00'])

@@ -79,7 +79,13 @@ function checkConfig(config: NonNullable<NotifyServiceOptions['config']>, known:
 }
 
 /** The declared entries through the one config sync (src/config/sync-declared.ts); an API-made one with the id is replaced. */
-function syncFromConfig<T extends { id: string }, R extends T & SyncedEntry>(store: DeclaredEntryStore<R>, specs: T[], now: number, log: Logger, what: string): Promise<void> {
+function syncFromConfig<T extends { id: string }, R extends T & SyncedEntry>(
+  store: DeclaredEntryStore<R>,
+  specs: T[],
+  now: number,
+  log: Logger,
+  what: string,
+): Promise<void> {
   return syncDeclared(store, specs, now, (spec, old) => {
     if (old?.source === 'api') log.warn({ id: spec.id }, `${what} from the config file replaces the one created through the API`)
     return spec as unknown as Omit<R, 'source' | 'createdAt' | 'updatedAt'>

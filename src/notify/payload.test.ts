@@ -51,7 +51,13 @@ describe('parseSensorPayload', () => {
   })
 
   it('follows configured field names and values (zigbee2mqtt-style contact: true means closed)', () => {
-    const z2m = payloadSchema.parse({ stateField: 'contact', batteryField: 'voltage', batteryPctField: 'battery', openValues: ['false'], closedValues: ['true'] })
+    const z2m = payloadSchema.parse({
+      stateField: 'contact',
+      batteryField: 'voltage',
+      batteryPctField: 'battery',
+      openValues: ['false'],
+      closedValues: ['true'],
+    })
     expect(reading('{"contact":false,"battery":97,"voltage":3015}', z2m)).toEqual({ door: 'open', battery: { value: 3.015, unit: 'V' } })
     expect(reading('{"contact":true,"battery":97}', z2m)).toEqual({ door: 'closed', battery: { value: 97, unit: '%' } })
   })

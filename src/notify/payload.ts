@@ -61,7 +61,8 @@ export function parseSensorPayload(payload: Uint8Array, config: PayloadConfig): 
     } catch {
       return { input: { type: 'message', reading: {} }, unrecognised: text.slice(0, 100) }
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { input: { type: 'message', reading: {} }, unrecognised: text.slice(0, 100) }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+      return { input: { type: 'message', reading: {} }, unrecognised: text.slice(0, 100) }
     const record = obj as Record<string, unknown>
     const door = doorFrom(field(record, config.stateField), config)
     const battery = batteryFrom(record, config)

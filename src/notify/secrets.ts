@@ -31,7 +31,10 @@ export function secretProblems(n: NotifierSpec, env: Env, mayRead: (name: string
   for (const [field, raw] of secretValues(n)) {
     const ref = ENV_REF.exec(raw)
     if (ref && !mayRead(ref[1]!)) {
-      problems.push({ field, message: `environment variable ${ref[1]} may not be read: name it ${SECRET_ENV_PREFIX}..., or reference it in the config file` })
+      problems.push({
+        field,
+        message: `environment variable ${ref[1]} may not be read: name it ${SECRET_ENV_PREFIX}..., or reference it in the config file`,
+      })
       continue
     }
     const value = ref ? env[ref[1]!] : raw

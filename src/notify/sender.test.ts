@@ -41,7 +41,14 @@ function setup(answer: (i: number) => number | 'network-error', notifier: Partia
   return { clock, store, sender, urls, advance, log }
 }
 
-const alert = (i = 1): Alert => ({ id: `alert${i}`, title: `Door opened ${i}`, body: 'at 12:00:00', priority: 3, tags: [], at: Date.UTC(2024, 2, 1, 12) })
+const alert = (i = 1): Alert => ({
+  id: `alert${i}`,
+  title: `Door opened ${i}`,
+  body: 'at 12:00:00',
+  priority: 3,
+  tags: [],
+  at: Date.UTC(2024, 2, 1, 12),
+})
 
 describe('AlertSender', () => {
   it('records a delivery that succeeds at once', async () => {
@@ -96,10 +103,18 @@ describe('AlertSender', () => {
     const clock = new TestClock()
     const store = new MemoryNotifierStore()
     const spec = notifierSchema.parse({ id: 'phone', type: 'telegram', botToken: 'x', chatId: 1 })
-    const limited = (async () => new Response('{"ok":false,"error_code":429}', { status: 429, headers: { 'retry-after': '30' } })) as unknown as typeof fetch
+    const limited = (async () =>
+      new Response('{"ok":false,"error_code":429}', { status: 429, headers: { 'retry-after': '30' } })) as unknown as typeof fetch
     const sender = new AlertSender({
-      fetch: limited, now: clock.now, scheduler: clock, store, log: new RecordingLogger(), offset: () => 0, newId: () => crypto.randomUUID(),
-      notifier: async () => spec, random: () => 0,
+      fetch: limited,
+      now: clock.now,
+      scheduler: clock,
+      store,
+      log: new RecordingLogger(),
+      offset: () => 0,
+      newId: () => crypto.randomUUID(),
+      notifier: async () => spec,
+      random: () => 0,
     })
     sender.send('phone', alert())
     await sender.settled()
@@ -136,8 +151,15 @@ describe('AlertSender', () => {
     const spec = notifierSchema.parse({ id: 'phone', type: 'ntfy', server: 'http://ntfy.lan', topic: 'doors' })
     const { fetch, urls } = scriptedFetch(() => 503)
     const sender = new AlertSender({
-      fetch, now: clock.now, scheduler: clock, store, log: new RecordingLogger(), offset: () => 0, newId: () => crypto.randomUUID(),
-      notifier: async () => (present ? spec : undefined), random: () => 0,
+      fetch,
+      now: clock.now,
+      scheduler: clock,
+      store,
+      log: new RecordingLogger(),
+      offset: () => 0,
+      newId: () => crypto.randomUUID(),
+      notifier: async () => (present ? spec : undefined),
+      random: () => 0,
     })
     sender.send('phone', alert())
     await sender.settled()
@@ -163,8 +185,15 @@ describe('AlertSender', () => {
     const hang = (async (_: Request, init?: RequestInit) =>
       new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as unknown as typeof fetch
     const sender = new AlertSender({
-      fetch: hang, now: clock.now, scheduler: clock, store, log: new RecordingLogger(), offset: () => 0, newId: () => crypto.randomUUID(),
-      notifier: async () => spec, timeoutMs: 20,
+      fetch: hang,
+      now: clock.now,
+      scheduler: clock,
+      store,
+      log: new RecordingLogger(),
+      offset: () => 0,
+      newId: () => crypto.randomUUID(),
+      notifier: async () => spec,
+      timeoutMs: 20,
     })
     sender.send('phone', alert())
     await sender.settled()

@@ -116,7 +116,11 @@ export class AlertSender {
     const { allowed, window } = admit(this.windows.get(notifierId) ?? emptyWindow(), alert, now, notifier.rateLimit)
     this.windows.set(notifierId, window)
     if (!allowed) {
-      await this.record(notifierId, alert, eventId, 0, 'held', { ok: false, retryable: false, error: `rate limit of ${notifier.rateLimit}/hour reached` })
+      await this.record(notifierId, alert, eventId, 0, 'held', {
+        ok: false,
+        retryable: false,
+        error: `rate limit of ${notifier.rateLimit}/hour reached`,
+      })
       this.scheduleSummary(notifierId, window)
       return
     }

@@ -114,7 +114,11 @@ export class SensorMonitor {
     // restart. Live messages reach subscribers with retain cleared [MQTT-3.3.1-9].
     if (message.retain && key === w.state.lastPayload) return
     const parsed = parseSensorPayload(message.payload, w.sensor.payload)
-    if (parsed.unrecognised) this.o.log.warn({ sensorId: id, topic: message.topic, payload: parsed.unrecognised }, 'sensor payload not understood; counted as a sign of life')
+    if (parsed.unrecognised)
+      this.o.log.warn(
+        { sensorId: id, topic: message.topic, payload: parsed.unrecognised },
+        'sensor payload not understood; counted as a sign of life',
+      )
     let input: Input = parsed.input
     // On a separate Will topic, anything but the Will itself ("online" at connect) is only a sign of life.
     if (input.type === 'message' && message.topic !== w.sensor.topic) input = { type: 'message', reading: {} }

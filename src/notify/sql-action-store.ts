@@ -34,7 +34,16 @@ export class SqlActionStore implements ActionStore {
   async put(r: ActionRecord): Promise<void> {
     this.sql.run(
       'INSERT INTO alert_actions (hash, label, topic, payload, qos, retain, sensor_id, alert_id, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      r.hash, r.label, r.topic ?? null, r.payload, r.qos, r.retain ? 1 : 0, r.sensorId, r.alertId, r.expiresAt, r.usedAt ?? null,
+      r.hash,
+      r.label,
+      r.topic ?? null,
+      r.payload,
+      r.qos,
+      r.retain ? 1 : 0,
+      r.sensorId,
+      r.alertId,
+      r.expiresAt,
+      r.usedAt ?? null,
     )
   }
 

@@ -23,7 +23,13 @@ interface Update {
   callback_query?: { id: string; data?: string }
 }
 
-const ANSWERS = { used: 'Already used', expired: 'Expired', unknown: 'Unknown action', failed: 'Failed, try again', unavailable: 'Failed, try again' } as const
+const ANSWERS = {
+  used: 'Already used',
+  expired: 'Expired',
+  unknown: 'Unknown action',
+  failed: 'Failed, try again',
+  unavailable: 'Failed, try again',
+} as const
 
 export class TelegramActionPoller {
   private offset = 0
@@ -61,7 +67,11 @@ export class TelegramActionPoller {
     const pollSeconds = this.o.pollSeconds ?? 25
     while (!this.abort.signal.aborted) {
       try {
-        const updates = (await this.call('getUpdates', { offset: this.offset, timeout: pollSeconds, allowed_updates: ['callback_query'] })) as Update[]
+        const updates = (await this.call('getUpdates', {
+          offset: this.offset,
+          timeout: pollSeconds,
+          allowed_updates: ['callback_query'],
+        })) as Update[]
         for (const u of updates) {
           this.offset = Math.max(this.offset, u.update_id + 1)
           if (u.callback_query) await this.press(u.callback_query)
@@ -69,7 +79,10 @@ export class TelegramActionPoller {
       } catch (err) {
         if (this.abort.signal.aborted) return
         // The token is part of the URL: log the notifier, never the error's URL.
-        this.o.log.warn({ notifierId: this.o.notifier.id, err: err instanceof Error ? err.message.replace(this.o.notifier.botToken, '***') : 'error' }, 'telegram button poll failed')
+        this.o.log.warn(
+          { notifierId: this.o.notifier.id, err: err instanceof Error ? err.message.replace(this.o.notifier.botToken, '***') : 'error' },
+          'telegram button poll failed',
+        )
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.o.retryMs ?? 5000)
           this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
@@ -82,7 +95,10 @@ export class TelegramActionPoller {
     const outcome = query.data ? await this.o.actions.use(query.data) : ({ ok: false, reason: 'unknown' } as const)
     const text = outcome.ok ? `Done: ${outcome.record.label}` : ANSWERS[outcome.reason]
     await this.call('answerCallbackQuery', { callback_query_id: query.id, text }).catch((err: unknown) =>
-      this.o.log.debug({ notifierId: this.o.notifier.id, err: String(err).replace(this.o.notifier.botToken, '***') }, 'telegram answerCallbackQuery failed'),
+      this.o.log.debug(
+        { notifierId: this.o.notifier.id, err: String(err).replace(this.o.notifier.botToken, '***') },
+        'telegram answerCallbackQuery failed',
+      ),
     )
   }
 }

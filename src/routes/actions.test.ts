@@ -6,7 +6,14 @@ import { createTestApp } from '../testing/test-app.js'
 
 async function setup() {
   const t = await createTestApp()
-  const service = new ActionService({ store: new MemoryActionStore(), bus: t.bus, now: Date.now, log: new RecordingLogger(), publicUrl: 'http://pi', ttlMs: 60_000 })
+  const service = new ActionService({
+    store: new MemoryActionStore(),
+    bus: t.bus,
+    now: Date.now,
+    log: new RecordingLogger(),
+    publicUrl: 'http://pi',
+    ttlMs: 60_000,
+  })
   t.deps.actions = service
   const published: string[] = []
   await t.bus.subscribe(['#'], (m) => published.push(`${m.topic} ${new TextDecoder().decode(m.payload)}`))

@@ -26,7 +26,10 @@ const useActionRoute = createRoute({
   security: [],
   request: { params: tokenParam },
   responses: {
-    200: { description: 'Published (or acknowledged, for a button without a topic)', content: { 'application/json': { schema: resultSchema }, 'text/html': { schema: z.string() } } },
+    200: {
+      description: 'Published (or acknowledged, for a button without a topic)',
+      content: { 'application/json': { schema: resultSchema }, 'text/html': { schema: z.string() } },
+    },
     ...problems(400, 404, 410, 501, 503),
   },
 })
@@ -71,7 +74,9 @@ function failure(outcome: Exclude<ActionOutcome, { ok: true }>): ApiError {
     case 'failed':
       return errBusUnavailable.with('the message could not be published; try again')
     case 'unavailable':
-      return errBusUnavailable.with('home did not answer in time; if it comes back within seconds the press may still count, and pressing again will say so')
+      return errBusUnavailable.with(
+        'home did not answer in time; if it comes back within seconds the press may still count, and pressing again will say so',
+      )
   }
 }
 

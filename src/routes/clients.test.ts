@@ -18,7 +18,16 @@ class FakeClients implements ClientDirectory {
   }
 }
 
-const door: ClientInfo = { clientId: 'door', username: 'door', address: '10.0.0.5:5000', protocolVersion: 5, connectedAt: Date.UTC(2026, 0, 1), keepAliveSeconds: 60, subscriptions: 2, transport: 'tcp' }
+const door: ClientInfo = {
+  clientId: 'door',
+  username: 'door',
+  address: '10.0.0.5:5000',
+  protocolVersion: 5,
+  connectedAt: Date.UTC(2026, 0, 1),
+  keepAliveSeconds: 60,
+  subscriptions: 2,
+  transport: 'tcp',
+}
 const anon: ClientInfo = { clientId: 'anon-1', subscriptions: 0 }
 
 describe('/v1/clients', () => {
@@ -29,7 +38,16 @@ describe('/v1/clients', () => {
     expect(await res.json()).toEqual({
       clients: [
         { clientId: 'anon-1', subscriptions: 0 },
-        { clientId: 'door', username: 'door', address: '10.0.0.5:5000', protocolVersion: 5, since: '2026-01-01T00:00:00.000Z', keepAlive: 60, subscriptions: 2, transport: 'tcp' },
+        {
+          clientId: 'door',
+          username: 'door',
+          address: '10.0.0.5:5000',
+          protocolVersion: 5,
+          since: '2026-01-01T00:00:00.000Z',
+          keepAlive: 60,
+          subscriptions: 2,
+          transport: 'tcp',
+        },
       ],
     })
   })

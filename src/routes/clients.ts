@@ -38,7 +38,8 @@ const disconnectRoute = createRoute({
   path: '/v1/clients/{clientId}',
   tags: ['clients'],
   summary: 'Disconnect an MQTT client (admin)',
-  description: 'Closes the connection; an MQTT 5 client is sent DISCONNECT 0x98 (administrative action) first. Its Will is published. The client may connect again.',
+  description:
+    'Closes the connection; an MQTT 5 client is sent DISCONNECT 0x98 (administrative action) first. Its Will is published. The client may connect again.',
   security: bearerSecurity,
   request: { params: clientIdParam },
   responses: { 204: { description: 'Disconnected' }, ...problems(401, 403, 404, 501) },

@@ -33,7 +33,8 @@ export function createRouter(): OpenAPIHono<AppEnv> {
     },
   })
   const register = app.openapi
-  app.openapi = ((route: RouteConfig, ...rest: unknown[]) => register({ ...route, request: withStrictQuery(route.request) }, ...(rest as [never]))) as typeof app.openapi
+  app.openapi = ((route: RouteConfig, ...rest: unknown[]) =>
+    register({ ...route, request: withStrictQuery(route.request) }, ...(rest as [never]))) as typeof app.openapi
   return app
 }
 
@@ -57,7 +58,9 @@ export const problemSchema = z
   .openapi('Problem')
 
 /** The problem+json responses a route can give, for the OpenAPI document. */
-export function problems(...statuses: number[]): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }> {
+export function problems(
+  ...statuses: number[]
+): Record<number, { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }> {
   const descriptions: Record<number, string> = {
     400: 'Bad input; nothing was changed',
     401: 'Missing or wrong bearer token',

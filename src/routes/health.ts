@@ -28,7 +28,14 @@ const healthRoute = createRoute({
     },
     503: {
       description: 'The broker is not connected',
-      content: { 'application/json': { schema: z.object({ status: z.enum(['degraded', 'down']) }).passthrough().openapi({ description: '`degraded` without a token' }) } },
+      content: {
+        'application/json': {
+          schema: z
+            .object({ status: z.enum(['degraded', 'down']) })
+            .passthrough()
+            .openapi({ description: '`degraded` without a token' }),
+        },
+      },
     },
     ...problems(401),
   },
@@ -66,9 +73,22 @@ export function metricsRoutes() {
     const lines: MetricLine[] = [
       { name: 'postbridge_broker_connected', help: 'Whether the MQTT side is up (1) or not (0).', type: 'gauge', value: s.connected ? 1 : 0 },
     ]
-    if (s.clients !== undefined) lines.push({ name: 'postbridge_mqtt_clients_connected', help: 'MQTT clients connected now.', type: 'gauge', value: s.clients })
-    if (s.messagesIn !== undefined) lines.push({ name: 'postbridge_mqtt_messages_received_total', help: 'PUBLISH packets received from clients.', type: 'counter', value: s.messagesIn })
-    if (s.messagesOut !== undefined) lines.push({ name: 'postbridge_mqtt_messages_sent_total', help: 'PUBLISH packets delivered to clients.', type: 'counter', value: s.messagesOut })
+    if (s.clients !== undefined)
+      lines.push({ name: 'postbridge_mqtt_clients_connected', help: 'MQTT clients connected now.', type: 'gauge', value: s.clients })
+    if (s.messagesIn !== undefined)
+      lines.push({
+        name: 'postbridge_mqtt_messages_received_total',
+        help: 'PUBLISH packets received from clients.',
+        type: 'counter',
+        value: s.messagesIn,
+      })
+    if (s.messagesOut !== undefined)
+      lines.push({
+        name: 'postbridge_mqtt_messages_sent_total',
+        help: 'PUBLISH packets delivered to clients.',
+        type: 'counter',
+        value: s.messagesOut,
+      })
     lines.push(
       { name: 'postbridge_sse_streams', help: 'Open GET /v1/subscribe streams.', type: 'gauge', value: c.var.slots.streams.size },
       { name: 'postbridge_requests_waiting', help: 'POST /v1/request calls waiting for a reply.', type: 'gauge', value: c.var.slots.requests.size },

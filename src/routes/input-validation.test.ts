@@ -54,7 +54,13 @@ describe('content types that are not header values', () => {
 
   it('answers every raw payload with nosniff and a sandboxing Content-Security-Policy, keeping a valid content type', async () => {
     const t = await createTestApp()
-    await t.bus.publish({ topic: 'home/page', payload: utf8('<h1>hi</h1>'), qos: 1, retain: true, properties: { contentType: 'text/html; charset=utf-8' } })
+    await t.bus.publish({
+      topic: 'home/page',
+      payload: utf8('<h1>hi</h1>'),
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'text/html; charset=utf-8' },
+    })
     const res = await t.call('/v1/retained/home/page')
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
@@ -77,12 +83,15 @@ describe('refused with 400 problem+json, changing nothing', () => {
     expect(t.bus.published).toHaveLength(0)
   })
 
-  it.each(['/v1/publish/home/%FF/set', '/v1/publish/home/%ED%A0%80/set', '/v1/publish/%C3'])('a topic that is not UTF-8 once percent-decoded: %s', async (path) => {
-    const t = await createTestApp()
-    const problem = await problemOf(await t.call(path, { method: 'POST', body: 'x' }))
-    expect(problem).toMatchObject({ status: 400, code: 40002 })
-    expect(t.bus.published).toHaveLength(0)
-  })
+  it.each(['/v1/publish/home/%FF/set', '/v1/publish/home/%ED%A0%80/set', '/v1/publish/%C3'])(
+    'a topic that is not UTF-8 once percent-decoded: %s',
+    async (path) => {
+      const t = await createTestApp()
+      const problem = await problemOf(await t.call(path, { method: 'POST', body: 'x' }))
+      expect(problem).toMatchObject({ status: 400, code: 40002 })
+      expect(t.bus.published).toHaveLength(0)
+    },
+  )
 
   it.each([
     ['GET', '/v1/retained/home/%FF'],

@@ -58,7 +58,13 @@ describe('/v1/mqtt-users', () => {
   it('refuses usernames holding wildcards or "/", bad filters and unknown fields, storing nothing', async () => {
     const users = new FakeUsers()
     const t = await createTestApp({ mqttUsers: users })
-    for (const body of [{ username: 'a/b' }, { username: '+' }, { username: 'x', publish: ['a/#/b'] }, { username: 'x', admin: true }, { username: 'x', password: 'short' }]) {
+    for (const body of [
+      { username: 'a/b' },
+      { username: '+' },
+      { username: 'x', publish: ['a/#/b'] },
+      { username: 'x', admin: true },
+      { username: 'x', password: 'short' },
+    ]) {
       expect((await t.call('/v1/mqtt-users', json(body))).status).toBe(400)
     }
     expect(users.users.size).toBe(0)

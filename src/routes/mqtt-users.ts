@@ -37,7 +37,10 @@ const listRoute = route({
   method: 'get',
   path: '/v1/mqtt-users',
   summary: 'MQTT users (admin)',
-  responses: { 200: { description: 'Users, without password hashes', content: { 'application/json': { schema: z.object({ users: z.array(userSchema) }) } } }, ...problems(401, 403, 501) },
+  responses: {
+    200: { description: 'Users, without password hashes', content: { 'application/json': { schema: z.object({ users: z.array(userSchema) }) } } },
+    ...problems(401, 403, 501),
+  },
 })
 const createUserRoute = route({
   method: 'post',
@@ -54,7 +57,8 @@ const removeRoute = route({
   method: 'delete',
   path: '/v1/mqtt-users/{username}',
   summary: 'Remove an MQTT user (admin)',
-  description: 'New connections with this username are refused; connected clients stay until they disconnect (DELETE /v1/clients/{clientId} ends one).',
+  description:
+    'New connections with this username are refused; connected clients stay until they disconnect (DELETE /v1/clients/{clientId} ends one).',
   request: { params: usernameParam },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404, 409, 501) },
 })

@@ -24,7 +24,12 @@ describe('/v1/notifiers', () => {
     const text = await (await t.call('/v1/notifiers')).text()
     for (const secret of ['tk_secret', 'gotify-secret', 'app-secret', 'user-secret', 'whsec_']) expect(text).not.toContain(secret)
     const { notifiers } = JSON.parse(text) as { notifiers: Record<string, unknown>[] }
-    expect(notifiers.find((n) => n.id === 't')).toMatchObject({ botToken: 'env:POSTBRIDGE_SECRET_TG', chatId: 42, apiBase: 'https://api.telegram.org', source: 'api' })
+    expect(notifiers.find((n) => n.id === 't')).toMatchObject({
+      botToken: 'env:POSTBRIDGE_SECRET_TG',
+      chatId: 42,
+      apiBase: 'https://api.telegram.org',
+      source: 'api',
+    })
     expect(notifiers.find((n) => n.id === 'p')).toMatchObject({ appToken: '********', apiBase: 'https://api.pushover.net', rateLimit: 20 })
     expect(t.log.text()).not.toContain('gotify-secret')
   })
@@ -34,9 +39,15 @@ describe('/v1/notifiers', () => {
     [{ id: 'x', type: 'gotify', server: 'http://gotify.lan' }, 'token: required'],
     [{ id: 'x', type: 'telegram', chatId: 1 }, 'botToken'],
     [{ id: 'x', type: 'ntfy', server: 'ftp://ntfy.lan', topic: 'doors' }, 'server: must be an http(s) URL'],
-    [{ id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:POSTBRIDGE_SECRET_MISSING' }, 'token: environment variable POSTBRIDGE_SECRET_MISSING is not set'],
+    [
+      { id: 'x', type: 'gotify', server: 'http://gotify.lan', token: 'env:POSTBRIDGE_SECRET_MISSING' },
+      'token: environment variable POSTBRIDGE_SECRET_MISSING is not set',
+    ],
     // An API caller must not be able to send the host's other variables (the admin token...) to a server of theirs.
-    [{ id: 'x', type: 'ntfy', server: 'https://ntfy.sh', topic: 'mine', token: 'env:POSTBRIDGE_ADMIN_TOKEN' }, 'token: environment variable POSTBRIDGE_ADMIN_TOKEN may not be read'],
+    [
+      { id: 'x', type: 'ntfy', server: 'https://ntfy.sh', topic: 'mine', token: 'env:POSTBRIDGE_ADMIN_TOKEN' },
+      'token: environment variable POSTBRIDGE_ADMIN_TOKEN may not be read',
+    ],
     [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: 'hunter2' }, 'secret: secret must start with "whsec_"'],
     // The same rule as webhook secrets (Standard Webhooks: keys of 24 to 64 bytes).
     [{ id: 'x', type: 'webhook', url: 'http://hooks.lan', secret: `whsec_${btoa('short')}` }, 'secret: secret key must be 24 to 64 bytes'],

@@ -15,7 +15,6 @@ const notifierViewSchema = z
   .catchall(z.unknown())
   .openapi('Notifier', { description: 'The notifier as configured; plain secrets show as "********", `env:NAME` references as written' })
 
-
 const attemptSchema = z
   .object({
     ok: z.boolean(),
@@ -50,7 +49,9 @@ const body = {
   body: {
     required: true,
     description: 'Secret fields (token, appToken, userKey, botToken, secret) take the value or `env:NAME`.',
-    content: { 'application/json': { schema: notifierSchema, example: { id: 'phone', type: 'ntfy', server: 'https://ntfy.sh', topic: 'workshop-7f3k2' } } },
+    content: {
+      'application/json': { schema: notifierSchema, example: { id: 'phone', type: 'ntfy', server: 'https://ntfy.sh', topic: 'workshop-7f3k2' } },
+    },
   },
 }
 
@@ -105,8 +106,17 @@ const deliveriesRoute = route({
   request: {
     params: idParam,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: 'limit', in: 'query' } }),
-      before: z.string().optional().openapi({ param: { name: 'before', in: 'query' }, description: 'ISO time: only older attempts' }),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(100)
+        .openapi({ param: { name: 'limit', in: 'query' } }),
+      before: z
+        .string()
+        .optional()
+        .openapi({ param: { name: 'before', in: 'query' }, description: 'ISO time: only older attempts' }),
     }),
   },
   responses: { 200: json(z.object({ deliveries: z.array(deliverySchema) }), 'Attempts'), ...problems(400, 401, 403, 404, 501) },

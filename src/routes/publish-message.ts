@@ -32,7 +32,8 @@ export function messageFromEnvelope(envelope: PublishEnvelope, where = ''): Mess
   } else if (envelope.encoding === 'json') {
     payload = utf8(JSON.stringify(envelope.payload ?? null))
   } else {
-    if (typeof envelope.payload !== 'string') throw errPayloadEncoding.with(`${where}payload must be a string for encoding utf8 (use encoding json for JSON values)`)
+    if (typeof envelope.payload !== 'string')
+      throw errPayloadEncoding.with(`${where}payload must be a string for encoding utf8 (use encoding json for JSON values)`)
     payload = utf8(envelope.payload)
   }
   const properties = propertiesFromJson(envelope.properties)

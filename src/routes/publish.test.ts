@@ -102,7 +102,14 @@ describe('POST /v1/publish (JSON envelope)', () => {
     const t = await createTestApp()
     const res = await t.call(
       '/v1/publish',
-      json({ topic: 'a/b', payload: 'AP8=', encoding: 'base64', qos: 0, retain: true, properties: { correlationData: 'aGk=', userProperties: { k: 'v' }, responseTopic: 'r/1' } }),
+      json({
+        topic: 'a/b',
+        payload: 'AP8=',
+        encoding: 'base64',
+        qos: 0,
+        retain: true,
+        properties: { correlationData: 'aGk=', userProperties: { k: 'v' }, responseTopic: 'r/1' },
+      }),
     )
     expect(res.status).toBe(200)
     const m = t.bus.published[0]!
@@ -149,14 +156,26 @@ describe('POST /v1/publish (JSON envelope)', () => {
 describe('POST /v1/publish/bulk', () => {
   it('publishes every envelope in order', async () => {
     const t = await createTestApp()
-    const res = await t.call('/v1/publish/bulk', json([{ topic: 'a', payload: '1' }, { topic: 'b', payload: '2', qos: 0 }]))
+    const res = await t.call(
+      '/v1/publish/bulk',
+      json([
+        { topic: 'a', payload: '1' },
+        { topic: 'b', payload: '2', qos: 0 },
+      ]),
+    )
     expect(res.status).toBe(200)
     expect(((await res.json()) as { results: unknown[] }).results).toHaveLength(2)
     expect(t.bus.published.map((m) => m.topic)).toEqual(['a', 'b'])
   })
   it('refuses the whole batch when one envelope is bad', async () => {
     const t = await createTestApp()
-    const res = await t.call('/v1/publish/bulk', json([{ topic: 'a', payload: '1' }, { topic: 'b/#', payload: '2' }]))
+    const res = await t.call(
+      '/v1/publish/bulk',
+      json([
+        { topic: 'a', payload: '1' },
+        { topic: 'b/#', payload: '2' },
+      ]),
+    )
     expect(res.status).toBe(400)
     expect(t.bus.published).toHaveLength(0)
   })

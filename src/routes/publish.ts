@@ -13,7 +13,7 @@ const rawRoute = createRoute({
   path: '/v1/publish/{topic}',
   tags: ['publish'],
   summary: 'Publish the request body to a topic',
-  description: 'The body is the payload, byte for byte. A 200 for qos 1 or 2 means the message is in the broker\'s persistent store.',
+  description: "The body is the payload, byte for byte. A 200 for qos 1 or 2 means the message is in the broker's persistent store.",
   security: bearerSecurity,
   request: {
     params: topicParam,
@@ -22,7 +22,10 @@ const rawRoute = createRoute({
   },
   responses: {
     200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
-    202: { description: 'Queued at the edge while home is offline; delivered in order when it reconnects', content: { 'application/json': { schema: receiptSchema } } },
+    202: {
+      description: 'Queued at the edge while home is offline; delivered in order when it reconnects',
+      content: { 'application/json': { schema: receiptSchema } },
+    },
     ...problems(400, 401, 403, 413, 503),
   },
 })
@@ -36,7 +39,10 @@ const jsonRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: publishEnvelopeSchema } } } },
   responses: {
     200: { description: 'Accepted by the broker', content: { 'application/json': { schema: receiptSchema } } },
-    202: { description: 'Queued at the edge while home is offline; delivered in order when it reconnects', content: { 'application/json': { schema: receiptSchema } } },
+    202: {
+      description: 'Queued at the edge while home is offline; delivered in order when it reconnects',
+      content: { 'application/json': { schema: receiptSchema } },
+    },
     ...problems(400, 401, 403, 413, 503),
   },
 })
@@ -51,7 +57,10 @@ const bulkRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: z.array(publishEnvelopeSchema) } } } },
   responses: {
     200: { description: 'All accepted by the broker', content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } } },
-    202: { description: 'Some queued at the edge while home is offline', content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } } },
+    202: {
+      description: 'Some queued at the edge while home is offline',
+      content: { 'application/json': { schema: z.object({ results: z.array(receiptSchema) }) } },
+    },
     ...problems(400, 401, 403, 413, 503),
   },
 })

@@ -37,7 +37,13 @@ describe('POST /v1/request/{topic}: scope and crossing', () => {
   it('still hands a publish-only token the MQTT 5 reply addressed to its own request', async () => {
     const t = await createTestApp()
     await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({ topic: m.properties!.responseTopic!, payload: utf8('pong'), qos: 0, retain: false, properties: { correlationData: m.properties!.correlationData! } })
+      void t.bus.publish({
+        topic: m.properties!.responseTopic!,
+        payload: utf8('pong'),
+        qos: 0,
+        retain: false,
+        properties: { correlationData: m.properties!.correlationData! },
+      })
     })
     const publishOnly = await t.mint({ publish: ['dev/#'] })
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping', token: publishOnly })
@@ -52,7 +58,14 @@ describe('POST /v1/request/{topic}: scope and crossing', () => {
     expect([a!.status, b!.status, c!.status]).toEqual([200, 200, 200])
     expect([await a!.text(), await b!.text(), await c!.text()]).toEqual(['re:A', 're:B', 're:C'])
     // One at a time: each command went out only after the previous reply came back.
-    expect(t.bus.published.map((m) => `${m.topic}:${text(m)}`)).toEqual(['dev/cmd:A', 'dev/cmd/reply:re:A', 'dev/cmd:B', 'dev/cmd/reply:re:B', 'dev/cmd:C', 'dev/cmd/reply:re:C'])
+    expect(t.bus.published.map((m) => `${m.topic}:${text(m)}`)).toEqual([
+      'dev/cmd:A',
+      'dev/cmd/reply:re:A',
+      'dev/cmd:B',
+      'dev/cmd/reply:re:B',
+      'dev/cmd:C',
+      'dev/cmd/reply:re:C',
+    ])
   })
 
   it('answers 504 to a request whose turn does not come before its timeout, without publishing it', async () => {

@@ -6,7 +6,13 @@ describe('POST /v1/request/{topic}', () => {
   it('returns the reply of an MQTT 5 responder that answers on responseTopic with correlationData', async () => {
     const t = await createTestApp()
     await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({ topic: m.properties!.responseTopic!, payload: utf8('pong'), qos: 0, retain: false, properties: { correlationData: m.properties!.correlationData! } })
+      void t.bus.publish({
+        topic: m.properties!.responseTopic!,
+        payload: utf8('pong'),
+        qos: 0,
+        retain: false,
+        properties: { correlationData: m.properties!.correlationData! },
+      })
     })
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping' })
     expect(res.status).toBe(200)
@@ -15,8 +21,20 @@ describe('POST /v1/request/{topic}', () => {
   it('ignores a reply carrying another request correlation data', async () => {
     const t = await createTestApp()
     await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({ topic: m.properties!.responseTopic!, payload: utf8('wrong'), qos: 0, retain: false, properties: { correlationData: utf8('other') } })
-      void t.bus.publish({ topic: m.properties!.responseTopic!, payload: utf8('right'), qos: 0, retain: false, properties: { correlationData: m.properties!.correlationData! } })
+      void t.bus.publish({
+        topic: m.properties!.responseTopic!,
+        payload: utf8('wrong'),
+        qos: 0,
+        retain: false,
+        properties: { correlationData: utf8('other') },
+      })
+      void t.bus.publish({
+        topic: m.properties!.responseTopic!,
+        payload: utf8('right'),
+        qos: 0,
+        retain: false,
+        properties: { correlationData: m.properties!.correlationData! },
+      })
     })
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping' })
     expect(await res.text()).toBe('right')
@@ -51,7 +69,9 @@ describe('POST /v1/request/{topic}', () => {
 
 describe('POST /v1/request bounds (issue 10)', () => {
   it('caps waiting requests per token with 429 and in total with 503, both with Retry-After', async () => {
-    const t = await createTestApp({ limits: { maxPayloadBytes: 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, maxRequestsPerToken: 1, maxRequests: 2 } })
+    const t = await createTestApp({
+      limits: { maxPayloadBytes: 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, maxRequestsPerToken: 1, maxRequests: 2 },
+    })
     const a = await t.mint({ publish: ['#'], read: ['#'] }, 'a')
     const b = await t.mint({ publish: ['#'], read: ['#'] }, 'b')
     const waiting = [t.call('/v1/request/dev/a?timeout=1500', { method: 'POST', body: 'x', token: a })]

@@ -31,7 +31,10 @@ const requestRoute = createRoute({
     params: topicParam,
     query: z.object({
       qos: qosQuery,
-      timeout: z.string().optional().openapi({ param: { name: 'timeout', in: 'query' }, description: 'milliseconds to wait; 5000 unless configured', example: '3000' }),
+      timeout: z
+        .string()
+        .optional()
+        .openapi({ param: { name: 'timeout', in: 'query' }, description: 'milliseconds to wait; 5000 unless configured', example: '3000' }),
     }),
     body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
   },

@@ -5,7 +5,13 @@ import { utf8 } from '../util/bytes.js'
 describe('retained routes', () => {
   it('returns the raw payload with its content type, or the envelope for Accept: application/json', async () => {
     const t = await createTestApp()
-    await t.bus.publish({ topic: 'home/lamp/state', payload: utf8('{"on":true}'), qos: 1, retain: true, properties: { contentType: 'application/json' } })
+    await t.bus.publish({
+      topic: 'home/lamp/state',
+      payload: utf8('{"on":true}'),
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'application/json' },
+    })
     const raw = await t.call('/v1/retained/home/lamp/state')
     expect(raw.status).toBe(200)
     expect(raw.headers.get('content-type')).toBe('application/json')
@@ -56,7 +62,9 @@ describe('retained routes', () => {
 
 describe('GET /v1/retained?filter= paging (issue 10)', () => {
   async function seeded(count: number, payloadBytes: number, limits: Record<string, number> = {}) {
-    const t = await createTestApp({ limits: { maxPayloadBytes: 1024 * 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, ...limits } })
+    const t = await createTestApp({
+      limits: { maxPayloadBytes: 1024 * 1024, maxRequestTimeoutMs: 2000, defaultRequestTimeoutMs: 500, maxBulk: 10, ...limits },
+    })
     for (let i = 0; i < count; i++) {
       await t.bus.publish({ topic: `home/t/${String(i).padStart(3, '0')}`, payload: new Uint8Array(payloadBytes).fill(0x61), qos: 0, retain: true })
     }

@@ -44,8 +44,14 @@ const listRoute = createRoute({
         .string()
         .regex(/^[1-9]\d{0,5}$/, 'limit must be a whole number from 1')
         .optional()
-        .openapi({ param: { name: 'limit', in: 'query' }, description: `messages per page; ${API_LIMIT_DEFAULTS.retainedPageSize} unless given, at most ${API_LIMIT_DEFAULTS.maxRetainedPageSize}` }),
-      cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'the `next` of the previous page' }),
+        .openapi({
+          param: { name: 'limit', in: 'query' },
+          description: `messages per page; ${API_LIMIT_DEFAULTS.retainedPageSize} unless given, at most ${API_LIMIT_DEFAULTS.maxRetainedPageSize}`,
+        }),
+      cursor: z
+        .string()
+        .optional()
+        .openapi({ param: { name: 'cursor', in: 'query' }, description: 'the `next` of the previous page' }),
     }),
   },
   responses: {

@@ -16,7 +16,9 @@ export const booleanQuery = (name: string, description: string) =>
     .openapi({ param: { name, in: 'query' }, description })
 
 export const topicParam = z.object({
-  topic: z.string().openapi({ param: { name: 'topic', in: 'path' }, description: 'MQTT topic name; its "/" stay as they are', example: 'home/relay/1/set' }),
+  topic: z
+    .string()
+    .openapi({ param: { name: 'topic', in: 'path' }, description: 'MQTT topic name; its "/" stay as they are', example: 'home/relay/1/set' }),
 })
 
 /**

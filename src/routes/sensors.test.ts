@@ -45,7 +45,9 @@ describe('/v1/sensors', () => {
     await t.h.publish('home/workshop/door', 'closed')
     const { events } = (await (await t.call('/v1/sensors/workshop/events')).json()) as { events: { kind: string; at: string }[] }
     expect(events.map((e) => e.kind)).toEqual(['closed', 'opened'])
-    const older = (await (await t.call(`/v1/sensors/workshop/events?before=${encodeURIComponent(events[0]!.at)}`)).json()) as { events: { kind: string }[] }
+    const older = (await (await t.call(`/v1/sensors/workshop/events?before=${encodeURIComponent(events[0]!.at)}`)).json()) as {
+      events: { kind: string }[]
+    }
     expect(older.events.map((e) => e.kind)).toEqual(['opened'])
   })
 

@@ -37,13 +37,25 @@ const sensorViewSchema = z
     alertOn: z.array(z.enum(EVENT_KINDS)).optional(),
     click: z.string().optional(),
     actions: z
-      .array(z.object({ label: z.string(), topic: z.string().optional(), payload: z.string(), qos: z.number().int(), retain: z.boolean(), on: z.array(z.enum(EVENT_KINDS)) }))
+      .array(
+        z.object({
+          label: z.string(),
+          topic: z.string().optional(),
+          payload: z.string(),
+          qos: z.number().int(),
+          retain: z.boolean(),
+          on: z.array(z.enum(EVENT_KINDS)),
+        }),
+      )
       .optional()
       .openapi({ description: 'Buttons on the alerts; each press publishes once' }),
     source: z.enum(['config', 'api']),
     state: z.enum(['open', 'closed']).nullable(),
     battery: batterySchema.extend({ at: z.string() }).nullable(),
-    batteryDaysLeft: z.number().nullable().openapi({ description: 'Days until the battery reaches its low threshold, from the trend; null until it can be estimated' }),
+    batteryDaysLeft: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Days until the battery reaches its low threshold, from the trend; null until it can be estimated' }),
     lastSeen: z.string().nullable(),
     online: z.boolean().nullable().openapi({ description: 'Heard from within 1.5 x heartbeat; null without a heartbeat' }),
     silent: z.boolean(),
@@ -68,7 +80,15 @@ const sensorBody = {
   content: {
     'application/json': {
       schema: sensorSchema,
-      example: { id: 'workshop', name: 'Workshop door', topic: 'home/workshop/door', kind: 'door', heartbeat: '24h', batteryLow: 3.3, notify: ['phone'] },
+      example: {
+        id: 'workshop',
+        name: 'Workshop door',
+        topic: 'home/workshop/door',
+        kind: 'door',
+        heartbeat: '24h',
+        batteryLow: 3.3,
+        notify: ['phone'],
+      },
     },
   },
 }
@@ -122,8 +142,17 @@ const eventsRoute = route({
   request: {
     params: idParam,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: 'limit', in: 'query' }, example: 100 }),
-      before: z.string().optional().openapi({ param: { name: 'before', in: 'query' }, description: 'ISO time: only older events, to page back' }),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(100)
+        .openapi({ param: { name: 'limit', in: 'query' }, example: 100 }),
+      before: z
+        .string()
+        .optional()
+        .openapi({ param: { name: 'before', in: 'query' }, description: 'ISO time: only older events, to page back' }),
     }),
   },
   responses: { 200: json(z.object({ events: z.array(eventSchema) }), 'Events'), ...problems(400, 401, 403, 404, 501) },

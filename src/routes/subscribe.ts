@@ -32,7 +32,11 @@ const subscribeRoute = createRoute({
     query: z.object({
       filter: z
         .union([z.string(), z.array(z.string())])
-        .openapi({ param: { name: 'filter', in: 'query', style: 'form', explode: true }, description: 'MQTT topic filter; repeatable', example: 'home/#' }),
+        .openapi({
+          param: { name: 'filter', in: 'query', style: 'form', explode: true },
+          description: 'MQTT topic filter; repeatable',
+          example: 'home/#',
+        }),
     }),
   },
   responses: {
@@ -74,7 +78,13 @@ export function subscribeRoutes() {
  * connection cut (the stream errors). One frame is always accepted into an empty queue, so a message larger than the
  * budget still gets through to a reader that keeps up.
  */
-async function eventStream(deps: Deps, filters: string[], budgetBytes: number, onEnd: () => void, tokenId: string): Promise<ReadableStream<Uint8Array>> {
+async function eventStream(
+  deps: Deps,
+  filters: string[],
+  budgetBytes: number,
+  onEnd: () => void,
+  tokenId: string,
+): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder()
   const queue: string[] = []
   /** Bytes each queued frame counts for. */
@@ -125,7 +135,12 @@ async function eventStream(deps: Deps, filters: string[], budgetBytes: number, o
   }
   const overflow = () => {
     deps.log.info({ filters, budgetBytes }, 'SSE reader fell behind: stream dropped')
-    finishWith('overflow', { bufferBytes: budgetBytes, detail: 'the reader fell behind; the stream is closed' }, SSE_OVERFLOW_GRACE_MS, 'SSE reader fell behind')
+    finishWith(
+      'overflow',
+      { bufferBytes: budgetBytes, detail: 'the reader fell behind; the stream is closed' },
+      SSE_OVERFLOW_GRACE_MS,
+      'SSE reader fell behind',
+    )
   }
   /** Control frames (ready, keepalive) are small, few, and not counted. */
   const push = (text: string, counted = true) => {

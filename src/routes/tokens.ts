@@ -45,7 +45,10 @@ const listTokensRoute = createRoute({
   tags: ['tokens'],
   summary: 'List tokens (admin)',
   security: bearerSecurity,
-  responses: { 200: { description: 'Tokens, without secrets', content: { 'application/json': { schema: z.object({ tokens: z.array(tokenInfoSchema) }) } } }, ...problems(401, 403) },
+  responses: {
+    200: { description: 'Tokens, without secrets', content: { 'application/json': { schema: z.object({ tokens: z.array(tokenInfoSchema) }) } } },
+    ...problems(401, 403),
+  },
 })
 
 const revokeTokenRoute = createRoute({

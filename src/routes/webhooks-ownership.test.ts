@@ -26,7 +26,9 @@ async function setup() {
 describe('webhook ownership (issue 10)', () => {
   it("answers 404 to a read-scoped token for every action on another token's webhook, and changes nothing", async () => {
     const t = await setup()
-    const { id } = (await (await t.json('/v1/webhooks', 'POST', { filter: 'home/#', url: URL_A, headers: { Authorization: 'Bearer ha-token' } })).json()) as { id: string }
+    const { id } = (await (
+      await t.json('/v1/webhooks', 'POST', { filter: 'home/#', url: URL_A, headers: { Authorization: 'Bearer ha-token' } })
+    ).json()) as { id: string }
     const before = await t.store.getWebhook(id)
     const reader = await t.mint({ read: ['#'] })
     const attempts: [string, string, unknown?][] = [
@@ -63,7 +65,9 @@ describe('webhook ownership (issue 10)', () => {
 
   it('drops the stored headers and secret when the URL changes, so a test to the new URL carries neither', async () => {
     const t = await setup()
-    const created = (await (await t.json('/v1/webhooks', 'POST', { filter: 'home/#', url: URL_A, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token' } })).json()) as { id: string }
+    const created = (await (
+      await t.json('/v1/webhooks', 'POST', { filter: 'home/#', url: URL_A, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token' } })
+    ).json()) as { id: string }
     const res = await t.json(`/v1/webhooks/${created.id}`, 'PATCH', { url: URL_EVIL })
     expect(res.status).toBe(200)
     const body = (await res.json()) as { headerNames: string[]; secret?: string }
@@ -79,11 +83,15 @@ describe('webhook ownership (issue 10)', () => {
 
   it('keeps headers and secret sent again with the new URL, and keeps them when the URL does not change', async () => {
     const t = await setup()
-    const { id } = (await (await t.json('/v1/webhooks', 'POST', { filter: 'a', url: URL_A, secret: TEST_SECRET, headers: { 'X-Key': '1' } })).json()) as { id: string }
+    const { id } = (await (
+      await t.json('/v1/webhooks', 'POST', { filter: 'a', url: URL_A, secret: TEST_SECRET, headers: { 'X-Key': '1' } })
+    ).json()) as { id: string }
     const same = (await (await t.json(`/v1/webhooks/${id}`, 'PATCH', { url: URL_A, enabled: true })).json()) as Record<string, unknown>
     expect(same).toMatchObject({ headerNames: ['X-Key'] })
     expect(same.secret).toBeUndefined()
-    const moved = (await (await t.json(`/v1/webhooks/${id}`, 'PATCH', { url: URL_EVIL, secret: TEST_SECRET, headers: { 'X-Key': '2' } })).json()) as Record<string, unknown>
+    const moved = (await (
+      await t.json(`/v1/webhooks/${id}`, 'PATCH', { url: URL_EVIL, secret: TEST_SECRET, headers: { 'X-Key': '2' } })
+    ).json()) as Record<string, unknown>
     expect(moved).toMatchObject({ headerNames: ['X-Key'] })
     expect(moved.secret).toBeUndefined()
     expect(await t.store.getWebhook(id)).toMatchObject({ url: URL_EVIL, secret: TEST_SECRET, headers: { 'X-Key': '2' } })
@@ -91,7 +99,9 @@ describe('webhook ownership (issue 10)', () => {
 
   it('never returns a stored secret or header value after creation, whatever the route', async () => {
     const t = await setup()
-    const { id } = (await (await t.json('/v1/webhooks', 'POST', { filter: 'a', url: URL_A, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token' } })).json()) as { id: string }
+    const { id } = (await (
+      await t.json('/v1/webhooks', 'POST', { filter: 'a', url: URL_A, secret: TEST_SECRET, headers: { Authorization: 'Bearer ha-token' } })
+    ).json()) as { id: string }
     const answers = [
       await t.call('/v1/webhooks'),
       await t.call(`/v1/webhooks/${id}`),

@@ -28,7 +28,15 @@ describe('/v1/webhooks', () => {
     const res = await t.json('/v1/webhooks', 'POST', { filter: 'home/door/+', url: URL_A, headers: { Authorization: 'Bearer x' } })
     expect(res.status).toBe(201)
     const body = (await res.json()) as Record<string, unknown>
-    expect(body).toMatchObject({ filter: 'home/door/+', url: URL_A, enabled: true, source: 'api', headerNames: ['Authorization'], pending: 0, dead: 0 })
+    expect(body).toMatchObject({
+      filter: 'home/door/+',
+      url: URL_A,
+      enabled: true,
+      source: 'api',
+      headerNames: ['Authorization'],
+      pending: 0,
+      dead: 0,
+    })
     expect(body.id).toMatch(/^wh_/)
     expect(body.secret).toMatch(/^whsec_/)
     expect(res.headers.get('location')).toBe(`/v1/webhooks/${body.id}`)
@@ -144,7 +152,13 @@ describe('/v1/webhooks', () => {
 
   it('answers 404 for an unknown id on every sub-resource', async () => {
     const t = await setup()
-    for (const [method, path] of [['GET', '/v1/webhooks/wh_nope'], ['PATCH', '/v1/webhooks/wh_nope'], ['GET', '/v1/webhooks/wh_nope/deliveries'], ['POST', '/v1/webhooks/wh_nope/test'], ['POST', '/v1/webhooks/wh_nope/replay']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/webhooks/wh_nope'],
+      ['PATCH', '/v1/webhooks/wh_nope'],
+      ['GET', '/v1/webhooks/wh_nope/deliveries'],
+      ['POST', '/v1/webhooks/wh_nope/test'],
+      ['POST', '/v1/webhooks/wh_nope/replay'],
+    ] as const) {
       const res = method === 'PATCH' ? await t.json(path, method, { enabled: true }) : await t.call(path, { method })
       expect(res.status, `${method} ${path}`).toBe(404)
     }
@@ -165,6 +179,13 @@ describe('/v1/webhooks', () => {
   it('describes every webhook route in the OpenAPI document', async () => {
     const t = await setup()
     const yaml = t.app.openApiYaml()
-    for (const path of ['/v1/webhooks:', '/v1/webhooks/{id}:', '/v1/webhooks/{id}/deliveries:', '/v1/webhooks/{id}/test:', '/v1/webhooks/{id}/replay:']) expect(yaml).toContain(path)
+    for (const path of [
+      '/v1/webhooks:',
+      '/v1/webhooks/{id}:',
+      '/v1/webhooks/{id}/deliveries:',
+      '/v1/webhooks/{id}/test:',
+      '/v1/webhooks/{id}/replay:',
+    ])
+      expect(yaml).toContain(path)
   })
 })

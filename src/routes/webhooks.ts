@@ -7,7 +7,9 @@ import type { WebhookService, WebhookView } from '../webhooks/ports.js'
 import type { AppContext } from './env.js'
 import { bearerSecurity, createRouter, problems } from './env.js'
 
-const headersSchema = z.record(z.string(), z.string()).openapi({ description: 'Extra request headers, e.g. Authorization for the receiver', example: { Authorization: 'Bearer ...' } })
+const headersSchema = z
+  .record(z.string(), z.string())
+  .openapi({ description: 'Extra request headers, e.g. Authorization for the receiver', example: { Authorization: 'Bearer ...' } })
 
 const webhookSchema = z
   .object({
@@ -72,7 +74,10 @@ const listRoute = route({
   method: 'get',
   path: '/v1/webhooks',
   summary: 'List the webhooks this token may see',
-  responses: { 200: { description: 'Webhooks', content: { 'application/json': { schema: z.object({ webhooks: z.array(webhookSchema) }) } } }, ...problems(401, 501) },
+  responses: {
+    200: { description: 'Webhooks', content: { 'application/json': { schema: z.object({ webhooks: z.array(webhookSchema) }) } } },
+    ...problems(401, 501),
+  },
 })
 const getRoute = route({
   method: 'get',
@@ -108,11 +113,23 @@ const deliveriesRoute = route({
   request: {
     params: idParam,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: 'limit', in: 'query' } }),
-      outcome: z.enum(['delivered', 'retry', 'dead', 'gone', 'test']).optional().openapi({ param: { name: 'outcome', in: 'query' }, description: '`dead` lists the messages that ran out of attempts' }),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(100)
+        .openapi({ param: { name: 'limit', in: 'query' } }),
+      outcome: z
+        .enum(['delivered', 'retry', 'dead', 'gone', 'test'])
+        .optional()
+        .openapi({ param: { name: 'outcome', in: 'query' }, description: '`dead` lists the messages that ran out of attempts' }),
     }),
   },
-  responses: { 200: { description: 'Attempts', content: { 'application/json': { schema: z.object({ deliveries: z.array(deliverySchema) }) } } }, ...problems(400, 401, 404, 501) },
+  responses: {
+    200: { description: 'Attempts', content: { 'application/json': { schema: z.object({ deliveries: z.array(deliverySchema) }) } } },
+    ...problems(400, 401, 404, 501),
+  },
 })
 const testRoute = route({
   method: 'post',
@@ -123,7 +140,11 @@ const testRoute = route({
   responses: {
     200: {
       description: 'The attempt',
-      content: { 'application/json': { schema: z.object({ ok: z.boolean(), status: z.number().int().optional(), error: z.string().optional(), durationMs: z.number() }) } },
+      content: {
+        'application/json': {
+          schema: z.object({ ok: z.boolean(), status: z.number().int().optional(), error: z.string().optional(), durationMs: z.number() }),
+        },
+      },
     },
     ...problems(401, 404, 501),
   },
@@ -134,7 +155,13 @@ const replayRoute = route({
   summary: 'Send dead messages again',
   description: 'Dead messages get a fresh set of attempts and go first; messages waiting for a retry are tried now.',
   request: { params: idParam },
-  responses: { 200: { description: 'How many dead messages were re-queued', content: { 'application/json': { schema: z.object({ requeued: z.number().int() }) } } }, ...problems(401, 404, 501) },
+  responses: {
+    200: {
+      description: 'How many dead messages were re-queued',
+      content: { 'application/json': { schema: z.object({ requeued: z.number().int() }) } },
+    },
+    ...problems(401, 404, 501),
+  },
 })
 
 function serviceOf(c: AppContext): WebhookService {

@@ -13,7 +13,13 @@ const whoamiRoute = createRoute({
       description: 'The token, without its secret',
       content: {
         'application/json': {
-          schema: z.object({ id: z.string(), name: z.string(), scope: z.object({ publish: z.array(z.string()), read: z.array(z.string()), admin: z.boolean() }) }).openapi('Whoami'),
+          schema: z
+            .object({
+              id: z.string(),
+              name: z.string(),
+              scope: z.object({ publish: z.array(z.string()), read: z.array(z.string()), admin: z.boolean() }),
+            })
+            .openapi('Whoami'),
         },
       },
     },

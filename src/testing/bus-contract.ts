@@ -18,7 +18,13 @@ export interface BusFixture {
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
-const message = (topic: string, payload: string, over: Partial<Message> = {}): Message => ({ topic, payload: new TextEncoder().encode(payload), qos: 1, retain: false, ...over })
+const message = (topic: string, payload: string, over: Partial<Message> = {}): Message => ({
+  topic,
+  payload: new TextEncoder().encode(payload),
+  qos: 1,
+  retain: false,
+  ...over,
+})
 
 export interface BusContractOptions {
   /** How long a delivery may take to show (default 5 s). */
@@ -53,8 +59,14 @@ export function describeBus(name: string, makeFixture: () => Promise<BusFixture>
       await bus.publish(message(topic, 'on', { retain: true }))
       await bus.publish(message(topic, 'event'))
       await vi.waitFor(() => expect(plain.length + asPublished.length).toBe(4), { timeout })
-      expect(plain.map((m) => [text(m.payload), m.retain])).toEqual([['on', false], ['event', false]])
-      expect(asPublished.map((m) => [text(m.payload), m.retain])).toEqual([['on', true], ['event', false]])
+      expect(plain.map((m) => [text(m.payload), m.retain])).toEqual([
+        ['on', false],
+        ['event', false],
+      ])
+      expect(asPublished.map((m) => [text(m.payload), m.retain])).toEqual([
+        ['on', true],
+        ['event', false],
+      ])
       await bus.clearRetained(topic)
     })
 

@@ -15,7 +15,9 @@ export class MemoryTokenStore implements TokenStore {
   }
   async list(): Promise<TokenRecord[]> {
     // In creation order, as the SQL store lists them.
-    return [...this.records.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => structuredClone(r))
+    return [...this.records.values()]
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((r) => structuredClone(r))
   }
   async revoke(id: string): Promise<boolean> {
     return this.records.delete(id)

@@ -1,5 +1,14 @@
 /** An in-memory WebhookStore: the reference behaviour the SQLite adapter is checked against. */
-import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../webhooks/ports.js'
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  EnqueueResult,
+  NewOutboxEntry,
+  OutboxEntry,
+  Settlement,
+  WebhookRecord,
+  WebhookStore,
+} from '../webhooks/ports.js'
 import { utf8Length } from '../util/bytes.js'
 
 /** A stored row: the body lives once per message in `bodies`. */
@@ -49,19 +58,30 @@ export class MemoryWebhookStore implements WebhookStore {
     const evicted: EnqueueResult['evicted'] = []
     const max = options.maxBytesPerHook
     if (max !== undefined) {
-      for (const [webhookId, keep] of newest) for (const seq of this.evict(webhookId, max, keep, options.now ?? Date.now())) evicted.push({ webhookId, seq })
+      for (const [webhookId, keep] of newest)
+        for (const seq of this.evict(webhookId, max, keep, options.now ?? Date.now())) evicted.push({ webhookId, seq })
     }
     return { entries: out, evicted }
   }
 
   private evict(webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
-    const mine = (state: 'pending' | 'dead') => [...this.rows.values()].filter((r) => r.webhookId === webhookId && r.state === state).sort((a, b) => a.seq - b.seq)
+    const mine = (state: 'pending' | 'dead') =>
+      [...this.rows.values()].filter((r) => r.webhookId === webhookId && r.state === state).sort((a, b) => a.seq - b.seq)
     const evicted: number[] = []
     let pending = mine('pending').reduce((n, r) => n + r.bytes, 0)
     for (const row of mine('pending')) {
       if (pending <= maxBytes || row.seq === keepSeq) break
       row.state = 'dead'
-      this.attemptLog.push({ webhookId, messageId: row.messageId, topicName: row.topicName, attempt: row.attempts, at: now, durationMs: 0, error: `outbox over ${maxBytes} bytes: the oldest message goes to dead`, outcome: 'dead' })
+      this.attemptLog.push({
+        webhookId,
+        messageId: row.messageId,
+        topicName: row.topicName,
+        attempt: row.attempts,
+        at: now,
+        durationMs: 0,
+        error: `outbox over ${maxBytes} bytes: the oldest message goes to dead`,
+        outcome: 'dead',
+      })
       pending -= row.bytes
       evicted.push(row.seq)
     }
@@ -103,8 +123,7 @@ export class MemoryWebhookStore implements WebhookStore {
       if (row.kind === 'delivered') {
         this.rows.delete(row.seq)
         this.dropUnusedBodies([stored.messageId])
-      }
-      else if (row.kind === 'dead') Object.assign(stored, { state: 'dead', attempts: row.attempts })
+      } else if (row.kind === 'dead') Object.assign(stored, { state: 'dead', attempts: row.attempts })
       else Object.assign(stored, { attempts: row.attempts, nextAttemptAt: row.nextAttemptAt })
     }
   }

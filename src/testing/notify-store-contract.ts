@@ -6,12 +6,27 @@ import { MAX_HISTORY, type DeliveryRecord, type NotifierRecord, type NotifierSto
 
 const T0 = Date.UTC(2024, 2, 1, 12)
 const sensor = (id: string, extra: Record<string, unknown> = {}): SensorRecord => ({
-  ...sensorSchema.parse({ id, name: `Door ${id}`, topic: `home/${id}/door`, heartbeat: '24h', batteryLow: '20%', quietHours: { from: '23:00', to: '07:00' }, ...extra }),
+  ...sensorSchema.parse({
+    id,
+    name: `Door ${id}`,
+    topic: `home/${id}/door`,
+    heartbeat: '24h',
+    batteryLow: '20%',
+    quietHours: { from: '23:00', to: '07:00' },
+    ...extra,
+  }),
   source: 'api',
   createdAt: T0,
   updatedAt: T0,
 })
-const event = (sensorId: string, i: number): SensorEvent => ({ id: `${sensorId}-e${i}`, sensorId, kind: i % 2 ? 'opened' : 'closed', at: T0 + i * 1000, door: i % 2 ? 'open' : 'closed', details: { changes: i } })
+const event = (sensorId: string, i: number): SensorEvent => ({
+  id: `${sensorId}-e${i}`,
+  sensorId,
+  kind: i % 2 ? 'opened' : 'closed',
+  at: T0 + i * 1000,
+  door: i % 2 ? 'open' : 'closed',
+  details: { changes: i },
+})
 
 export function describeSensorStore(name: string, make: () => SensorStore | Promise<SensorStore>): void {
   describe(`SensorStore contract: ${name}`, () => {
@@ -29,7 +44,13 @@ export function describeSensorStore(name: string, make: () => SensorStore | Prom
     it('commits state and events together, and reads events newest first with limit and before', async () => {
       const store = await make()
       await store.put(sensor('a'))
-      const state = { ...initialState(T0), door: 'open' as const, lastSeenAt: T0 + 5, battery: { value: 3.7, unit: 'V' as const, at: T0 }, batterySamples: [{ at: T0, value: 3.7 }] }
+      const state = {
+        ...initialState(T0),
+        door: 'open' as const,
+        lastSeenAt: T0 + 5,
+        battery: { value: 3.7, unit: 'V' as const, at: T0 },
+        batterySamples: [{ at: T0, value: 3.7 }],
+      }
       await store.commit('a', state, [event('a', 1), event('a', 2)])
       await store.commit('a', state, [event('a', 3)])
       expect(await store.state('a')).toEqual(state)

@@ -48,7 +48,11 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       await store.putWebhook(hookRecord('a'))
       await store.putWebhook(hookRecord('b'))
       const out = (await store.enqueue([entry('a', 1), entry('b', 1), entry('ghost', 1), entry('a', 2)])).entries
-      expect(out.map((e) => [e.webhookId, e.messageId])).toEqual([['a', 'msg_1'], ['b', 'msg_1'], ['a', 'msg_2']])
+      expect(out.map((e) => [e.webhookId, e.messageId])).toEqual([
+        ['a', 'msg_1'],
+        ['b', 'msg_1'],
+        ['a', 'msg_2'],
+      ])
       expect(out[0]).toMatchObject({ ...entry('a', 1), attempts: 0, nextAttemptAt: 0, state: 'pending' })
       const seqs = out.map((e) => e.seq)
       expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
@@ -74,8 +78,14 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       const [r1, r2, r3] = (await store.enqueue([entry('a', 1), entry('a', 2), entry('a', 3)])).entries
       await store.settle([
         { attempt: attemptRecord('a', 'msg_1'), row: { seq: r1!.seq, kind: 'delivered' } },
-        { attempt: attemptRecord('a', 'msg_2', { status: 500, outcome: 'retry' }), row: { seq: r2!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 9000 } },
-        { attempt: attemptRecord('a', 'msg_3', { error: 'ECONNREFUSED', outcome: 'dead', attempt: 8 }), row: { seq: r3!.seq, kind: 'dead', attempts: 8 } },
+        {
+          attempt: attemptRecord('a', 'msg_2', { status: 500, outcome: 'retry' }),
+          row: { seq: r2!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 9000 },
+        },
+        {
+          attempt: attemptRecord('a', 'msg_3', { error: 'ECONNREFUSED', outcome: 'dead', attempt: 8 }),
+          row: { seq: r3!.seq, kind: 'dead', attempts: 8 },
+        },
       ])
       const pending = await store.pending('a', 0, 10)
       expect(pending).toEqual([{ ...r2, attempts: 1, nextAttemptAt: 9000 }])
@@ -90,7 +100,10 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       await store.putWebhook(hookRecord('a'))
       const [r1] = (await store.enqueue([entry('a', 1)])).entries
       await store.settle([
-        { attempt: attemptRecord('a', 'msg_1', { outcome: 'retry', status: 503 }), row: { seq: r1!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 7000 } },
+        {
+          attempt: attemptRecord('a', 'msg_1', { outcome: 'retry', status: 503 }),
+          row: { seq: r1!.seq, kind: 'retry', attempts: 1, nextAttemptAt: 7000 },
+        },
         { attempt: attemptRecord('a', 'msg_1', { attempt: 2 }), row: { seq: r1!.seq, kind: 'delivered' } },
         { attempt: attemptRecord('a', 'msg_1', { attempt: 3 }), row: { seq: 999_999, kind: 'delivered' } },
         { attempt: attemptRecord('deleted', 'msg_9'), row: { seq: 888_888, kind: 'dead', attempts: 1 } },

@@ -3,7 +3,9 @@ import { describeDuration, formatDuration, parseDuration } from './duration.js'
 
 describe('durations', () => {
   it('parses 90s, 15m, 24h, 7d and plain milliseconds, and refuses the rest', () => {
-    expect(['90s', '15m', '24h', '7d', '250ms', '1.5h'].map((d) => parseDuration(d))).toEqual([90_000, 900_000, 86_400_000, 604_800_000, 250, 5_400_000])
+    expect(['90s', '15m', '24h', '7d', '250ms', '1.5h'].map((d) => parseDuration(d))).toEqual([
+      90_000, 900_000, 86_400_000, 604_800_000, 250, 5_400_000,
+    ])
     expect(parseDuration(1000)).toBe(1000)
     expect(['daily', '1 week', '-5s', ''].map((d) => parseDuration(d))).toEqual([undefined, undefined, undefined, undefined])
   })
@@ -14,6 +16,12 @@ describe('durations', () => {
   })
 
   it('describes a span roughly for people', () => {
-    expect([45_000, 45 * 60_000, 3 * 3_600_000 + 60_000, 2 * 86_400_000 + 3 * 3_600_000, 86_400_000].map(describeDuration)).toEqual(['45s', '45m', '3h 1m', '2d 3h', '1d'])
+    expect([45_000, 45 * 60_000, 3 * 3_600_000 + 60_000, 2 * 86_400_000 + 3 * 3_600_000, 86_400_000].map(describeDuration)).toEqual([
+      '45s',
+      '45m',
+      '3h 1m',
+      '2d 3h',
+      '1d',
+    ])
   })
 })

@@ -37,7 +37,11 @@ export async function syncDeclaredHooks(store: WebhookStore, declared: DeclaredW
   await syncDeclared(hooks, declared, ctx.now, (hook, existing) => toRecord(hook, existing, secrets.get(hook.id)))
 }
 
-function toRecord(hook: DeclaredWebhook, existing: WebhookRecord | undefined, envSecret: string | undefined): Omit<WebhookRecord, 'source' | 'createdAt' | 'updatedAt'> {
+function toRecord(
+  hook: DeclaredWebhook,
+  existing: WebhookRecord | undefined,
+  envSecret: string | undefined,
+): Omit<WebhookRecord, 'source' | 'createdAt' | 'updatedAt'> {
   // A receiver that answered 410 stays disabled across restarts until the file points the hook somewhere else.
   const stillGone = existing?.disabledReason === 'gone' && existing.url === hook.url && hook.enabled
   return {

@@ -13,11 +13,23 @@ function problems(file: unknown): string[] {
 
 describe('webhooks config section', () => {
   it('has documented defaults when absent', () => {
-    expect(parseConfig({}, {}).webhooks).toEqual({ allowPrivate: false, timeout: 10_000, maxAttempts: 8, maxAge: 86_400_000, retryBase: 3000, maxPerToken: 20, maxOutboxBytes: 4 * 1024 * 1024, hooks: [] })
+    expect(parseConfig({}, {}).webhooks).toEqual({
+      allowPrivate: false,
+      timeout: 10_000,
+      maxAttempts: 8,
+      maxAge: 86_400_000,
+      retryBase: 3000,
+      maxPerToken: 20,
+      maxOutboxBytes: 4 * 1024 * 1024,
+      hooks: [],
+    })
   })
 
   it('reads durations and declared hooks', () => {
-    const webhooks = parseConfig({ webhooks: { timeout: '5s', maxAge: '2h', hooks: [{ id: 'ha', filter: 'home/#', url: 'http://192.168.1.2/x' }] } }, {}).webhooks
+    const webhooks = parseConfig(
+      { webhooks: { timeout: '5s', maxAge: '2h', hooks: [{ id: 'ha', filter: 'home/#', url: 'http://192.168.1.2/x' }] } },
+      {},
+    ).webhooks
     expect(webhooks).toMatchObject({ timeout: 5000, maxAge: 7_200_000, hooks: [{ id: 'ha', filter: 'home/#', headers: {}, enabled: true }] })
   })
 
@@ -41,8 +53,14 @@ describe('webhooks config section', () => {
 
   it('names a declared secret as env:NAME, as notifiers do, and still reads the deprecated secretEnv', () => {
     const hook = { id: 'ha', filter: 'home/#', url: 'http://192.168.1.2/x' }
-    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secret: 'env:HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({ secretEnv: 'HA_SECRET' })
-    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secretEnv: 'HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({ secretEnv: 'HA_SECRET' })
-    expect(problems({ webhooks: { hooks: [{ ...hook, secret: 'env:A', secretEnv: 'B' }] } })).toEqual(['webhooks.hooks.0.secretEnv: give secret: env:NAME or the older secretEnv, not both'])
+    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secret: 'env:HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({
+      secretEnv: 'HA_SECRET',
+    })
+    expect(parseConfig({ webhooks: { hooks: [{ ...hook, secretEnv: 'HA_SECRET' }] } }, {}).webhooks.hooks[0]).toMatchObject({
+      secretEnv: 'HA_SECRET',
+    })
+    expect(problems({ webhooks: { hooks: [{ ...hook, secret: 'env:A', secretEnv: 'B' }] } })).toEqual([
+      'webhooks.hooks.0.secretEnv: give secret: env:NAME or the older secretEnv, not both',
+    ])
   })
 })

@@ -16,26 +16,33 @@ function buildSchema() {
   })
 
   /** A webhook declared in the file: created at start, updated when the file changes, removed when it leaves the file. */
-  const declaredHook = z.strictObject({
-    /** Stable name, kept across restarts; API-made hooks use `wh_...` ids, so those are not allowed here. */
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'id must be 1-64 letters, digits, "_", "." or "-"')
-      .refine((id) => !id.startsWith('wh_'), 'ids starting with "wh_" are for webhooks made through the API'),
-    filter: topicFilterSchema,
-    url: webhookUrlSchema,
-    headers: webhookHeadersSchema.default({}),
-    enabled: z.boolean().default(true),
-    /**
-     * `env:NAME`: the `whsec_...` secret is in the environment variable NAME (secrets never go in the file), as for
-     * notifiers. Without it a secret is generated on first start and kept; an admin sets a known one with
-     * PATCH /v1/webhooks/{id} {"secret"}.
-     */
-    secret: secretRefSchema.optional(),
-    /** Deprecated: `secretEnv: NAME` is `secret: env:NAME`. */
-    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secretEnv must be an environment variable name').optional(),
-  })
-    .refine((h) => h.secret === undefined || h.secretEnv === undefined, { message: 'give secret: env:NAME or the older secretEnv, not both', path: ['secretEnv'] })
+  const declaredHook = z
+    .strictObject({
+      /** Stable name, kept across restarts; API-made hooks use `wh_...` ids, so those are not allowed here. */
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'id must be 1-64 letters, digits, "_", "." or "-"')
+        .refine((id) => !id.startsWith('wh_'), 'ids starting with "wh_" are for webhooks made through the API'),
+      filter: topicFilterSchema,
+      url: webhookUrlSchema,
+      headers: webhookHeadersSchema.default({}),
+      enabled: z.boolean().default(true),
+      /**
+       * `env:NAME`: the `whsec_...` secret is in the environment variable NAME (secrets never go in the file), as for
+       * notifiers. Without it a secret is generated on first start and kept; an admin sets a known one with
+       * PATCH /v1/webhooks/{id} {"secret"}.
+       */
+      secret: secretRefSchema.optional(),
+      /** Deprecated: `secretEnv: NAME` is `secret: env:NAME`. */
+      secretEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secretEnv must be an environment variable name')
+        .optional(),
+    })
+    .refine((h) => h.secret === undefined || h.secretEnv === undefined, {
+      message: 'give secret: env:NAME or the older secretEnv, not both',
+      path: ['secretEnv'],
+    })
     // One field downstream: the variable's name, whichever way it was written.
     .transform(({ secret, ...h }) => (secret !== undefined ? { ...h, secretEnv: envRefName(secret) } : h))
 
@@ -57,7 +64,11 @@ function buildSchema() {
        * Bytes of message bodies one webhook's outbox holds (4 MiB: thousands of sensor messages, a few camera frames).
        * Past it the oldest pending messages go to dead; dead ones are kept up to the same amount, oldest deleted first.
        */
-      maxOutboxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+      maxOutboxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(4 * 1024 * 1024),
       hooks: z.array(declaredHook).default([]),
     })
     .superRefine((section, ctx) => {

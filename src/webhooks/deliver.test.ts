@@ -64,7 +64,14 @@ describe('deliverOnce', () => {
 
   it('measures the duration with the injected clock', async () => {
     let t = 100
-    const result = await deliverOnce(new FakeFetch(() => { t += 42; return 200 }).fetch, request, () => t)
+    const result = await deliverOnce(
+      new FakeFetch(() => {
+        t += 42
+        return 200
+      }).fetch,
+      request,
+      () => t,
+    )
     expect(result.durationMs).toBe(42)
   })
 })

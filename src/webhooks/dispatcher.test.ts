@@ -19,7 +19,8 @@ async function harness(options: Parameters<typeof startHarness>[0] = {}) {
   return h
 }
 
-const sent = (fake: FakeFetch, url = URL_A) => fake.requests.filter((r) => r.url === url).map((r) => (JSON.parse(r.body) as { payload: string }).payload)
+const sent = (fake: FakeFetch, url = URL_A) =>
+  fake.requests.filter((r) => r.url === url).map((r) => (JSON.parse(r.body) as { payload: string }).payload)
 /** Waits the lanes asked for (the 10-minute prune timer left out). */
 const retryWaits = (scheduler: ManualScheduler) => scheduler.pendingDelays.filter((ms) => ms < 300_000)
 /** Lets lanes run their promise chains (real macrotask turns; the clock does not move). */
@@ -69,9 +70,20 @@ describe('webhook dispatcher', () => {
   it('sends non-UTF-8 payloads as base64 and carries MQTT 5 properties', async () => {
     const h = await harness()
     await h.service.create({ filter: 'bin/#', url: URL_A }, 'tok')
-    await h.bus.publish({ topic: 'bin/x', payload: new Uint8Array([0xff, 0x00, 0xfe]), qos: 0, retain: false, properties: { contentType: 'application/octet-stream', userProperties: { a: '1' } } })
+    await h.bus.publish({
+      topic: 'bin/x',
+      payload: new Uint8Array([0xff, 0x00, 0xfe]),
+      qos: 0,
+      retain: false,
+      properties: { contentType: 'application/octet-stream', userProperties: { a: '1' } },
+    })
     await vi.waitFor(() => expect(h.fetch.requests).toHaveLength(1))
-    expect(JSON.parse(h.fetch.requests[0]!.body)).toMatchObject({ payload: '/wD+', encoding: 'base64', qos: 0, properties: { contentType: 'application/octet-stream', userProperties: { a: '1' } } })
+    expect(JSON.parse(h.fetch.requests[0]!.body)).toMatchObject({
+      payload: '/wD+',
+      encoding: 'base64',
+      qos: 0,
+      properties: { contentType: 'application/octet-stream', userProperties: { a: '1' } },
+    })
   })
 
   it('sends the extra headers of the hook', async () => {
@@ -207,7 +219,12 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(sent(up)).toEqual(['1', '2', '3']))
     await vi.waitFor(async () => expect(await store.counts(webhook.id)).toEqual({ pending: 0, dead: 0 }))
     const log = await second.service.deliveries(webhook.id, { limit: 10 })
-    expect(log.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'delivered'], [1, 'delivered'], [2, 'delivered'], [1, 'retry']])
+    expect(log.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'delivered'],
+      [1, 'delivered'],
+      [2, 'delivered'],
+      [1, 'retry'],
+    ])
   })
 
   it('delivers every row in order when more are waiting than a lane holds in memory', async () => {
@@ -374,7 +391,10 @@ describe('webhook dispatcher', () => {
     await h.publish('a')
     await vi.waitFor(async () => expect(await h.service.deliveries(webhook.id, { limit: 1 })).toHaveLength(1))
     expect(h.fetch.requests).toHaveLength(0)
-    expect((await h.service.deliveries(webhook.id, { limit: 1 }))[0]).toMatchObject({ outcome: 'retry', error: expect.stringContaining('refused: moving.example resolves to 127.0.0.1') })
+    expect((await h.service.deliveries(webhook.id, { limit: 1 }))[0]).toMatchObject({
+      outcome: 'retry',
+      error: expect.stringContaining('refused: moving.example resolves to 127.0.0.1'),
+    })
   })
 
   it('sends a test message outside the queue and logs it', async () => {
@@ -437,4 +457,3 @@ describe('webhook dispatcher', () => {
     expect(h.bus.subscriberCount).toBe(0)
   })
 })
-

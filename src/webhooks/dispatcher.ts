@@ -136,11 +136,21 @@ export class Dispatcher {
 
   /** Sends a test message now, outside the outbox and its order, and logs the attempt. */
   async test(hook: WebhookRecord): Promise<TestResult> {
-    const { result, attempt } = await sendTestMessage(hook, { fetch: this.options.fetch, now: this.options.now, urlPolicy: this.urlPolicy, timeoutMs: this.options.config.timeout })
+    const { result, attempt } = await sendTestMessage(hook, {
+      fetch: this.options.fetch,
+      now: this.options.now,
+      urlPolicy: this.urlPolicy,
+      timeoutMs: this.options.config.timeout,
+    })
     this.counters.test++
     this.writer.push({ attempt })
     await this.writer.flush()
-    return { ok: result.ok, durationMs: result.durationMs, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error !== undefined ? { error: result.error } : {}) }
+    return {
+      ok: result.ok,
+      durationMs: result.durationMs,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error !== undefined ? { error: result.error } : {}),
+    }
   }
 
   metricLines(): MetricLine[] {
@@ -155,16 +165,31 @@ export class Dispatcher {
     let backlog = 0
     for (const lane of this.lanes.values()) backlog += lane.backlog
     return [
-      { name: 'postbridge_webhook_messages_matched_total', help: 'Messages appended to the webhook outbox (one per matching webhook).', type: 'counter', value: c.matched },
+      {
+        name: 'postbridge_webhook_messages_matched_total',
+        help: 'Messages appended to the webhook outbox (one per matching webhook).',
+        type: 'counter',
+        value: c.matched,
+      },
       { name: 'postbridge_webhook_enqueue_errors_total', help: 'Outbox writes that failed.', type: 'counter', value: c.enqueueErrors },
-      { name: 'postbridge_webhook_outbox_evicted_total', help: 'Pending messages that went to dead because their webhook outbox passed webhooks.maxOutboxBytes.', type: 'counter', value: c.evicted },
+      {
+        name: 'postbridge_webhook_outbox_evicted_total',
+        help: 'Pending messages that went to dead because their webhook outbox passed webhooks.maxOutboxBytes.',
+        type: 'counter',
+        value: c.evicted,
+      },
       attempts('delivered', c.delivered),
       attempts('retry', c.retry),
       attempts('dead', c.dead),
       attempts('gone', c.gone),
       attempts('test', c.test),
       { name: 'postbridge_webhooks', help: 'Webhooks, enabled or not.', type: 'gauge', value: this.hooks.size },
-      { name: 'postbridge_webhook_backlog', help: 'Outbox rows held in memory by the lanes (more may wait in the store).', type: 'gauge', value: backlog },
+      {
+        name: 'postbridge_webhook_backlog',
+        help: 'Outbox rows held in memory by the lanes (more may wait in the store).',
+        type: 'gauge',
+        value: backlog,
+      },
     ]
   }
 
@@ -206,7 +231,10 @@ export class Dispatcher {
         for (const { webhookId, seq } of evicted) byHook.set(webhookId, (byHook.get(webhookId) ?? new Set()).add(seq))
         for (const [webhookId, seqs] of byHook) {
           this.lanes.get(webhookId)?.evict(seqs)
-          this.options.log.warn({ webhookId, count: seqs.size, maxOutboxBytes: this.options.config.maxOutboxBytes }, 'webhook outbox full: oldest messages went to dead')
+          this.options.log.warn(
+            { webhookId, count: seqs.size, maxOutboxBytes: this.options.config.maxOutboxBytes },
+            'webhook outbox full: oldest messages went to dead',
+          )
         }
       },
       (err: unknown) => {

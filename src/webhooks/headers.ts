@@ -1,7 +1,18 @@
 /** Checks the extra headers a user attaches to a webhook. Pure; returns a reason instead of throwing. */
 
 /** Headers Postbridge sets itself: a user value would break signing, framing or the connection. */
-const RESERVED = new Set(['content-type', 'content-length', 'transfer-encoding', 'connection', 'host', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect'])
+const RESERVED = new Set([
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'host',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+])
 const MAX_HEADERS = 32
 const MAX_VALUE_LENGTH = 8192
 /** RFC 9110 §5.6.2 token characters. */

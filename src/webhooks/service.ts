@@ -1,6 +1,15 @@
 /** The WebhookService behind /v1/webhooks: checks input once, stores, and hands changes to the running dispatcher. */
 import { newTokenId } from '../auth/token.js'
-import { errFilterInvalid, errInvalidRequest, errNotFound, errUrlInvalid, errUrlRefused, errWebhookDeclared, errWebhookOwnerRevoked, errWebhooksPerToken } from '../errors.js'
+import {
+  errFilterInvalid,
+  errInvalidRequest,
+  errNotFound,
+  errUrlInvalid,
+  errUrlRefused,
+  errWebhookDeclared,
+  errWebhookOwnerRevoked,
+  errWebhooksPerToken,
+} from '../errors.js'
 import { validateTopicFilter } from '../topic/validate.js'
 import type { Dispatcher } from './dispatcher.js'
 import { checkHeaders } from './headers.js'

@@ -49,7 +49,9 @@ describe('one signer for webhook deliveries and webhook notifiers', () => {
   it('signs a notifier alert exactly as a webhook delivery with the same key, id, time and body', async () => {
     const { webhookRequest, webhookBody } = await import('../notify/channels/webhook.js')
     const secret = generateSecret()
-    const alert = { id: 'alert-1', title: 't', body: 'b', priority: 3, tags: [], at: 1_700_000_000_000 } as unknown as Parameters<typeof webhookBody>[0]
+    const alert = { id: 'alert-1', title: 't', body: 'b', priority: 3, tags: [], at: 1_700_000_000_000 } as unknown as Parameters<
+      typeof webhookBody
+    >[0]
     const request = await webhookRequest({ id: 'w', type: 'webhook', url: 'http://hooks.lan/x', secret } as never, alert, 1_700_000_000_000)
     const expected = await signatureHeaders(await importSigningKey(secret), 'alert-1', 1_700_000_000_000, webhookBody(alert))
     expect(request.headers.get('webhook-signature')).toBe(expected['webhook-signature'])
@@ -58,6 +60,8 @@ describe('one signer for webhook deliveries and webhook notifiers', () => {
   it('refuses the same secrets for a notifier as for a webhook (keys of 24 to 64 bytes)', async () => {
     const { webhookRequest } = await import('../notify/channels/webhook.js')
     const alert = { id: 'a', title: 't', body: 'b', priority: 3, tags: [], at: 0 } as never
-    await expect(webhookRequest({ id: 'w', type: 'webhook', url: 'http://hooks.lan/x', secret: `whsec_${btoa('short')}` } as never, alert, 0)).rejects.toThrow(/24 to 64 bytes/)
+    await expect(
+      webhookRequest({ id: 'w', type: 'webhook', url: 'http://hooks.lan/x', secret: `whsec_${btoa('short')}` } as never, alert, 0),
+    ).rejects.toThrow(/24 to 64 bytes/)
   })
 })

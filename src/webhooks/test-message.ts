@@ -25,7 +25,12 @@ export async function sendTestMessage(hook: WebhookRecord, ctx: TestSendContext)
     ? { ok: false, error: `refused: ${refused}`, durationMs: 0 }
     : await deliverOnce(
         ctx.fetch,
-        { url: hook.url, headers: { ...hook.headers, ...(await signatureHeaders(await importSigningKey(hook.secret), messageId, ctx.now(), body)) }, body, timeoutMs: ctx.timeoutMs },
+        {
+          url: hook.url,
+          headers: { ...hook.headers, ...(await signatureHeaders(await importSigningKey(hook.secret), messageId, ctx.now(), body)) },
+          body,
+          timeoutMs: ctx.timeoutMs,
+        },
         ctx.now,
       )
   const attempt: AttemptRecord = {

@@ -70,13 +70,18 @@ describe('checkWebhookUrl', () => {
     expect(await checkWebhookUrl('http://224.0.0.1/', { allowPrivate: true })).toContain('multicast')
   })
 
-  it.each(['http://192.168.1.10:8123/api/webhook/door', 'http://10.0.0.5/', 'http://[fd00::5]/', 'https://example.com/hook'])('allows LAN and public %s', async (url) => {
-    expect(await checkWebhookUrl(url, strict)).toBeUndefined()
-  })
+  it.each(['http://192.168.1.10:8123/api/webhook/door', 'http://10.0.0.5/', 'http://[fd00::5]/', 'https://example.com/hook'])(
+    'allows LAN and public %s',
+    async (url) => {
+      expect(await checkWebhookUrl(url, strict)).toBeUndefined()
+    },
+  )
 
   it('refuses a name that resolves to a loopback address', async () => {
     const resolve = async (name: string) => (name === 'sneaky.example' ? ['93.184.216.34', '127.0.0.1'] : ['93.184.216.34'])
-    expect(await checkWebhookUrl('https://sneaky.example/x', { allowPrivate: false, resolve })).toBe('sneaky.example resolves to 127.0.0.1 is a loopback address; set webhooks.allowPrivate: true to allow it')
+    expect(await checkWebhookUrl('https://sneaky.example/x', { allowPrivate: false, resolve })).toBe(
+      'sneaky.example resolves to 127.0.0.1 is a loopback address; set webhooks.allowPrivate: true to allow it',
+    )
     expect(await checkWebhookUrl('https://fine.example/x', { allowPrivate: false, resolve })).toBeUndefined()
   })
 

@@ -28,7 +28,16 @@ export async function echoHome(hub: DurableObjectStub): Promise<EchoHome> {
       }
       if (down.qos > 0) home.send({ cmd: 'puback', messageId: down.messageId!, reasonCode: 0 })
       upId = (upId % 65535) + 1
-      home.send({ cmd: 'publish', topic: down.topic, payload: down.payload, qos: 1, messageId: upId, retain: down.retain, dup: false, ...(down.properties ? { properties: down.properties } : {}) })
+      home.send({
+        cmd: 'publish',
+        topic: down.topic,
+        payload: down.payload,
+        qos: 1,
+        messageId: upId,
+        retain: down.retain,
+        dup: false,
+        ...(down.properties ? { properties: down.properties } : {}),
+      })
       await home.next('puback').catch(() => {})
     }
   })()

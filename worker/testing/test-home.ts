@@ -82,7 +82,15 @@ export async function openLink(hub: DurableObjectStub, headers: Record<string, s
 export async function linkHome(hub: DurableObjectStub, options: { subscribe?: boolean; keepalive?: number } = {}): Promise<TestHome> {
   const home = await openLink(hub)
   if (home instanceof Response) throw new Error(`upgrade refused: ${home.status}`)
-  home.send({ cmd: 'connect', protocolVersion: 5, clientId: 'test-home', clean: true, keepalive: options.keepalive ?? 60, username: 'postbridge-home', password: bytes(EDGE_SECRET) })
+  home.send({
+    cmd: 'connect',
+    protocolVersion: 5,
+    clientId: 'test-home',
+    clean: true,
+    keepalive: options.keepalive ?? 60,
+    username: 'postbridge-home',
+    password: bytes(EDGE_SECRET),
+  })
   const connack = await home.next('connack')
   if (connack.reasonCode !== 0) throw new Error(`CONNACK ${connack.reasonCode}`)
   if (options.subscribe !== false) {

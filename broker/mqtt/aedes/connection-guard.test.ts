@@ -13,7 +13,12 @@ afterEach(() => h.cleanup())
 
 /** An HTTP server whose upgrades go to the broker through the home node's real upgrade handler. */
 async function webSocketPort(broker: MqttBroker, maxPacketBytes: number): Promise<number> {
-  const upgrades = createUpgradeHandler({ paths: ['/mqtt'], maxPacketBytes, handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req), log: h.log })
+  const upgrades = createUpgradeHandler({
+    paths: ['/mqtt'],
+    maxPacketBytes,
+    handleWebSocket: (ws, req) => broker.handleWebSocket(ws, req),
+    log: h.log,
+  })
   const server = createServer()
   server.on('upgrade', (req, socket, head) => upgrades.handleUpgrade(req, socket, head))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -28,7 +33,9 @@ async function rawWebSocket(port: number): Promise<Socket> {
   socket.on('error', () => {})
   h.onCleanup(() => socket.destroy())
   await new Promise<void>((resolve) => socket.once('connect', resolve))
-  socket.write('GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n')
+  socket.write(
+    'GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n',
+  )
   const reply = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))))
   expect(reply).toMatch(/^HTTP\/1.1 101/)
   return socket
@@ -147,13 +154,13 @@ describe('the pre-CONNECT budget', () => {
       const attacks: Promise<number>[] = []
       for (let i = 0; i < 4; i++) attacks.push(rawWebSocket(port).then((s) => pour(s, frameHeader(FRAME), FRAME)))
       for (let i = 0; i < 4; i++) {
-        attacks.push(
-          rawClient(broker.tcpPort, (fn) => h.onCleanup(fn)).then((raw) => pour(raw.socket, Buffer.from([0x10, ...varInt(FRAME)]), FRAME)),
-        )
+        attacks.push(rawClient(broker.tcpPort, (fn) => h.onCleanup(fn)).then((raw) => pour(raw.socket, Buffer.from([0x10, ...varInt(FRAME)]), FRAME)))
       }
       sentTotal = (await Promise.all(attacks)).reduce((a, b) => a + b, 0)
     })
-    console.info(`pre-connect flood: ${(sentTotal / 1e6).toFixed(1)} MB accepted of ${((8 * FRAME) / 1e6).toFixed(0)} MB sent at the broker; peak rss +${growth.rss.toFixed(0)} MB, heap and buffers +${growth.heap.toFixed(0)} MB`)
+    console.info(
+      `pre-connect flood: ${(sentTotal / 1e6).toFixed(1)} MB accepted of ${((8 * FRAME) / 1e6).toFixed(0)} MB sent at the broker; peak rss +${growth.rss.toFixed(0)} MB, heap and buffers +${growth.heap.toFixed(0)} MB`,
+    )
     expect(sentTotal).toBeLessThan(8 * FRAME)
     expect(growth.rss).toBeLessThan(100)
     expect(growth.heap).toBeLessThan(100)

@@ -11,7 +11,16 @@ function stockEmitter(): Emitter {
 
 let counter = 0
 function packet(topic: string): BrokerPacket {
-  return { cmd: 'publish', topic, payload: Buffer.from('x'), qos: 0, retain: false, dup: false, brokerId: 'b', brokerCounter: ++counter } as BrokerPacket
+  return {
+    cmd: 'publish',
+    topic,
+    payload: Buffer.from('x'),
+    qos: 0,
+    retain: false,
+    dup: false,
+    brokerId: 'b',
+    brokerCounter: ++counter,
+  } as BrokerPacket
 }
 
 /**

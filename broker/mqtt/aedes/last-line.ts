@@ -14,7 +14,10 @@ import type { Logger } from '../../../src/ports/logger.js'
 
 /** Logs `err` with the client id and closes that client's connection; never throws. */
 export function closeAfterThrow(client: Client | null | undefined, err: unknown, where: string, log: Logger): void {
-  log.error({ clientId: client?.id ?? undefined, where, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'mqtt connection handler threw, connection closed')
+  log.error(
+    { clientId: client?.id ?? undefined, where, err: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+    'mqtt connection handler threw, connection closed',
+  )
   if (!client) return
   try {
     client.close()

@@ -69,7 +69,10 @@ export class Mqtt5FlowControl {
   }
 
   /** aedes' preConnect hook, before installDeliveryWindow. */
-  connect(client: ClientInternals, packet: { protocolVersion?: number; keepalive?: number; clean?: boolean; properties?: { receiveMaximum?: number; topicAliasMaximum?: number } }): void {
+  connect(
+    client: ClientInternals,
+    packet: { protocolVersion?: number; keepalive?: number; clean?: boolean; properties?: { receiveMaximum?: number; topicAliasMaximum?: number } },
+  ): void {
     this.shared.connect(client)
     this.aliases.connect(client, packet)
     capKeepAlive(client, packet, this.limits.maxKeepAliveSeconds)

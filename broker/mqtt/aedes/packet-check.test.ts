@@ -42,7 +42,11 @@ describe('MQTT 5 protocol violations get the DISCONNECT reason code the spec nam
     })
   }
 
-  for (const [topic, qos] of [['a/+/b', 1], ['a/#', 0], ['+', 2]] as const) {
+  for (const [topic, qos] of [
+    ['a/+/b', 1],
+    ['a/#', 0],
+    ['+', 2],
+  ] as const) {
     it(`answers a QoS ${qos} PUBLISH to "${topic}" with DISCONNECT 0x82 Protocol Error [MQTT-3.3.2-2]`, async () => {
       const conn = await raw(5)
       conn.send({ cmd: 'publish', topic, qos, messageId: qos > 0 ? 7 : undefined, retain: false, dup: false, payload: Buffer.from('x') } as never)
@@ -63,7 +67,14 @@ describe('MQTT 5 protocol violations get the DISCONNECT reason code the spec nam
 
   it('still serves valid packets after the check', async () => {
     const conn = await raw(5)
-    conn.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'ok/+/x', qos: 1 }, { topic: 'ok/#', qos: 0 }] })
+    conn.send({
+      cmd: 'subscribe',
+      messageId: 2,
+      subscriptions: [
+        { topic: 'ok/+/x', qos: 1 },
+        { topic: 'ok/#', qos: 0 },
+      ],
+    })
     const suback = await conn.next('suback')
     expect(suback.granted).toEqual([1, 0])
     expect(conn.closed).toBe(false)

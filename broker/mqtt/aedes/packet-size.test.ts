@@ -40,7 +40,12 @@ describe("the client's Maximum Packet Size", () => {
 
   it('skips an oversized message queued for a persistent session when it resumes, and delivers the rest [MQTT-3.1.2-25]', async () => {
     const broker = await h.broker({ allowAnonymous: true })
-    const session = { protocolVersion: 5 as const, clientId: 'mps-resume', clean: false, properties: { sessionExpiryInterval: 3600, maximumPacketSize: 1000 } }
+    const session = {
+      protocolVersion: 5 as const,
+      clientId: 'mps-resume',
+      clean: false,
+      properties: { sessionExpiryInterval: 3600, maximumPacketSize: 1000 },
+    }
     const first = await h.client(broker.tcpPort, session)
     await first.subscribeAsync('mpq/#', { qos: 1 })
     await first.endAsync()

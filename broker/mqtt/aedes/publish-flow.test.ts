@@ -25,7 +25,11 @@ function clientPublish(topic: string, qos: 0 | 1 | 2): BrokerPacket {
 
 function setup(principal: Principal) {
   const broker = new FakeBroker()
-  const hook = createAuthorizePublish(() => broker as unknown as AedesInternals, () => principal, new RecordingLogger())
+  const hook = createAuthorizePublish(
+    () => broker as unknown as AedesInternals,
+    () => principal,
+    new RecordingLogger(),
+  )
   const authorize = (client: ReturnType<typeof fakeClient> | null, packet: BrokerPacket) =>
     new Promise<Error | null | undefined>((resolve) => {
       hook(client as unknown as Client, packet, (err) => {
@@ -37,7 +41,7 @@ function setup(principal: Principal) {
 }
 
 describe('client PUBLISH flow', () => {
-  it('publishes a QoS 1 message before aedes may send PUBACK, and makes aedes\' own publish a no-op [MQTT-4.3.2-2]', async () => {
+  it("publishes a QoS 1 message before aedes may send PUBACK, and makes aedes' own publish a no-op [MQTT-4.3.2-2]", async () => {
     const { broker, authorize } = setup(ANONYMOUS)
     const packet = clientPublish('a/b', 1)
     expect(await authorize(fakeClient(4), packet)).toBeNull()

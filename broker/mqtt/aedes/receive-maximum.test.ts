@@ -153,7 +153,8 @@ describe("the server's Receive Maximum", () => {
   it('disconnects a client with 4 QoS 2 messages in flight when the maximum is 3 with 0x93 [MQTT-3.3.4-7] [MQTT-3.3.4-8]', async () => {
     const broker = await h.broker({ allowAnonymous: true, mqtt5: { receiveMaximum: 3 } })
     const raw = await openRaw(broker.tcpPort, {})
-    for (let id = 1; id <= 3; id++) raw.send({ cmd: 'publish', topic: 'q2/t', payload: Buffer.from(String(id)), qos: 2, messageId: id, retain: false, dup: false })
+    for (let id = 1; id <= 3; id++)
+      raw.send({ cmd: 'publish', topic: 'q2/t', payload: Buffer.from(String(id)), qos: 2, messageId: id, retain: false, dup: false })
     await waitFor(() => raw.packets.filter((p) => p.cmd === 'pubrec').length === 3, 5000, 'three PUBRECs')
     // A retransmission of one in flight is not a new message.
     raw.send({ cmd: 'publish', topic: 'q2/t', payload: Buffer.from('1'), qos: 2, messageId: 1, retain: false, dup: true })

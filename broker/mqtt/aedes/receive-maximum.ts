@@ -103,10 +103,12 @@ export class ReceiveMaximum {
       const counts = (packet.cmd === 'publish' && (packet.qos ?? 0) > 0) || packet.cmd === 'pubrel'
       if (gate?.replaying && counts && typeof packet.messageId === 'number' && !gate.inFlight.has(packet.messageId)) {
         const id = packet.messageId
-        await new Promise<void>((resolve) => gate.whenFree(() => {
-          gate.inFlight.set(id, true)
-          resolve()
-        }))
+        await new Promise<void>((resolve) =>
+          gate.whenFree(() => {
+            gate.inFlight.set(id, true)
+            resolve()
+          }),
+        )
       }
       return outgoingUpdate(client, packet)
     }

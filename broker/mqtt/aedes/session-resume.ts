@@ -64,14 +64,16 @@ export class SessionResume {
       if (seen.has(messageKey(packet))) setImmediate(done)
       else deliver(packet, done)
     }
-    const wrap = (deliver: DeliverFn): DeliverFn => (packet, done) => {
-      if (!held) {
-        send(deliver, packet, done)
-        return
+    const wrap =
+      (deliver: DeliverFn): DeliverFn =>
+      (packet, done) => {
+        if (!held) {
+          send(deliver, packet, done)
+          return
+        }
+        held.push({ deliver, packet, done })
+        detach(packet)
       }
-      held.push({ deliver, packet, done })
-      detach(packet)
-    }
     const release = (deliverHeld: boolean) => {
       const pending = held ?? []
       held = undefined

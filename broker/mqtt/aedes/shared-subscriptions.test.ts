@@ -80,7 +80,12 @@ describe('shared subscriptions $share/{group}/{filter}', () => {
 
   it('queue the messages of a group whose members are all offline with persistent sessions, as a subscription would [MQTT-4.8.2-4]', async () => {
     const broker = await h.broker({ allowAnonymous: true })
-    const session = (clientId: string): IClientOptions => ({ protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } })
+    const session = (clientId: string): IClientOptions => ({
+      protocolVersion: 5,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    })
     for (const id of ['off-a', 'off-b']) {
       const member = await h.client(broker.tcpPort, session(id))
       await member.subscribeAsync('$share/g/off/#', { qos: 1 })
@@ -126,7 +131,24 @@ describe('shared subscriptions $share/{group}/{filter}', () => {
       if (version === 'mqttv5') args.push('-x', '3600')
       expect((await h.mosquitto('mosquitto_sub', [...args, '-E'])).code).toBe(0)
       for (let i = 0; i < 3; i++) {
-        expect((await h.mosquitto('mosquitto_pub', ['-V', version, '-h', '127.0.0.1', '-p', String(broker.tcpPort), '-t', `mq/${i}`, '-m', String(i), '-q', '1'])).code).toBe(0)
+        expect(
+          (
+            await h.mosquitto('mosquitto_pub', [
+              '-V',
+              version,
+              '-h',
+              '127.0.0.1',
+              '-p',
+              String(broker.tcpPort),
+              '-t',
+              `mq/${i}`,
+              '-m',
+              String(i),
+              '-q',
+              '1',
+            ])
+          ).code,
+        ).toBe(0)
       }
       const result = await h.mosquitto('mosquitto_sub', [...args, '-C', '3', '-v'])
       expect(result.stdout.trim().split('\n')).toEqual(['mq/0 0', 'mq/1 1', 'mq/2 2'])

@@ -226,7 +226,7 @@ export class SharedSubscriptions {
 
   private ownerOf(topic: string, deliver: DeliverFn): ClientInternals | undefined {
     for (const client of this.clients) {
-      const sub = client.subscriptions[topic] as ({ qos: number; func?: DeliverFn } | undefined)
+      const sub = client.subscriptions[topic] as { qos: number; func?: DeliverFn } | undefined
       if (sub?.func === deliver) return client
     }
     return undefined
@@ -331,7 +331,10 @@ export class SharedSubscriptions {
     }
     // The member's granted QoS caps the delivered QoS [MQTT-3.8.4-8]; other subscriptions of the
     // client do not raise it.
-    const out = packet.qos > member.qos ? Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as BrokerPacket, packet, { qos: member.qos }) : packet
+    const out =
+      packet.qos > member.qos
+        ? Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as BrokerPacket, packet, { qos: member.qos })
+        : packet
     member.deliver(out, done)
   }
 }

@@ -40,7 +40,10 @@ describe('Subscription Identifiers', () => {
     await pub.publishAsync('si2/b/c', 'y', { qos: 1 })
     await waitFor(() => got.length >= 2, 5000, 'two messages')
     await sleep(100)
-    expect(got.map((m) => [m.topic, ids(m.packet.properties)])).toEqual([['si2/a', [7, 9]], ['si2/b/c', [9]]])
+    expect(got.map((m) => [m.topic, ids(m.packet.properties)])).toEqual([
+      ['si2/a', [7, 9]],
+      ['si2/b/c', [9]],
+    ])
   })
 
   it('go out on messages queued while the session was offline [MQTT-3.3.4-3]', async () => {
@@ -57,7 +60,10 @@ describe('Subscription Identifiers', () => {
     await waitFor(() => got.length >= 1, 5000, 'the queued message')
     await pub.publishAsync('si3/t', 'live', { qos: 1 })
     await waitFor(() => got.length >= 2, 5000, 'the live message')
-    expect(got.map((m) => [m.payload, ids(m.packet.properties)])).toEqual([['queued', [5]], ['live', [5]]])
+    expect(got.map((m) => [m.payload, ids(m.packet.properties)])).toEqual([
+      ['queued', [5]],
+      ['live', [5]],
+    ])
   })
 
   it("are not taken from a client's own PUBLISH [MQTT-3.3.4-6]", async () => {
@@ -67,7 +73,15 @@ describe('Subscription Identifiers', () => {
     const raw = await rawClient(broker.tcpPort)
     h.onCleanup(() => raw.end())
     const message = nextMessage(sub, 'si4/t')
-    raw.send({ cmd: 'publish', topic: 'si4/t', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { subscriptionIdentifier: 99 } })
+    raw.send({
+      cmd: 'publish',
+      topic: 'si4/t',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { subscriptionIdentifier: 99 },
+    })
     expect(ids((await message).packet.properties)).toEqual([])
   })
 })

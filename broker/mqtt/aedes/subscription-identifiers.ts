@@ -55,17 +55,19 @@ export function installSubscriptionIdentifiers(client: ClientInternals, connect:
   parser.prependListener('packet', (packet: { cmd: string; properties?: Properties }) => {
     if (packet.cmd === 'publish' && packet.properties?.subscriptionIdentifier !== undefined) delete packet.properties.subscriptionIdentifier
   })
-  const wrap = (deliver: DeliverFn): DeliverFn => (packet, done) => {
-    // A retained message sent for a new subscription (brokerId null): aedes set that one's identifier.
-    if (!packet.brokerId) {
+  const wrap =
+    (deliver: DeliverFn): DeliverFn =>
+    (packet, done) => {
+      // A retained message sent for a new subscription (brokerId null): aedes set that one's identifier.
+      if (!packet.brokerId) {
+        deliver(packet, done)
+        return
+      }
+      const props = packet.properties as Properties | undefined
+      const ids = matchingIdentifiers(client.subscriptions, packet.topic, new Set(currentIds(props)))
+      if (ids.size > 0 || props?.subscriptionIdentifier !== undefined) packet.properties = withIds(props, ids) as BrokerPacket['properties']
       deliver(packet, done)
-      return
     }
-    const props = packet.properties as Properties | undefined
-    const ids = matchingIdentifiers(client.subscriptions, packet.topic, new Set(currentIds(props)))
-    if (ids.size > 0 || props?.subscriptionIdentifier !== undefined) packet.properties = withIds(props, ids) as BrokerPacket['properties']
-    deliver(packet, done)
-  }
   client.deliver0 = wrap(client.deliver0)
   client.deliverQoS = wrap(client.deliverQoS)
 }

@@ -32,7 +32,11 @@ describe('topic aliases from clients', () => {
     for (let i = 0; i < 3; i++) await pub.publishAsync('alias/long/topic/name', String(i))
     await waitFor(() => got.length >= 3 || errors.length > 0, 5000, 'three messages')
     expect(errors).toEqual([])
-    expect(got.map((m) => [m.topic, m.payload])).toEqual([['alias/long/topic/name', '0'], ['alias/long/topic/name', '1'], ['alias/long/topic/name', '2']])
+    expect(got.map((m) => [m.topic, m.payload])).toEqual([
+      ['alias/long/topic/name', '0'],
+      ['alias/long/topic/name', '1'],
+      ['alias/long/topic/name', '2'],
+    ])
     // The alias is the publisher's; subscribers get the topic name.
     expect(got.every((m) => m.packet.properties?.topicAlias === undefined)).toBe(true)
   })
@@ -52,7 +56,10 @@ describe('topic aliases from clients', () => {
     expect(got.map((m) => `${m.topic}=${m.payload}`)).toEqual(['ra/one=a', 'ra/one=b', 'ra/two=c', 'ra/two=d'])
   })
 
-  for (const [alias, why] of [[11, 'above the maximum'], [0, 'zero']] as const) {
+  for (const [alias, why] of [
+    [11, 'above the maximum'],
+    [0, 'zero'],
+  ] as const) {
     it(`disconnects a client whose alias is ${why} with 0x94 [MQTT-3.3.2-8] [MQTT-3.3.2-9]`, async () => {
       const broker = await h.broker({ allowAnonymous: true })
       const raw = await rawClient(broker.tcpPort)
@@ -72,7 +79,6 @@ describe('topic aliases from clients', () => {
     expect([0x82, 0x94]).toContain(disconnect.reasonCode)
     await raw.closed()
   })
-
 })
 
 describe('topic aliases to clients', () => {
@@ -86,7 +92,14 @@ describe('topic aliases to clients', () => {
     for (const topic of ['out/a', 'out/a', 'out/b', 'out/c', 'out/b', 'out/c']) await pub.publishAsync(topic, 'x')
     await waitFor(() => raw.packets.filter((p) => p.cmd === 'publish').length >= 6, 5000, 'six messages')
     const seen = raw.packets.flatMap((p) => (p.cmd === 'publish' ? [[p.topic, p.properties?.topicAlias ?? null]] : []))
-    expect(seen).toEqual([['out/a', 1], ['', 1], ['out/b', 2], ['out/c', null], ['', 2], ['out/c', null]])
+    expect(seen).toEqual([
+      ['out/a', 1],
+      ['', 1],
+      ['out/b', 2],
+      ['out/c', null],
+      ['', 2],
+      ['out/c', null],
+    ])
   })
 
   it('reach an mqtt.js client that accepts them with the right topic names [MQTT-3.3.2-12]', async () => {
@@ -97,7 +110,11 @@ describe('topic aliases to clients', () => {
     const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
     for (let qos = 0; qos < 3; qos++) await pub.publishAsync('outjs/t', String(qos), { qos: qos as 0 | 1 | 2 })
     await waitFor(() => got.length >= 3, 5000, 'three messages')
-    expect(got.map((m) => [m.topic, m.payload])).toEqual([['outjs/t', '0'], ['outjs/t', '1'], ['outjs/t', '2']])
+    expect(got.map((m) => [m.topic, m.payload])).toEqual([
+      ['outjs/t', '0'],
+      ['outjs/t', '1'],
+      ['outjs/t', '2'],
+    ])
     expect(got.map((m) => m.packet.properties?.topicAlias)).toEqual([1, 1, 1])
   })
 
@@ -110,6 +127,9 @@ describe('topic aliases to clients', () => {
     const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
     for (let i = 0; i < 2; i++) await pub.publishAsync('none/t', 'x')
     await waitFor(() => raw.packets.filter((p) => p.cmd === 'publish').length >= 2, 5000, 'two messages')
-    expect(raw.packets.filter((p) => p.cmd === 'publish').map((p) => [p.topic, p.properties?.topicAlias])).toEqual([['none/t', undefined], ['none/t', undefined]])
+    expect(raw.packets.filter((p) => p.cmd === 'publish').map((p) => [p.topic, p.properties?.topicAlias])).toEqual([
+      ['none/t', undefined],
+      ['none/t', undefined],
+    ])
   })
 })

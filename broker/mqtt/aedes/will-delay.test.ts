@@ -71,8 +71,32 @@ describe('Will Delay Interval', () => {
     await watcher.subscribeAsync('will/#', { qos: 1 })
     const got = collect(watcher)
     // mosquitto_sub is killed (no DISCONNECT) when its time-out runs out.
-    const run = h.mosquitto('mosquitto_sub', ['-V', 'mqttv5', '-h', '127.0.0.1', '-p', String(broker.tcpPort), '-i', 'wd-mosq', '-t', 'none', '-x', '60',
-      '--will-topic', 'will/wd-mosq', '--will-payload', 'gone', '-D', 'will', 'will-delay-interval', '2'], 1000)
+    const run = h.mosquitto(
+      'mosquitto_sub',
+      [
+        '-V',
+        'mqttv5',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.tcpPort),
+        '-i',
+        'wd-mosq',
+        '-t',
+        'none',
+        '-x',
+        '60',
+        '--will-topic',
+        'will/wd-mosq',
+        '--will-payload',
+        'gone',
+        '-D',
+        'will',
+        'will-delay-interval',
+        '2',
+      ],
+      1000,
+    )
     await run
     const cut = Date.now()
     await waitFor(() => got.length > 0, 15_000, 'the will')

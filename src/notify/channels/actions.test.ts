@@ -18,7 +18,7 @@ const alert: Alert = {
   ],
 }
 
-describe('alert buttons in each provider\'s documented shape', () => {
+describe("alert buttons in each provider's documented shape", () => {
   it('ntfy: http actions that POST the URL and clear the notification', async () => {
     const body = await ntfyRequest({ id: 'n', type: 'ntfy', server: 'https://ntfy.sh', topic: 't' } as never, alert).json()
     expect(body.actions).toEqual([
@@ -28,7 +28,10 @@ describe('alert buttons in each provider\'s documented shape', () => {
   })
 
   it('telegram: one row of callback buttons carrying the tokens', async () => {
-    const body = await telegramRequest({ id: 't', type: 'telegram', botToken: 'x', chatId: 1, apiBase: 'https://api.telegram.org' } as never, alert).json()
+    const body = await telegramRequest(
+      { id: 't', type: 'telegram', botToken: 'x', chatId: 1, apiBase: 'https://api.telegram.org' } as never,
+      alert,
+    ).json()
     expect(body.reply_markup).toEqual({
       inline_keyboard: [
         [
@@ -40,7 +43,9 @@ describe('alert buttons in each provider\'s documented shape', () => {
   })
 
   it('pushover and gotify: the first button as the supplementary URL', async () => {
-    const form = new URLSearchParams(await pushoverRequest({ id: 'p', type: 'pushover', appToken: 'a', userKey: 'u', apiBase: 'https://api.pushover.net' } as never, alert).text())
+    const form = new URLSearchParams(
+      await pushoverRequest({ id: 'p', type: 'pushover', appToken: 'a', userKey: 'u', apiBase: 'https://api.pushover.net' } as never, alert).text(),
+    )
     expect(form.get('url')).toBe('https://pi/v1/actions/tok1')
     expect(form.get('url_title')).toBe('Turn on porch light')
     const gotify = await gotifyRequest({ id: 'g', type: 'gotify', server: 'https://g', token: 'k' } as never, alert).json()

@@ -87,7 +87,11 @@ describe('telegram', () => {
   })
 
   it('sends low-priority alerts without a sound', async () => {
-    const r = await build({ id: 't', type: 'telegram', botToken: 'x', chatId: '@doors', apiBase: 'http://127.0.0.1:1' }, { ...alert, priority: 2, click: undefined } as Alert)
+    const r = await build({ id: 't', type: 'telegram', botToken: 'x', chatId: '@doors', apiBase: 'http://127.0.0.1:1' }, {
+      ...alert,
+      priority: 2,
+      click: undefined,
+    } as Alert)
     expect(await r.json()).toEqual({ chat_id: '@doors', text: 'Haustür opened\nat 14:03:12 · battery 3.71 V', disable_notification: true })
   })
 })

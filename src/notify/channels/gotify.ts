@@ -16,7 +16,9 @@ export function gotifyRequest(n: GotifyNotifier, alert: Alert): Request {
     priority: GOTIFY_PRIORITY[alert.priority],
     // https://gotify.net/docs/msgextras: client::notification.click.url opens on tap
     // Gotify opens one URL on tap: the first action (a page with its button), else the click link.
-    ...((alert.actions?.[0]?.url ?? alert.click) ? { extras: { 'client::notification': { click: { url: alert.actions?.[0]?.url ?? alert.click } } } } : {}),
+    ...((alert.actions?.[0]?.url ?? alert.click)
+      ? { extras: { 'client::notification': { click: { url: alert.actions?.[0]?.url ?? alert.click } } } }
+      : {}),
   }
   return new Request(url, {
     method: 'POST',

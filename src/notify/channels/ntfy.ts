@@ -24,7 +24,9 @@ export function ntfyRequest(n: NtfyNotifier, alert: Alert): Request {
     tags: alert.tags,
     ...(alert.click ? { click: alert.click } : {}),
     // https://docs.ntfy.sh/publish/#send-http-request: the app POSTs the URL itself and clears the notification.
-    ...(alert.actions?.length ? { actions: alert.actions.map((a) => ({ action: 'http', label: a.label, url: a.url, method: 'POST', clear: true })) } : {}),
+    ...(alert.actions?.length
+      ? { actions: alert.actions.map((a) => ({ action: 'http', label: a.label, url: a.url, method: 'POST', clear: true })) }
+      : {}),
   }
   return new Request(url, { method: 'POST', headers, body: JSON.stringify(body) })
 }

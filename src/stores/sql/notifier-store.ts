@@ -33,7 +33,11 @@ export class SqlNotifierStore implements NotifierStore {
     this.sql.run(
       `INSERT INTO notifiers (id, spec, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, source = excluded.source, created_at = excluded.created_at, updated_at = excluded.updated_at`,
-      record.id, JSON.stringify(spec), source, createdAt, updatedAt,
+      record.id,
+      JSON.stringify(spec),
+      source,
+      createdAt,
+      updatedAt,
     )
   }
 
@@ -49,18 +53,30 @@ export class SqlNotifierStore implements NotifierStore {
       this.sql.run('INSERT INTO notifier_deliveries (notifier_id, at, record) VALUES (?, ?, ?)', record.notifierId, record.at, JSON.stringify(record))
       this.sql.run(
         'DELETE FROM notifier_deliveries WHERE notifier_id = ? AND seq <= (SELECT seq FROM notifier_deliveries WHERE notifier_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-        record.notifierId, record.notifierId, MAX_HISTORY,
+        record.notifierId,
+        record.notifierId,
+        MAX_HISTORY,
       )
     })
   }
 
   async deliveries(notifierId: string, query: HistoryQuery): Promise<DeliveryRecord[]> {
     return this.sql
-      .all<{ record: string }>('SELECT record FROM notifier_deliveries WHERE notifier_id = ? AND at < ? ORDER BY seq DESC LIMIT ?', notifierId, query.before ?? Number.MAX_SAFE_INTEGER, query.limit)
+      .all<{ record: string }>(
+        'SELECT record FROM notifier_deliveries WHERE notifier_id = ? AND at < ? ORDER BY seq DESC LIMIT ?',
+        notifierId,
+        query.before ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+      )
       .map((r) => JSON.parse(r.record) as DeliveryRecord)
   }
 }
 
 function toRecord(row: DefinitionRow): NotifierRecord {
-  return { ...(JSON.parse(row.spec) as Omit<NotifierRecord, 'source' | 'createdAt' | 'updatedAt'>), source: row.source, createdAt: row.created_at, updatedAt: row.updated_at } as NotifierRecord
+  return {
+    ...(JSON.parse(row.spec) as Omit<NotifierRecord, 'source' | 'createdAt' | 'updatedAt'>),
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  } as NotifierRecord
 }

@@ -36,7 +36,11 @@ export class SqlSensorStore implements SensorStore {
     this.sql.run(
       `INSERT INTO sensors (id, spec, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, source = excluded.source, created_at = excluded.created_at, updated_at = excluded.updated_at`,
-      record.id, JSON.stringify(spec), source, createdAt, updatedAt,
+      record.id,
+      JSON.stringify(spec),
+      source,
+      createdAt,
+      updatedAt,
     )
   }
 
@@ -56,23 +60,40 @@ export class SqlSensorStore implements SensorStore {
   /** The state and its events in one transaction: all or nothing. */
   async commit(id: string, state: SensorState, events: SensorEvent[]): Promise<void> {
     this.sql.transaction(() => {
-      this.sql.run('INSERT INTO sensor_state (sensor_id, state) VALUES (?, ?) ON CONFLICT (sensor_id) DO UPDATE SET state = excluded.state', id, JSON.stringify(state))
+      this.sql.run(
+        'INSERT INTO sensor_state (sensor_id, state) VALUES (?, ?) ON CONFLICT (sensor_id) DO UPDATE SET state = excluded.state',
+        id,
+        JSON.stringify(state),
+      )
       if (events.length === 0) return
-      for (const e of events) this.sql.run('INSERT INTO sensor_events (id, sensor_id, at, event) VALUES (?, ?, ?, ?)', e.id, id, e.at, JSON.stringify(e))
+      for (const e of events)
+        this.sql.run('INSERT INTO sensor_events (id, sensor_id, at, event) VALUES (?, ?, ?, ?)', e.id, id, e.at, JSON.stringify(e))
       this.sql.run(
         'DELETE FROM sensor_events WHERE sensor_id = ? AND seq <= (SELECT seq FROM sensor_events WHERE sensor_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-        id, id, MAX_HISTORY,
+        id,
+        id,
+        MAX_HISTORY,
       )
     })
   }
 
   async events(id: string, query: HistoryQuery): Promise<SensorEvent[]> {
     return this.sql
-      .all<{ event: string }>('SELECT event FROM sensor_events WHERE sensor_id = ? AND at < ? ORDER BY seq DESC LIMIT ?', id, query.before ?? Number.MAX_SAFE_INTEGER, query.limit)
+      .all<{ event: string }>(
+        'SELECT event FROM sensor_events WHERE sensor_id = ? AND at < ? ORDER BY seq DESC LIMIT ?',
+        id,
+        query.before ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+      )
       .map((r) => JSON.parse(r.event) as SensorEvent)
   }
 }
 
 function toRecord(row: DefinitionRow): SensorRecord {
-  return { ...(JSON.parse(row.spec) as Omit<SensorRecord, 'source' | 'createdAt' | 'updatedAt'>), source: row.source, createdAt: row.created_at, updatedAt: row.updated_at }
+  return {
+    ...(JSON.parse(row.spec) as Omit<SensorRecord, 'source' | 'createdAt' | 'updatedAt'>),
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
 }

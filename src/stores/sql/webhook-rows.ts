@@ -83,11 +83,19 @@ export const OUTBOX_SELECT = `SELECT o.seq, o.webhook_id, o.message_id, o.topic,
   o.created_at, o.attempts, o.next_attempt_at, o.state FROM webhook_outbox o LEFT JOIN webhook_bodies b ON b.message_id = o.message_id`
 
 /** Inserts one outbox row, and the message's body once; false when the hook is gone. Run inside a transaction. */
-export function insertOutboxRow(sql: SqlDriver, e: { webhookId: string; messageId: string; topicName: string; body: string; createdAt: number }): number | undefined {
+export function insertOutboxRow(
+  sql: SqlDriver,
+  e: { webhookId: string; messageId: string; topicName: string; body: string; createdAt: number },
+): number | undefined {
   const rows = sql.all<{ seq: number }>(
     `INSERT INTO webhook_outbox (webhook_id, message_id, topic, body, created_at, bytes)
      SELECT ?, ?, ?, '', ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) RETURNING seq`,
-    e.webhookId, e.messageId, e.topicName, e.createdAt, utf8Length(e.body), e.webhookId,
+    e.webhookId,
+    e.messageId,
+    e.topicName,
+    e.createdAt,
+    utf8Length(e.body),
+    e.webhookId,
   )
   if (!rows[0]) return undefined
   sql.run('INSERT OR IGNORE INTO webhook_bodies (message_id, body) VALUES (?, ?)', e.messageId, e.body)
@@ -96,7 +104,8 @@ export function insertOutboxRow(sql: SqlDriver, e: { webhookId: string; messageI
 
 /** Deletes the stored bodies of these messages that no outbox row uses any more. */
 export function dropUnusedBodies(sql: SqlDriver, messageIds: Iterable<string>): void {
-  for (const id of new Set(messageIds)) sql.run('DELETE FROM webhook_bodies WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE message_id = ?)', id, id)
+  for (const id of new Set(messageIds))
+    sql.run('DELETE FROM webhook_bodies WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE message_id = ?)', id, id)
 }
 
 /**
@@ -105,16 +114,25 @@ export function dropUnusedBodies(sql: SqlDriver, messageIds: Iterable<string>): 
  * appended) always stays. Returns the seqs made dead. Run inside the enqueue transaction.
  */
 export function evictOverCap(sql: SqlDriver, webhookId: string, maxBytes: number, keepSeq: number, now: number): number[] {
-  const sum = (state: string) => Number(sql.all(`SELECT COALESCE(SUM(bytes), 0) AS n FROM webhook_outbox WHERE webhook_id = ? AND state = ?`, webhookId, state)[0]?.n ?? 0)
+  const sum = (state: string) =>
+    Number(sql.all(`SELECT COALESCE(SUM(bytes), 0) AS n FROM webhook_outbox WHERE webhook_id = ? AND state = ?`, webhookId, state)[0]?.n ?? 0)
   const evicted: number[] = []
   let pending = sum('pending')
   if (pending > maxBytes) {
-    for (const row of sql.all(`SELECT seq, message_id, topic, attempts, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY seq`, webhookId)) {
+    for (const row of sql.all(
+      `SELECT seq, message_id, topic, attempts, bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY seq`,
+      webhookId,
+    )) {
       if (pending <= maxBytes || row.seq === keepSeq) break
       sql.run(`UPDATE webhook_outbox SET state = 'dead' WHERE seq = ?`, Number(row.seq))
       sql.run(
         `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, 'dead')`,
-        webhookId, String(row.message_id), String(row.topic), Number(row.attempts), now, `outbox over ${maxBytes} bytes: the oldest message goes to dead`,
+        webhookId,
+        String(row.message_id),
+        String(row.topic),
+        Number(row.attempts),
+        now,
+        `outbox over ${maxBytes} bytes: the oldest message goes to dead`,
       )
       pending -= Number(row.bytes)
       evicted.push(Number(row.seq))

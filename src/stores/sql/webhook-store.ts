@@ -5,7 +5,16 @@
  * acknowledges the message.
  */
 import type { SqlDriver } from '../../sql.js'
-import type { AttemptOutcome, AttemptRecord, EnqueueResult, NewOutboxEntry, OutboxEntry, Settlement, WebhookRecord, WebhookStore } from '../../webhooks/ports.js'
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  EnqueueResult,
+  NewOutboxEntry,
+  OutboxEntry,
+  Settlement,
+  WebhookRecord,
+  WebhookStore,
+} from '../../webhooks/ports.js'
 import {
   WEBHOOK_SCHEMA,
   OUTBOX_SELECT,
@@ -51,7 +60,17 @@ export class SqlWebhookStore implements WebhookStore {
     this.sql.run(
       `INSERT OR REPLACE INTO webhooks (id, topic_filter, url, secret, headers, enabled, disabled_reason, source, created_by, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      r.id, r.topicFilter, r.url, r.secret, JSON.stringify(r.headers), r.enabled ? 1 : 0, r.disabledReason ?? null, r.source, r.createdBy ?? null, r.createdAt, r.updatedAt,
+      r.id,
+      r.topicFilter,
+      r.url,
+      r.secret,
+      JSON.stringify(r.headers),
+      r.enabled ? 1 : 0,
+      r.disabledReason ?? null,
+      r.source,
+      r.createdBy ?? null,
+      r.createdAt,
+      r.updatedAt,
     )
     this.written()
   }
@@ -82,7 +101,8 @@ export class SqlWebhookStore implements WebhookStore {
       const max = options.maxBytesPerHook
       if (max !== undefined) {
         const now = options.now ?? Date.now()
-        for (const [webhookId, seq] of newest) for (const dead of evictOverCap(this.sql, webhookId, max, seq, now)) evicted.push({ webhookId, seq: dead })
+        for (const [webhookId, seq] of newest)
+          for (const dead of evictOverCap(this.sql, webhookId, max, seq, now)) evicted.push({ webhookId, seq: dead })
       }
       return { entries: out, evicted }
     })
@@ -92,7 +112,12 @@ export class SqlWebhookStore implements WebhookStore {
 
   async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     return this.sql
-      .all<OutboxRow>(`${OUTBOX_SELECT} WHERE o.webhook_id = ? AND o.state = 'pending' AND o.seq > ? ORDER BY o.seq LIMIT ?`, webhookId, afterSeq, limit)
+      .all<OutboxRow>(
+        `${OUTBOX_SELECT} WHERE o.webhook_id = ? AND o.state = 'pending' AND o.seq > ? ORDER BY o.seq LIMIT ?`,
+        webhookId,
+        afterSeq,
+        limit,
+      )
       .map(toEntry)
   }
 
@@ -102,14 +127,22 @@ export class SqlWebhookStore implements WebhookStore {
         this.sql.run(
           `INSERT INTO webhook_attempts (webhook_id, message_id, topic, attempt, at, duration_ms, status, error, outcome)
            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?)`,
-          a.webhookId, a.messageId, a.topicName, a.attempt, a.at, a.durationMs, a.status ?? null, a.error ?? null, a.outcome, a.webhookId,
+          a.webhookId,
+          a.messageId,
+          a.topicName,
+          a.attempt,
+          a.at,
+          a.durationMs,
+          a.status ?? null,
+          a.error ?? null,
+          a.outcome,
+          a.webhookId,
         )
         if (!row) continue
         if (row.kind === 'delivered') {
           this.sql.run('DELETE FROM webhook_outbox WHERE seq = ?', row.seq)
           dropUnusedBodies(this.sql, [a.messageId])
-        }
-        else if (row.kind === 'dead') this.sql.run(`UPDATE webhook_outbox SET state = 'dead', attempts = ? WHERE seq = ?`, row.attempts, row.seq)
+        } else if (row.kind === 'dead') this.sql.run(`UPDATE webhook_outbox SET state = 'dead', attempts = ? WHERE seq = ?`, row.attempts, row.seq)
         else this.sql.run('UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?', row.attempts, row.nextAttemptAt, row.seq)
       }
     })
@@ -120,14 +153,28 @@ export class SqlWebhookStore implements WebhookStore {
     const rows =
       query.outcome === undefined
         ? this.sql.all<AttemptRow>('SELECT * FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT ?', webhookId, query.limit)
-        : this.sql.all<AttemptRow>('SELECT * FROM webhook_attempts WHERE webhook_id = ? AND outcome = ? ORDER BY id DESC LIMIT ?', webhookId, query.outcome, query.limit)
+        : this.sql.all<AttemptRow>(
+            'SELECT * FROM webhook_attempts WHERE webhook_id = ? AND outcome = ? ORDER BY id DESC LIMIT ?',
+            webhookId,
+            query.outcome,
+            query.limit,
+          )
     return rows.map(toAttempt)
   }
 
   async requeue(webhookId: string, now: number): Promise<number> {
     const revived = this.sql.transaction(() => {
-      const n = this.sql.run(`UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE webhook_id = ? AND state = 'dead'`, now, webhookId)
-      this.sql.run(`UPDATE webhook_outbox SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > ?`, now, webhookId, now)
+      const n = this.sql.run(
+        `UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE webhook_id = ? AND state = 'dead'`,
+        now,
+        webhookId,
+      )
+      this.sql.run(
+        `UPDATE webhook_outbox SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > ?`,
+        now,
+        webhookId,
+        now,
+      )
       return n
     })
     this.written()
@@ -135,7 +182,10 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async counts(webhookId: string): Promise<{ pending: number; dead: number }> {
-    const rows = this.sql.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM webhook_outbox WHERE webhook_id = ? GROUP BY state', webhookId)
+    const rows = this.sql.all<{ state: string; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM webhook_outbox WHERE webhook_id = ? GROUP BY state',
+      webhookId,
+    )
     return { pending: rows.find((r) => r.state === 'pending')?.n ?? 0, dead: rows.find((r) => r.state === 'dead')?.n ?? 0 }
   }
 
