@@ -7,14 +7,12 @@ export function createMqttUserAdmin(store: SqliteUserStore, declared: readonly M
   const fromConfig = new Set(declared.map((u) => u.username))
   return {
     async list() {
-      return store
-        .list()
-        .map((u) => ({
-          username: u.username,
-          publish: u.publish,
-          subscribe: u.subscribe,
-          source: fromConfig.has(u.username) ? ('config' as const) : ('api' as const),
-        }))
+      return store.list().map((u) => ({
+        username: u.username,
+        publish: u.publish,
+        subscribe: u.subscribe,
+        source: fromConfig.has(u.username) ? ('config' as const) : ('api' as const),
+      }))
     },
     async create(user) {
       // find() covers both the config file's users and the stored ones.

@@ -30,13 +30,11 @@ const subscribeRoute = createRoute({
   security: bearerSecurity,
   request: {
     query: z.object({
-      filter: z
-        .union([z.string(), z.array(z.string())])
-        .openapi({
-          param: { name: 'filter', in: 'query', style: 'form', explode: true },
-          description: 'MQTT topic filter; repeatable',
-          example: 'home/#',
-        }),
+      filter: z.union([z.string(), z.array(z.string())]).openapi({
+        param: { name: 'filter', in: 'query', style: 'form', explode: true },
+        description: 'MQTT topic filter; repeatable',
+        example: 'home/#',
+      }),
     }),
   },
   responses: {
