@@ -1,8 +1,8 @@
 // Types for `env` and `exports` from 'cloudflare:workers' (what `wrangler types` would generate), for worker code and tests.
 // A module with `declare global`: an `extends import(...)` in a global script is not allowed, and skipLibCheck would hide it.
 import type { EdgeVars } from '../src/link/edge-settings.js'
-import type { BrokerUrlVars } from './broker-url.js'
-import type { LinkQuietVars } from './link-quiet.js'
+import type { BrokerUrlVars } from './broker-url/broker-url.js'
+import type { LinkQuietVars } from './link/link-quiet.js'
 
 declare global {
   namespace Cloudflare {

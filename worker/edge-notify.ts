@@ -7,8 +7,8 @@ import { startNotifyService, type RunningNotifyService } from '../src/notify/not
 import type { Scheduler } from '../src/ports/scheduler.js'
 import type { Bus } from '../src/ports/bus.js'
 import type { Logger } from '../src/ports/logger.js'
-import { DurableNotifierStore } from './notifier-store.js'
-import { DurableSensorStore } from './sensor-store.js'
+import { DurableNotifierStore } from './stores/notifier-store.js'
+import { DurableSensorStore } from './stores/sensor-store.js'
 
 export function startEdgeNotify(o: {
   storage: DurableObjectStorage

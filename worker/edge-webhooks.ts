@@ -9,7 +9,7 @@ import type { Logger } from '../src/ports/logger.js'
 import { SqlWebhookStore } from '../src/stores/sql/webhook-store.js'
 import { webhooksConfigSchema } from '../src/webhooks/config.js'
 import { startWebhookDispatcher, type WebhookDispatcher } from '../src/webhooks/dispatcher.js'
-import { durableSqlDriver } from './sql-driver.js'
+import { durableSqlDriver } from './stores/sql-driver.js'
 
 export interface EdgeWebhooks {
   dispatcher: WebhookDispatcher

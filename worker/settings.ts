@@ -6,10 +6,10 @@
 import { ConfigError } from '../src/config.js'
 import { errEdgeMisconfigured } from '../src/errors.js'
 import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
-import { parseBrokerUrl, type BrokerTarget } from './broker-url.js'
+import { parseBrokerUrl, type BrokerTarget } from './broker-url/broker-url.js'
 import type { Env } from './env.js'
 import { consoleLogger } from './log.js'
-import { parseLinkQuietSettings, type LinkQuietSettings } from './link-quiet.js'
+import { parseLinkQuietSettings, type LinkQuietSettings } from './link/link-quiet.js'
 
 /** The link mode's settings: the edge's own and the quiet-link alert. */
 export type HubSettings = EdgeSettings & { linkQuiet: LinkQuietSettings }

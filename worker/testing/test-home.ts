@@ -8,7 +8,7 @@
  */
 import { runInDurableObject } from 'cloudflare:test'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import type { LinkHub } from '../link-hub.js'
+import type { LinkHub } from '../link/link-hub.js'
 import { packetBuffer } from '../mqtt-codec.js'
 
 export const EDGE_SECRET = 'worker-test-edge-secret-0123456789'

@@ -1,6 +1,6 @@
 /**
  * SensorStore over SQL, the same on both runtimes: better-sqlite3 at home (broker/store/sensors-sqlite.ts), Durable
- * Object SQLite at the edge (worker/sensor-store.ts). Definitions and state are JSON: the core owns their shape, the
+ * Object SQLite at the edge (worker/stores/sensor-store.ts). Definitions and state are JSON: the core owns their shape, the
  * store only keeps them.
  */
 import type { SensorEvent, SensorState } from '../../notify/model.js'

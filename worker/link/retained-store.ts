@@ -1,7 +1,7 @@
 /** The last retained message of each topic the edge saw, in Durable Object SQLite: GET /v1/retained answers from here. */
-import { withoutStableId } from '../src/message-id.js'
-import type { Message } from '../src/ports/types.js'
-import { matchTopic } from '../src/topic/match.js'
+import { withoutStableId } from '../../src/message-id.js'
+import type { Message } from '../../src/ports/types.js'
+import { matchTopic } from '../../src/topic/match.js'
 import { messageFromColumns, messageToColumns, type MessageColumns } from './message-row.js'
 
 export class RetainedStore {

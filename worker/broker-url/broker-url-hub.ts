@@ -4,16 +4,16 @@
  * connections are opened once and reused until the object is evicted.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { ConfigError } from '../src/config.js'
-import { parseEdgeSettings, type EdgeSettings } from '../src/link/edge-settings.js'
-import { LINK_PATH } from '../src/link/protocol.js'
-import { sha256Hex } from '../src/util/bytes.js'
+import { ConfigError } from '../../src/config.js'
+import { parseEdgeSettings, type EdgeSettings } from '../../src/link/edge-settings.js'
+import { LINK_PATH } from '../../src/link/protocol.js'
+import { sha256Hex } from '../../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
-import { createEdgeApp, type EdgeApp, type EdgeAppOptions } from './edge-app.js'
-import type { Env } from './env.js'
-import { consoleLogger } from './log.js'
-import { brokerTargetOrError, misconfigured, orConfigError } from './settings.js'
-import { DurableTokenStore } from './token-store.js'
+import { createEdgeApp, type EdgeApp, type EdgeAppOptions } from '../edge-app.js'
+import type { Env } from '../env.js'
+import { consoleLogger } from '../log.js'
+import { brokerTargetOrError, misconfigured, orConfigError } from '../settings.js'
+import { DurableTokenStore } from '../stores/token-store.js'
 
 export class BrokerHub extends DurableObject<Env> {
   readonly bus: BrokerUrlBus

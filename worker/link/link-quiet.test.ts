@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { RecordingFetch } from '../src/testing/notify-harness.js'
-import { ConfigError } from '../src/config.js'
-import { api, eventually, inHub, linkHome } from './testing/test-home.js'
+import { RecordingFetch } from '../../src/testing/notify-harness.js'
+import { ConfigError } from '../../src/config.js'
+import { api, eventually, inHub, linkHome } from '../testing/test-home.js'
 import { DEFAULT_LINK_QUIET_MS, parseLinkQuietSettings } from './link-quiet.js'
 
 // The worker project sets POSTBRIDGE_EDGE_LINK_QUIET=1s and POSTBRIDGE_EDGE_LINK_NOTIFY=phone (vitest.config.ts).

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { runInDurableObject } from 'cloudflare:test'
-import { describeNotifierStore, describeSensorStore } from '../src/testing/notify-store-contract.js'
+import { describeNotifierStore, describeSensorStore } from '../../src/testing/notify-store-contract.js'
 import { DurableNotifierStore } from './notifier-store.js'
 import { DurableSensorStore } from './sensor-store.js'
 

@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { runInDurableObject } from 'cloudflare:test'
-import type { TokenStore } from '../src/ports/token-store.js'
-import type { SqlDriver } from '../src/sql.js'
-import { describeSqlDriver } from '../src/testing/sql-driver-contract.js'
-import { describeTokenStore } from '../src/testing/token-store-contract.js'
+import type { TokenStore } from '../../src/ports/token-store.js'
+import type { SqlDriver } from '../../src/sql.js'
+import { describeSqlDriver } from '../../src/testing/sql-driver-contract.js'
+import { describeTokenStore } from '../../src/testing/token-store-contract.js'
 import { durableSqlDriver } from './sql-driver.js'
 import { DurableTokenStore } from './token-store.js'
 

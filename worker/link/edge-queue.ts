@@ -2,7 +2,7 @@
  * Publishes made at the edge, held in Durable Object SQLite until home acknowledges them.
  * Every publish goes through here, online or not, so that delivery order is the order of `seq`.
  */
-import type { Message } from '../src/ports/types.js'
+import type { Message } from '../../src/ports/types.js'
 import { messageFromColumns, messageToColumns, type MessageColumns } from './message-row.js'
 
 export interface QueuedMessage {

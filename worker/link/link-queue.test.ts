@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { LINK_QOS_PROPERTY } from '../src/link/protocol.js'
-import { api, eventually, inHub, linkHome, text } from './testing/test-home.js'
+import { LINK_QOS_PROPERTY } from '../../src/link/protocol.js'
+import { api, eventually, inHub, linkHome, text } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 const publish = (hub: DurableObjectStub, topic: string, body: string, query = '') =>

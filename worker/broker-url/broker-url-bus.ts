@@ -9,15 +9,15 @@ import { Duplex } from 'node:stream'
 import type { MqttClient } from 'mqtt'
 // The client alone: 'mqtt' itself resolves to its browser build under wrangler, and its connect() needs node:net.
 import clientModule from 'mqtt/lib/client'
-import { MqttClientBus, type MqttClientLike } from '../src/bus/mqtt-client-bus.js'
-import { SubscriberSet } from '../src/bus/subscriber-set.js'
-import { validateTopicFilter } from '../src/topic/validate.js'
-import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../src/ports/bus.js'
-import type { Logger } from '../src/ports/logger.js'
-import type { Message, PublishReceipt } from '../src/ports/types.js'
-import { ConfigError } from '../src/config.js'
+import { MqttClientBus, type MqttClientLike } from '../../src/bus/mqtt-client-bus.js'
+import { SubscriberSet } from '../../src/bus/subscriber-set.js'
+import { validateTopicFilter } from '../../src/topic/validate.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../../src/ports/bus.js'
+import type { Logger } from '../../src/ports/logger.js'
+import type { Message, PublishReceipt } from '../../src/ports/types.js'
+import { ConfigError } from '../../src/config.js'
 import type { BrokerTarget } from './broker-url.js'
-import { packetBuffer } from './mqtt-codec.js'
+import { packetBuffer } from '../mqtt-codec.js'
 
 /**
  * The CommonJS module's default export. Node semantics (esbuild in a "type": "module" package) hand over

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:workers'
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, eventually, inHub, linkHome, text } from './testing/test-home.js'
+import { api, eventually, inHub, linkHome, text } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 const publish = (hub: DurableObjectStub, topic: string, body: string) => api(hub, `/v1/publish/${topic}`, { method: 'POST', body })

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, bytes, linkHome, text } from './testing/test-home.js'
+import { api, bytes, linkHome, text } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 

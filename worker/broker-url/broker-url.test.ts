@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import type { TokenRecord } from '../src/ports/types.js'
-import type { TokenStore } from '../src/ports/token-store.js'
-import { sha256Hex } from '../src/util/bytes.js'
+import type { TokenRecord } from '../../src/ports/types.js'
+import type { TokenStore } from '../../src/ports/token-store.js'
+import { sha256Hex } from '../../src/util/bytes.js'
 import { BrokerUrlBus } from './broker-url-bus.js'
 import { createBrokerUrlApp } from './broker-url-hub.js'
-import { ConfigError } from '../src/config.js'
+import { ConfigError } from '../../src/config.js'
 import { hasBrokerUrl, parseBrokerUrl, type BrokerUrlVars } from './broker-url.js'
-import type { Env } from './env.js'
-import { consoleLogger } from './log.js'
-import { brokerTargetOrError } from './settings.js'
+import type { Env } from '../env.js'
+import { consoleLogger } from '../log.js'
+import { brokerTargetOrError } from '../settings.js'
 
 /** The one problem of the ConfigError parseBrokerUrl throws for these vars. */
 function refusal(vars: BrokerUrlVars): string {

@@ -1,6 +1,6 @@
 /** A Message as SQLite columns in Durable Object storage, and back. */
-import { propertiesFromJson, propertiesToJson } from '../src/message.js'
-import type { Message, Qos } from '../src/ports/types.js'
+import { propertiesFromJson, propertiesToJson } from '../../src/message.js'
+import type { Message, Qos } from '../../src/ports/types.js'
 
 export type MessageColumns = {
   topic: string

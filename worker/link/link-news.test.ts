@@ -4,9 +4,9 @@
  */
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { LINK_SYNC_PROPERTY } from '../src/link/protocol.js'
-import { MESSAGE_ID_PROPERTY } from '../src/message-id.js'
-import { api, bytes, eventually, linkHome, text } from './testing/test-home.js'
+import { LINK_SYNC_PROPERTY } from '../../src/link/protocol.js'
+import { MESSAGE_ID_PROPERTY } from '../../src/message-id.js'
+import { api, bytes, eventually, linkHome, text } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 

@@ -4,10 +4,10 @@
  * POSTBRIDGE_EDGE_LINK_NOTIFY, and one "back" alert when home links again. What was sent is kept in Durable Object
  * SQLite (EdgeStats), so an evicted object neither repeats the alert nor forgets to say "back".
  */
-import { ConfigError, parseDuration } from '../src/config.js'
-import { clockTime } from '../src/notify/format.js'
-import type { Alert } from '../src/notify/model.js'
-import { describeDuration } from '../src/util/duration.js'
+import { ConfigError, parseDuration } from '../../src/config.js'
+import { clockTime } from '../../src/notify/format.js'
+import type { Alert } from '../../src/notify/model.js'
+import { describeDuration } from '../../src/util/duration.js'
 import type { EdgeStats } from './edge-stats.js'
 
 export interface LinkQuietSettings {

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { api, bytes, EDGE_SECRET, linkHome, openLink, type TestHome } from './testing/test-home.js'
+import { api, bytes, EDGE_SECRET, linkHome, openLink, type TestHome } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { runInDurableObject } from 'cloudflare:test'
-import { describeWebhookStore } from '../src/testing/webhook-store-contract.js'
-import type { WebhookStore } from '../src/webhooks/ports.js'
-import { SqlWebhookStore } from '../src/stores/sql/webhook-store.js'
+import { describeWebhookStore } from '../../src/testing/webhook-store-contract.js'
+import type { WebhookStore } from '../../src/webhooks/ports.js'
+import { SqlWebhookStore } from '../../src/stores/sql/webhook-store.js'
 import { durableSqlDriver } from './sql-driver.js'
 
 /**

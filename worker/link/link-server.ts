@@ -3,15 +3,15 @@
  * WebSocket held by the Durable Object. Home publishes up what its broker sees; the edge sends down, at QoS 1 and
  * in queue order, what was published at the edge, and forgets a message only when home acknowledged it.
  */
-import { bearerFrom } from '../src/auth/token.js'
-import { fromLinkPublish, takeSyncMark, toLinkPublish } from '../src/link/packet.js'
-import { stableIdOf, withStableId } from '../src/message-id.js'
-import { edgeSecretMatches } from '../src/link/secret.js'
-import type { Message } from '../src/ports/types.js'
-import type { Logger } from '../src/ports/logger.js'
+import { bearerFrom } from '../../src/auth/token.js'
+import { fromLinkPublish, takeSyncMark, toLinkPublish } from '../../src/link/packet.js'
+import { stableIdOf, withStableId } from '../../src/message-id.js'
+import { edgeSecretMatches } from '../../src/link/secret.js'
+import type { Message } from '../../src/ports/types.js'
+import type { Logger } from '../../src/ports/logger.js'
 import type { EdgeQueue, QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
-import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from './mqtt-codec.js'
+import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from '../mqtt-codec.js'
 import { UpSeen } from './link-up-seen.js'
 import type { RetainedStore } from './retained-store.js'
 

@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import type { Message } from '../src/ports/types.js'
-import { describeBus } from '../src/testing/bus-contract.js'
-import { echoHome } from './testing/echo-home.js'
-import { api, bytes, eventually, inHub, linkHome, text } from './testing/test-home.js'
+import type { Message } from '../../src/ports/types.js'
+import { describeBus } from '../../src/testing/bus-contract.js'
+import { echoHome } from '../testing/echo-home.js'
+import { api, bytes, eventually, inHub, linkHome, text } from '../testing/test-home.js'
 
 const freshHub = () => env.LINK_HUB.getByName(crypto.randomUUID())
 const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })

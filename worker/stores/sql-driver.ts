@@ -1,5 +1,5 @@
 /** The SqlDriver of src/sql.ts over Durable Object SQLite. */
-import type { SqlDriver, SqlValue } from '../src/sql.js'
+import type { SqlDriver, SqlValue } from '../../src/sql.js'
 
 export function durableSqlDriver(storage: DurableObjectStorage): SqlDriver {
   const sql = storage.sql

@@ -3,7 +3,7 @@
  * TLS), instead of the link to a home node. Pure: it reads the vars and returns the target, or throws the ConfigError
  * of the home config naming the variable.
  */
-import { ConfigError } from '../src/config.js'
+import { ConfigError } from '../../src/config.js'
 
 /** The Worker's vars for this mode (BROKER_USERNAME and BROKER_PASSWORD are best set as secrets). */
 export interface BrokerUrlVars {

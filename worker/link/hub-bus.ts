@@ -2,10 +2,10 @@
  * The Bus the edge's routes use: publishes go down the link (queued while home is away), subscriptions see
  * what comes up, and retained messages are the last state the edge saw.
  */
-import type { EdgeSettings } from '../src/link/edge-settings.js'
-import { SubscriberSet } from '../src/bus/subscriber-set.js'
-import type { Message, PublishReceipt } from '../src/ports/types.js'
-import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../src/ports/bus.js'
+import type { EdgeSettings } from '../../src/link/edge-settings.js'
+import { SubscriberSet } from '../../src/bus/subscriber-set.js'
+import type { Message, PublishReceipt } from '../../src/ports/types.js'
+import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../../src/ports/bus.js'
 import { QueueFullError, type EdgeQueue, type QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
 import type { LinkServer } from './link-server.js'

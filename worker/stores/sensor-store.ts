@@ -1,5 +1,5 @@
 /** SensorStore in Durable Object SQLite: the one SQL store (src/stores/sql/) over the object's storage. */
-import { SqlSensorStore } from '../src/stores/sql/sensor-store.js'
+import { SqlSensorStore } from '../../src/stores/sql/sensor-store.js'
 import { durableSqlDriver } from './sql-driver.js'
 
 export class DurableSensorStore extends SqlSensorStore {
