@@ -3,7 +3,7 @@ import { webhooksConfigSchema, type WebhooksConfig } from '../webhooks/config.js
 import { startWebhookDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js'
 import type { WebhookStore } from '../webhooks/ports.js'
 import { FakeFetch } from './fake-fetch.js'
-import { ManualScheduler } from './manual-scheduler.js'
+import { TestClock } from './test-clock.js'
 import { MemoryBus } from './memory-bus.js'
 import { MemoryWebhookStore } from './memory-webhook-store.js'
 import { RecordingLogger } from './recording-logger.js'
@@ -13,7 +13,7 @@ export interface HarnessOptions {
   store?: WebhookStore
   bus?: MemoryBus
   fetch?: FakeFetch
-  scheduler?: ManualScheduler
+  scheduler?: TestClock
   extra?: Partial<DispatcherOptions>
 }
 
@@ -24,7 +24,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   const bus = options.bus ?? new MemoryBus()
   const store = options.store ?? new MemoryWebhookStore()
   const fetch = options.fetch ?? new FakeFetch()
-  const scheduler = options.scheduler ?? new ManualScheduler()
+  const scheduler = options.scheduler ?? new TestClock(Date.now())
   const log = new RecordingLogger()
   const config: WebhooksConfig = webhooksConfigSchema().parse({ allowPrivate: true, ...options.config })
   const dispatcher = await startWebhookDispatcher({

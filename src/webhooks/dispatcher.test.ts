@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FakeFetch, type RecordedRequest } from '../testing/fake-fetch.js'
-import { ManualScheduler } from '../testing/manual-scheduler.js'
+import { TestClock } from '../testing/test-clock.js'
 import { MemoryWebhookStore } from '../testing/memory-webhook-store.js'
 import { startHarness, TEST_SECRET } from '../testing/webhook-harness.js'
 
@@ -22,7 +22,7 @@ async function harness(options: Parameters<typeof startHarness>[0] = {}) {
 const sent = (fake: FakeFetch, url = URL_A) =>
   fake.requests.filter((r) => r.url === url).map((r) => (JSON.parse(r.body) as { payload: string }).payload)
 /** Waits the lanes asked for (the 10-minute prune timer left out). */
-const retryWaits = (scheduler: ManualScheduler) => scheduler.pendingDelays.filter((ms) => ms < 300_000)
+const retryWaits = (scheduler: TestClock) => scheduler.pending.filter((ms) => ms < 300_000)
 /** Lets lanes run their promise chains (real macrotask turns; the clock does not move). */
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
@@ -123,11 +123,11 @@ describe('webhook dispatcher', () => {
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1']))
     await settle()
     expect(retryWaits(h.scheduler)).toEqual([3000]) // first retry after 3 s, nothing else sent
-    h.scheduler.advance(3000)
+    await h.scheduler.advance(3000)
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1']))
     await settle()
     expect(retryWaits(h.scheduler)).toEqual([9000])
-    h.scheduler.advance(9000)
+    await h.scheduler.advance(9000)
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '1', '2', '3']))
   })
 
@@ -150,7 +150,7 @@ describe('webhook dispatcher', () => {
     await h.publish('a', 'good')
     for (const wait of [100, 300]) {
       await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([wait]))
-      h.scheduler.advance(wait)
+      await h.scheduler.advance(wait)
     }
     await vi.waitFor(() => expect(sent(fake)).toEqual(['bad', 'bad', 'bad', 'good']))
     await vi.waitFor(async () => expect(await h.store.counts(webhook.id)).toEqual({ pending: 0, dead: 1 }))
@@ -166,7 +166,7 @@ describe('webhook dispatcher', () => {
     const { webhook } = await h.service.create({ filter: 'a', url: URL_A }, 'tok')
     await h.publish('a')
     await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([1000]))
-    h.scheduler.advance(1000)
+    await h.scheduler.advance(1000)
     await vi.waitFor(async () => expect(await h.store.counts(webhook.id)).toEqual({ pending: 0, dead: 1 }))
     expect(fake.requests).toHaveLength(2) // the wait after the 2nd failure (3 s) would end past 2 s of age
   })
@@ -203,7 +203,7 @@ describe('webhook dispatcher', () => {
 
   it('resumes the outbox after a restart, in order, with the attempts already made', async () => {
     const store = new MemoryWebhookStore()
-    const scheduler = new ManualScheduler()
+    const scheduler = new TestClock(Date.now())
     const down = new FakeFetch(() => 'network-error')
     const first = await startHarness({ store, scheduler, fetch: down })
     const { webhook } = await first.service.create({ filter: 'a', url: URL_A }, 'tok')
@@ -215,7 +215,7 @@ describe('webhook dispatcher', () => {
     const second = await harness({ store, scheduler, fetch: up })
     await settle()
     expect(up.requests).toHaveLength(0) // the head waits for its retry time
-    scheduler.advance(3000)
+    await scheduler.advance(3000)
     await vi.waitFor(() => expect(sent(up)).toEqual(['1', '2', '3']))
     await vi.waitFor(async () => expect(await store.counts(webhook.id)).toEqual({ pending: 0, dead: 0 }))
     const log = await second.service.deliveries(webhook.id, { limit: 10 })
@@ -235,7 +235,7 @@ describe('webhook dispatcher', () => {
     for (let n = 1; n <= 7; n++) await h.publish('a', String(n))
     await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([3000]))
     open = true
-    h.scheduler.advance(3000)
+    await h.scheduler.advance(3000)
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '2', '3', '4', '5', '6', '7']))
   })
 
@@ -387,7 +387,7 @@ describe('webhook dispatcher', () => {
     const h = await harness({ config: { allowPrivate: false }, extra: { resolve: async () => [address] } })
     const { webhook } = await h.service.create({ filter: 'a', url: 'https://moving.example/hook' }, 'tok')
     address = '127.0.0.1'
-    h.scheduler.advance(61_000) // past the cached check
+    await h.scheduler.advance(61_000) // past the cached check
     await h.publish('a')
     await vi.waitFor(async () => expect(await h.service.deliveries(webhook.id, { limit: 1 })).toHaveLength(1))
     expect(h.fetch.requests).toHaveLength(0)
@@ -433,7 +433,7 @@ describe('webhook dispatcher', () => {
     await h.publish('a', '2') // beyond the lane's buffer: it must read the store
     await vi.waitFor(() => expect(h.log.lines.some((l) => l.msg === 'webhook lane error')).toBe(true))
     broken = false
-    h.scheduler.advance(1000)
+    await h.scheduler.advance(1000)
     await vi.waitFor(() => expect(sent(h.fetch)).toEqual(['1', '2']))
   })
 
@@ -443,7 +443,7 @@ describe('webhook dispatcher', () => {
     store.prune = async (keep) => void calls.push(keep)
     const h = await harness({ store })
     expect(calls).toEqual([1000])
-    h.scheduler.advance(10 * 60_000)
+    await h.scheduler.advance(10 * 60_000)
     expect(calls).toEqual([1000, 1000])
   })
 
