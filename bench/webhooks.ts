@@ -1,6 +1,7 @@
 /**
  * `npm run bench webhooks`: deliveries per second to a local receiver, and MQTT publish -> webhook arrival latency,
- * with 1 and with 100 webhooks on one topic. The home node runs here; receiver and publisher run in a child process.
+ * with 1 and with 100 webhooks on one topic (webhooks.maxPerToken raised to 100 for that). The home node runs here;
+ * receiver and publisher run in a child process.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,7 +45,7 @@ export async function benchWebhooks(): Promise<void> {
   process.stdout.write('\n# webhooks: MQTT publish (QoS 1) -> signed POST to a local node:http receiver (another process); outbox in SQLite\n')
   const dataDir = mkdtempSync(join(tmpdir(), 'pb-bench-'))
   const config = parseConfig(
-    { host: '127.0.0.1', dataDir, logLevel: 'warn', mqtt: { port: 0 }, http: { port: 0 }, webhooks: { allowPrivate: true } },
+    { host: '127.0.0.1', dataDir, logLevel: 'warn', mqtt: { port: 0 }, http: { port: 0 }, webhooks: { allowPrivate: true, maxPerToken: 100 } },
     { POSTBRIDGE_ADMIN_TOKEN: ADMIN },
   )
   const home = await startHome(config, createLogger('warn'))
