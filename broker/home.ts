@@ -31,6 +31,7 @@ import { answerLinkedActions } from '../src/notify/linked-actions.js'
 import { SqlActionStore } from '../src/notify/sql-action-store.js'
 import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
+import { localUrl } from './local-url.js'
 import { createUpgradeHandler } from './websocket-upgrade.js'
 
 export interface Home {
@@ -300,9 +301,8 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       await closed
     })
 
-    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
     return {
-      httpUrl: `${https ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${httpPort}`,
+      httpUrl: localUrl(https ? 'https' : 'http', config.host, httpPort),
       httpPort,
       mqttPort: broker.tcpPort,
       ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}),

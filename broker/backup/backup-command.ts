@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Level } from 'level'
 import type { Config } from '../../src/config.js'
-import { localUrl, withToken } from '../cli/api-client.js'
+import { nodeUrl, withToken } from '../cli/api-client.js'
 import { openDatabase } from '../store/db.js'
 import { BackupError, restoreBackupFile, writeBackupFile } from './backup-file.js'
 
@@ -45,7 +45,7 @@ export async function backupCommand(config: Config, args: string[], out: Out): P
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, token: { type: 'string' } } })
   const target = positionals[0]
   if (!target || positionals.length > 1) throw new BackupError('backup needs one FILE')
-  const url = values.url ?? localUrl(config)
+  const url = values.url ?? nodeUrl(config)
   const partial = `${target}.partial`
   try {
     const token = values.token ?? config.adminToken

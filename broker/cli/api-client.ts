@@ -6,6 +6,7 @@
  */
 import { ADMIN_SCOPE, issueToken } from '../../src/auth/token.js'
 import type { Config } from '../../src/config.js'
+import { localUrl } from '../local-url.js'
 import { openDatabase } from '../store/db.js'
 import { SqliteTokenStore } from '../store/tokens-sqlite.js'
 
@@ -16,16 +17,14 @@ export interface ApiTarget {
   token?: string
 }
 
-/** The node's own address from the config: a wildcard bind is reached on loopback. */
-export function localUrl(config: Config): string {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  const scheme = config.tls.cert && config.tls.https ? 'https' : 'http'
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`
+/** The node's own API address from the config. */
+export function nodeUrl(config: Config): string {
+  return localUrl(config.tls.cert && config.tls.https ? 'https' : 'http', config.host, config.http.port)
 }
 
 export function apiTarget(config: Config, env: Record<string, string | undefined>, flags: { url?: string; token?: string }): ApiTarget {
   const token = flags.token ?? env.POSTBRIDGE_TOKEN ?? config.adminToken
-  return { url: flags.url ?? localUrl(config), ...(token ? { token } : {}) }
+  return { url: flags.url ?? nodeUrl(config), ...(token ? { token } : {}) }
 }
 
 /** Runs `use` with the target's token, or a one-off admin token made for it and revoked after. */
