@@ -45,17 +45,18 @@ class FakeClient implements MqttClientLike {
 
 function fakeBus() {
   const clients: Record<string, FakeClient> = {}
+  const log = new RecordingLogger()
   const bus = new MqttClientBus({
     createClient: (request) => (clients[request.role] = new FakeClient(request)),
     shownUrl: 'mqtt://broker.test:1883',
     clientIdPrefix: 'pb',
-    log: new RecordingLogger(),
+    log,
     newId: () => 'id',
     wireBytes: (b) => b,
     connectTimeoutMs: 50,
   })
   void bus.start()
-  return { bus, live: clients.live!, state: clients.state! }
+  return { bus, log, live: clients.live!, state: clients.state! }
 }
 
 const retained = (topic: string, payload: string): WirePublish => ({ topic, payload: new TextEncoder().encode(payload), qos: 1, retain: true })
@@ -95,6 +96,23 @@ describe('the MQTT-client bus (external broker and BROKER_URL)', () => {
     state.deliver(retained('b', '2'))
     expect((await bus.retained('#')).map((m) => m.topic)).toEqual(['b'])
     expect(state.subscriptions).toHaveLength(2)
+  })
+
+  it('logs a subscriber that throws, with the topic, and still delivers to the others', async () => {
+    const { bus, log, live, state } = fakeBus()
+    live.connect()
+    state.connect()
+    await bus.start()
+    const got: string[] = []
+    await bus.subscribe(['#'], () => {
+      throw new Error('subscriber bug')
+    })
+    await bus.subscribe(['#'], (m) => got.push(m.topic))
+    live.deliver({ topic: 'hall/door', payload: new TextEncoder().encode('open'), qos: 0, retain: false })
+    expect(got).toEqual(['hall/door'])
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'bus subscriber threw', obj: expect.objectContaining({ topic: 'hall/door' }) }),
+    )
   })
 
   it('refuses a publish while the live connection is down, naming the broker', async () => {

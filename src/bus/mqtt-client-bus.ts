@@ -71,7 +71,7 @@ const RETAINED_QUIET_MS = 150
 const RETAINED_SETTLE_MAX_MS = 2000
 
 export class MqttClientBus implements Bus {
-  private readonly subscribers = new SubscriberSet()
+  private readonly subscribers = new SubscriberSet((err, topic) => this.options.log.error({ err, topic }, 'bus subscriber threw'))
   private readonly retainedByTopic = new Map<string, Message>()
   private live: MqttClientLike | undefined
   private state: MqttClientLike | undefined

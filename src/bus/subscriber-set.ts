@@ -10,8 +10,13 @@ interface Subscriber {
   retainAsPublished: boolean
 }
 
+/** Told of a subscriber that threw, so its bug is seen (logged) while delivery to the others goes on. */
+export type SubscriberError = (error: unknown, topic: string) => void
+
 export class SubscriberSet {
   private readonly subscribers = new Set<Subscriber>()
+
+  constructor(private readonly onError: SubscriberError) {}
 
   /** Throws on an invalid filter, before anything is added. */
   add(topicFilters: string[], onMessage: (message: Message) => void, options: SubscribeOptions = {}): Unsubscribe {
@@ -35,8 +40,9 @@ export class SubscriberSet {
       if (!s.filters.some((f) => matchTopic(f, message.topic))) continue
       try {
         s.onMessage(s.retainAsPublished ? message : { ...message, retain: false })
-      } catch {
+      } catch (error) {
         // A subscriber's bug must not stop delivery to the others.
+        this.onError(error, message.topic)
       }
     }
   }

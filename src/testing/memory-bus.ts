@@ -1,5 +1,5 @@
 /** An in-memory Bus: retained messages and fan-out to subscribers, for tests and the minimal Worker. */
-import { SubscriberSet } from '../bus/subscriber-set.js'
+import { SubscriberSet, type SubscriberError } from '../bus/subscriber-set.js'
 import type { Message, PublishReceipt } from '../ports/types.js'
 import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../ports/bus.js'
 import { matchTopic } from '../topic/match.js'
@@ -7,12 +7,17 @@ import { matchTopic } from '../topic/match.js'
 export class MemoryBus implements Bus {
   readonly published: Message[] = []
   private readonly retainedByTopic = new Map<string, Message>()
-  private readonly subscribers = new SubscriberSet()
+  private readonly subscribers: SubscriberSet
   /** When set, publish fails with this error (to test 503 paths). */
   failWith: Error | undefined
   /** When true, publish answers like the edge while home is offline: stored for later, `queued: true`. */
   queueing = false
   private counter = 0
+
+  /** A subscriber that throws is reported here (by default on the console) and the others still get the message. */
+  constructor(onSubscriberError: SubscriberError = (error, topic) => console.error(`bus subscriber threw on ${topic}:`, error)) {
+    this.subscribers = new SubscriberSet(onSubscriberError)
+  }
 
   async publish(message: Message): Promise<PublishReceipt> {
     if (this.failWith) throw this.failWith

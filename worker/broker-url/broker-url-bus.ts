@@ -82,7 +82,7 @@ export class BrokerUrlBus implements Bus {
 
   /** Without a broker nothing ever arrives, but a valid subscription is still taken (an SSE stream stays open). */
   async subscribe(topicFilters: string[], onMessage: (message: Message) => void, options?: SubscribeOptions): Promise<Unsubscribe> {
-    return this.inner ? this.inner.subscribe(topicFilters, onMessage, options) : new SubscriberSet().add(topicFilters, onMessage, options)
+    return this.inner ? this.inner.subscribe(topicFilters, onMessage, options) : new SubscriberSet(() => {}).add(topicFilters, onMessage, options)
   }
 
   /** Without a broker there is no retained state to show: an empty list, as before the first connection. */

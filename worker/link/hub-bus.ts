@@ -4,6 +4,7 @@
  */
 import type { EdgeSettings } from '../../src/link/edge-settings.js'
 import { SubscriberSet } from '../../src/bus/subscriber-set.js'
+import { consoleLogger } from '../log.js'
 import type { Message, PublishReceipt } from '../../src/ports/types.js'
 import type { Bus, BusStatus, SubscribeOptions, Unsubscribe } from '../../src/ports/bus.js'
 import { QueueFullError, type EdgeQueue, type QueuedMessage } from './edge-queue.js'
@@ -24,7 +25,7 @@ export interface HubBusDeps {
 }
 
 export class HubBus implements Bus {
-  private readonly subscribers = new SubscriberSet()
+  private readonly subscribers = new SubscriberSet((err, topic) => consoleLogger.error({ err, topic }, 'bus subscriber threw'))
 
   constructor(private readonly deps: HubBusDeps) {}
 
