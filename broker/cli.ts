@@ -7,6 +7,7 @@ import { validateTopicFilter } from '../src/topic/validate.js'
 import { loadConfig } from './config-file.js'
 import { startHome } from './home.js'
 import { createLogger } from './logger.js'
+import { releaseYoungGeneration } from './young-generation.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
@@ -79,6 +80,8 @@ async function start(config: Config): Promise<void> {
     },
     'ready',
   )
+  // Held since the process began (bin/postbridge.js): from here the young generation grows with the load.
+  releaseYoungGeneration()
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
