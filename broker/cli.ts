@@ -174,6 +174,8 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const [command, ...rest] = argv
+  // Only `start` keeps the young generation held (bin/postbridge.js) until it is ready; the other commands work at once.
+  if (command !== 'start') releaseYoungGeneration()
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return
