@@ -7,14 +7,10 @@ import { validateTopicFilter } from '../src/topic/validate.js'
 import { loadConfig } from './config-file.js'
 import { startHome } from './home.js'
 import { createLogger } from './logger.js'
+import { releaseYoungGeneration } from './young-generation.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
-import { serviceCommand, ServiceUsageError } from './service/service-command.js'
-import { backupCommand, restoreCommand } from './backup/backup-command.js'
-import { BackupError } from './backup/backup-file.js'
-import { ApiCallError } from './cli/api-client.js'
-import { RESOURCES, resourceCommand } from './cli/resource-commands.js'
 
 const USAGE = `usage: postbridge <command> [options]
 
@@ -38,6 +34,8 @@ commands:
 Every command takes --config FILE (or POSTBRIDGE_CONFIG) to find the data directory.`
 
 class UsageError extends Error {}
+
+const printLine = (line: string) => void process.stdout.write(`${line}\n`)
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = []
@@ -79,6 +77,8 @@ async function start(config: Config): Promise<void> {
     },
     'ready',
   )
+  // Held since the process began (bin/postbridge.js): from here the young generation grows with the load.
+  releaseYoungGeneration()
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
@@ -174,6 +174,8 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const [command, ...rest] = argv
+  // Only `start` keeps the young generation held (bin/postbridge.js) until it is ready; the other commands work at once.
+  if (command !== 'start') releaseYoungGeneration()
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return
@@ -184,7 +186,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
   if (configAt >= 0 && !configFlag) throw new UsageError('--config needs a FILE')
   const args = configAt >= 0 ? [...rest.slice(0, configAt), ...rest.slice(configAt + 2)] : rest
   // Installing a service reads no config: the unit points at the file for the service to read.
-  if (command === 'service') return serviceCommand(args, configFlag, (line) => process.stdout.write(`${line}\n`))
+  // The commands other than start, token and user are loaded when run: `start` need not carry them.
+  if (command === 'service') {
+    const { serviceCommand } = await import('./service/service-command.js')
+    return serviceCommand(args, configFlag, printLine)
+  }
   // `postbridge token --help`, `user --help`, `start --help`...: their lines of the usage, before any config is read.
   const ownHelp = ['token', 'user', 'start', 'backup', 'restore', 'hash-password']
   if (ownHelp.includes(command) && (args.includes('--help') || ((command === 'token' || command === 'user') && args.length === 0))) {
@@ -200,18 +206,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
     await start(config)
   } else if (command === 'token') await tokenCommand(config, args)
   else if (command === 'user') await userCommand(config, args)
-  else if (Object.hasOwn(RESOURCES, command)) await resourceCommand(command, config, args, env, (line) => process.stdout.write(`${line}\n`))
-  else if (command === 'backup') await backupCommand(config, args, (line) => process.stdout.write(`${line}\n`))
-  else if (command === 'restore') await restoreCommand(config, args, (line) => process.stdout.write(`${line}\n`))
+  else if (command === 'backup') await (await import('./backup/backup-command.js')).backupCommand(config, args, printLine)
+  else if (command === 'restore') await (await import('./backup/backup-command.js')).restoreCommand(config, args, printLine)
   else if (command === 'hash-password') process.stdout.write(`${await hashPassword(await readStdinLine())}\n`)
-  else throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+  else {
+    const { RESOURCES, resourceCommand } = await import('./cli/resource-commands.js')
+    if (!Object.hasOwn(RESOURCES, command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+    await resourceCommand(command, config, args, env, printLine)
+  }
 }
 
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)
-  else if (err instanceof UsageError || err instanceof ServiceUsageError || err instanceof BackupError || err instanceof ApiCallError)
-    process.stderr.write(`postbridge: ${err.message}\n`)
+  // The user's mistakes (UsageError, and the commands' own: ServiceUsageError, BackupError, ApiCallError) are Errors too.
   else if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) process.stderr.write(`postbridge: ${err.message}\n`)
   else process.stderr.write(`postbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)

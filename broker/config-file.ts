@@ -1,9 +1,15 @@
 /** Finds, reads and parses the YAML config file; every problem becomes one line naming the file and key. */
 import { existsSync, readFileSync } from 'node:fs'
-import { parse } from 'yaml'
+import { createRequire } from 'node:module'
 import { ConfigError, parseConfig, type Config } from '../src/config.js'
 
 export const DEFAULT_CONFIG_FILE = 'postbridge.yaml'
+
+/** The YAML parser, loaded only when there is a file to read (on Node, `yaml` is CommonJS either way). */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+  return parse(text)
+}
 
 /** `--config` wins over POSTBRIDGE_CONFIG; without either, ./postbridge.yaml is used when it exists. */
 export function resolveConfigPath(
@@ -29,7 +35,7 @@ export function loadConfig(flag: string | undefined, env: Record<string, string 
       ])
     }
     try {
-      doc = parse(text)
+      doc = parseYaml(text)
     } catch (err) {
       throw new ConfigError([`config file ${where.path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`])
     }

@@ -42,3 +42,14 @@ describe('the dashboard files in the package', () => {
     }
   })
 })
+
+describe('the DashboardAssets port', () => {
+  it('answers each file from its first request on, gzipped, the same bytes as in the package', () => {
+    const port = loadDashboard(dir)!
+    const first = port.get('ui/app.js') as { body: Uint8Array; gzip?: Uint8Array; contentType: string }
+    expect(new TextDecoder().decode(first.body)).toBe(readFileSync(join(dir, 'ui', 'app.js'), 'utf8'))
+    expect(first.gzip!.byteLength).toBeGreaterThan(0)
+    expect(port.get('ui/app.js')).toBe(first)
+    expect(port.get('no-such-file.js')).toBeUndefined()
+  })
+})

@@ -1,8 +1,8 @@
-/** The DashboardAssets port on Node: the files under `dashboard/` in the package, read and gzipped once at start. */
+/** The DashboardAssets port on Node: the files under `dashboard/` in the package, read and gzipped once, when first asked for. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { extname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
 import type { DashboardAsset, DashboardAssets } from '../src/ports/dashboard.js'
 
 const TYPES: Record<string, string> = {
@@ -31,6 +31,8 @@ function walk(dir: string): string[] {
 
 /** Every file of the dashboard with its gzip, keyed by its path below the folder ('/'-separated). */
 export function loadDashboardFiles(dir: string): Map<string, DashboardAsset> {
+  // zlib is loaded with the files: a node whose dashboard nobody opens needs neither.
+  const { gzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')
   const files = new Map<string, DashboardAsset>()
   for (const path of walk(dir)) {
     const contentType = TYPES[extname(path)]
@@ -44,6 +46,7 @@ export function loadDashboardFiles(dir: string): Map<string, DashboardAsset> {
 /** The DashboardAssets port, or undefined when the package has no dashboard folder. */
 export function loadDashboard(dir: string | undefined = findDashboardDir()): DashboardAssets | undefined {
   if (!dir) return undefined
-  const files = loadDashboardFiles(dir)
-  return { get: (path) => files.get(path) }
+  // Read on the first request for the page (about 10 ms of reading and gzipping), not at every start.
+  let files: Map<string, DashboardAsset> | undefined
+  return { get: (path) => (files ??= loadDashboardFiles(dir)).get(path) }
 }

@@ -1,7 +1,6 @@
 /** createApp(resolveDeps): the whole HTTP API as a Hono app, the same on Node and on Workers. */
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord } from './ports/types.js'
 import type { TokenStore } from './ports/token-store.js'
@@ -160,7 +159,9 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   }
   app.use('/openapi.yaml', noQuery)
   app.use('/docs', noQuery)
-  app.get('/openapi.yaml', (c) => c.body((yamlCache ??= stringify(document())), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
+  // The YAML writer is loaded by the first request for the document: a node that is never asked does not carry it.
+  const openApiYaml = async () => (yamlCache ??= (await import('yaml')).stringify(document()))
+  app.get('/openapi.yaml', async (c) => c.body(await openApiYaml(), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
   app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
-  return Object.assign(app, { openApiYaml: () => (yamlCache ??= stringify(document())) })
+  return Object.assign(app, { openApiYaml })
 }

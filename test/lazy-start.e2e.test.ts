@@ -43,3 +43,9 @@ it('does not load ws or mqtt.js at start when no WebSocket client, edge link or 
   expect(loaded).not.toContain('ws')
   expect(loaded).not.toContain('mqtt')
 }, 90_000)
+
+it('does not load the YAML parser at start when no config file is read, nor its writer before /openapi.yaml is asked for', () => {
+  const loaded = packagesLoadedAtStart()
+  expect(loaded).toContain('better-sqlite3')
+  expect(loaded).not.toContain('yaml')
+}, 90_000)

@@ -178,7 +178,7 @@ describe('/v1/webhooks', () => {
 
   it('describes every webhook route in the OpenAPI document', async () => {
     const t = await setup()
-    const yaml = t.app.openApiYaml()
+    const yaml = await t.app.openApiYaml()
     for (const path of [
       '/v1/webhooks:',
       '/v1/webhooks/{id}:',
