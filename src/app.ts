@@ -66,7 +66,7 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const presented = bearerFrom(c.req.header('authorization'))
     if (!presented) throw errUnauthorized
-    const store = c.var.deps.tokens
+    const store = c.get('deps').tokens
     let verify = verifiers.get(store)
     if (!verify) verifiers.set(store, (verify = createTokenVerifier(store, options.envAdminHash)))
     const record = await verify(presented)
@@ -90,7 +90,7 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
     await next()
     // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.
-    c.var.deps.metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
+    c.get('deps').metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
   })
 
   app.onError((err, c) => {
@@ -103,8 +103,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
       if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
     }
     if (err instanceof SyntaxError) return problemResponse(errJsonMalformed)
-    c.var.deps?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.var.requestId }, 'unhandled error')
-    return problemResponse(errInternal.with(`request ${c.var.requestId} failed; the server log has it`, { requestId: c.var.requestId }))
+    c.get('deps')?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.get('requestId') }, 'unhandled error')
+    return problemResponse(errInternal.with(`request ${c.get('requestId')} failed; the server log has it`, { requestId: c.get('requestId') }))
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
   // Before the token check: a preflight carries no Authorization header.

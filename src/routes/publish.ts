@@ -69,13 +69,13 @@ export function publishRoutes() {
   const app = createRouter()
   // Registered before the raw route so that "bulk" is not taken for a topic name.
   app.openapi(bulkRoute, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const envelopes = c.req.valid('json')
     if (envelopes.length === 0) throw errInvalidRequest.with('the batch is empty')
     if (envelopes.length > deps.limits.maxBulk) throw errInvalidRequest.with(`at most ${deps.limits.maxBulk} messages per batch`)
     const messages: Message[] = envelopes.map((e, i) => {
       const m = messageFromEnvelope(e, `[${i}].`)
-      checkPublish(deps, c.var.token.scope, m)
+      checkPublish(deps, c.get('token').scope, m)
       return m
     })
     const results = []
@@ -84,9 +84,9 @@ export function publishRoutes() {
   })
 
   app.openapi(jsonRoute, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const message = messageFromEnvelope(c.req.valid('json'))
-    checkPublish(deps, c.var.token.scope, message)
+    checkPublish(deps, c.get('token').scope, message)
     const receipt = await publishToBus(deps, message)
     return c.json(receipt, publishStatus([receipt]))
   })
@@ -94,7 +94,7 @@ export function publishRoutes() {
   app.post('/v1/publish/', emptyTopic)
   app.openAPIRegistry.registerPath(rawRoute)
   app.openapi({ ...rawRoute, path: multiSegment(rawRoute.path), hide: true }, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/publish/')
     const { qos, retain } = c.req.valid('query')
     const contentType = c.req.header('content-type')
@@ -107,7 +107,7 @@ export function publishRoutes() {
       // Keep the sender's content type so MQTT 5 subscribers and GET /v1/retained can hand it back.
       ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { properties: { contentType } } : {}),
     }
-    checkPublish(deps, c.var.token.scope, message)
+    checkPublish(deps, c.get('token').scope, message)
     const receipt = await publishToBus(deps, message)
     return c.json(receipt, publishStatus([receipt]))
   })
