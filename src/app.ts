@@ -1,11 +1,15 @@
 /** createApp(resolveDeps): the whole HTTP API as a Hono app, the same on Node and on Workers. */
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { RegExpRouter } from 'hono/router/reg-exp-router'
+import { SmartRouter } from 'hono/router/smart-router'
+import { TrieRouter } from 'hono/router/trie-router'
 import { stringify } from 'yaml'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord } from './ports/types.js'
 import type { TokenStore } from './ports/token-store.js'
 import { renderDocsHtml } from './docs/render.js'
+import { CachedRouter } from './http/cached-router.js'
 import { corsMiddleware } from './http/cors.js'
 import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import {
@@ -78,7 +82,8 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
 
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
 export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
-  const app = createRouter()
+  // Only this app's router serves requests: the route modules' routers are copied into it by app.route().
+  const app = createRouter({ router: new CachedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] })) })
   const slots: ApiSlots = {
     streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
     requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),

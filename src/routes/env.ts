@@ -1,5 +1,6 @@
 /** Shared types and helpers for route modules. */
 import type { Context } from 'hono'
+import type { HonoOptions } from 'hono/hono-base'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { TokenRecord } from '../ports/types.js'
 import type { Deps } from '../ports/deps.js'
@@ -29,8 +30,10 @@ export function validationProblem(issues: readonly z.core.$ZodIssue[], target: s
  * Validation failures of route schemas become one 400 problem listing every bad field. Every route's query is
  * strict: an unknown parameter (`?retained=true` for `retain`) is refused rather than silently ignored.
  */
-export function createRouter(): OpenAPIHono<AppEnv> {
+export function createRouter(options: { router?: HonoOptions<AppEnv>['router'] } = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
+    // Hono copies its options onto itself: an absent router must not become `router: undefined`.
+    ...(options.router ? { router: options.router } : {}),
     defaultHook: (result) => {
       if (!result.success) throw validationProblem(result.error.issues, result.target)
     },
