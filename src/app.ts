@@ -92,7 +92,6 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.use('*', async (c, next) => {
     c.set('deps', resolveDeps(c))
     c.set('slots', slots)
-    c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
     await next()
     // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.
     c.get('deps').metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
@@ -108,8 +107,10 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
       if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
     }
     if (err instanceof SyntaxError) return problemResponse(errJsonMalformed)
-    c.get('deps')?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.get('requestId') }, 'unhandled error')
-    return problemResponse(errInternal.with(`request ${c.get('requestId')} failed; the server log has it`, { requestId: c.get('requestId') }))
+    // Made here, not for every request: only an answer like this one names the request.
+    const requestId = c.req.header('x-request-id') ?? crypto.randomUUID()
+    c.get('deps')?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId }, 'unhandled error')
+    return problemResponse(errInternal.with(`request ${requestId} failed; the server log has it`, { requestId }))
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
   // Before the token check: a preflight carries no Authorization header.

@@ -8,7 +8,7 @@ import { type ApiError, errInvalidRequest, errQosInvalid } from '../errors.js'
 import type { ApiSlots } from '../limits/slots.js'
 
 export interface AppEnv {
-  Variables: { deps: Deps; token: TokenRecord; requestId: string; slots: ApiSlots }
+  Variables: { deps: Deps; token: TokenRecord; slots: ApiSlots }
 }
 
 export type AppContext = Context<AppEnv>
