@@ -33,10 +33,8 @@ export function readPlainQuery<T extends object>(url: string, table: PlainQueryT
   return out
 }
 
-/** The route's query: the plain reading when there is one, else the schema's (which throws the 400 problem). */
-export async function validQuery<T extends object>(c: Context, schema: z.ZodType<T>, table: PlainQueryTable<T>, defaults: T): Promise<T> {
-  const plain = readPlainQuery(c.req.url, table, defaults)
-  if (plain) return plain
+/** The route's query through its schema, as Hono's query validator reads it; a bad query throws the 400 problem. */
+export async function schemaQuery<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   // The value Hono's query validator hands the schema: one string per name, an array for a repeated name.
   const value = Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])))
   const result = await schema.safeParseAsync(value)

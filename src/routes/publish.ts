@@ -5,7 +5,7 @@ import type { Message } from '../ports/types.js'
 import { readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
-import { type PlainQueryTable, validQuery } from './plain-query.js'
+import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
 import { checkPublish, messageFromEnvelope, publishStatus, publishToBus } from './publish-message.js'
 import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
 
@@ -107,7 +107,7 @@ export function publishRoutes() {
   // Registered without app.openapi, whose validators would parse the query through zod and the topic parameter
   // (which cannot fail: topicFromPath reads the path itself) on every publish; the query is checked here instead.
   app.post(multiSegmentRoute(rawRoute.path), async (c) => {
-    const { qos, retain } = await validQuery(c, rawQuerySchema, RAW_QUERY_TABLE, RAW_QUERY_DEFAULTS)
+    const { qos, retain } = readPlainQuery(c.req.url, RAW_QUERY_TABLE, RAW_QUERY_DEFAULTS) ?? (await schemaQuery(c, rawQuerySchema))
     const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/publish/')
     const contentType = c.req.header('content-type')
