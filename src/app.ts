@@ -1,10 +1,14 @@
 /** createApp(resolveDeps): the whole HTTP API as a Hono app, the same on Node and on Workers. */
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { RegExpRouter } from 'hono/router/reg-exp-router'
+import { SmartRouter } from 'hono/router/smart-router'
+import { TrieRouter } from 'hono/router/trie-router'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord } from './ports/types.js'
 import type { TokenStore } from './ports/token-store.js'
 import { renderDocsHtml } from './docs/render.js'
+import { CachedRouter } from './http/cached-router.js'
 import { corsMiddleware } from './http/cors.js'
 import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import {
@@ -65,7 +69,7 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const presented = bearerFrom(c.req.header('authorization'))
     if (!presented) throw errUnauthorized
-    const store = c.var.deps.tokens
+    const store = c.get('deps').tokens
     let verify = verifiers.get(store)
     if (!verify) verifiers.set(store, (verify = createTokenVerifier(store, options.envAdminHash)))
     const record = await verify(presented)
@@ -77,7 +81,8 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
 
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
 export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
-  const app = createRouter()
+  // Only this app's router serves requests: the route modules' routers are copied into it by app.route().
+  const app = createRouter({ router: new CachedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] })) })
   const slots: ApiSlots = {
     streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
     requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),
@@ -86,10 +91,9 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.use('*', async (c, next) => {
     c.set('deps', resolveDeps(c))
     c.set('slots', slots)
-    c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID())
     await next()
     // routePath is the pattern ("/v1/publish/:topic{.+}"), so labels stay few whatever the topics.
-    c.var.deps.metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
+    c.get('deps').metrics.countRequest(c.req.routePath, c.req.method, c.res.status)
   })
 
   app.onError((err, c) => {
@@ -102,8 +106,10 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
       if (err.status === 400) return problemResponse(errInvalidRequest.with(err.message))
     }
     if (err instanceof SyntaxError) return problemResponse(errJsonMalformed)
-    c.var.deps?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId: c.var.requestId }, 'unhandled error')
-    return problemResponse(errInternal.with(`request ${c.var.requestId} failed; the server log has it`, { requestId: c.var.requestId }))
+    // Made here, not for every request: only an answer like this one names the request.
+    const requestId = c.req.header('x-request-id') ?? crypto.randomUUID()
+    c.get('deps')?.log.error({ err: err instanceof Error ? err.stack : String(err), requestId }, 'unhandled error')
+    return problemResponse(errInternal.with(`request ${requestId} failed; the server log has it`, { requestId }))
   })
   app.notFound(() => problemResponse(errNotFound.with('no such route')))
   // Before the token check: a preflight carries no Authorization header.

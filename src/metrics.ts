@@ -25,18 +25,36 @@ export function renderMetricLines(lines: MetricLine[]): string {
   return out
 }
 
+interface RequestCount {
+  route: string
+  method: string
+  status: string
+  count: number
+}
+
 export function createMetrics(): Metrics {
-  const requests = new Map<string, { route: string; method: string; status: string; count: number }>()
+  // By route, then method, then status: the route and method strings are the same few objects every time, so
+  // each lookup hashes nothing new (a "method route status" key was a fresh string to hash per request).
+  const counts = new Map<string, Map<string, Map<number, RequestCount>>>()
+  // First seen first, as they are rendered.
+  const requests: RequestCount[] = []
   return {
     countRequest(route, method, status) {
-      const key = `${method} ${route} ${status}`
-      const entry = requests.get(key)
+      let byMethod = counts.get(route)
+      if (!byMethod) counts.set(route, (byMethod = new Map()))
+      let byStatus = byMethod.get(method)
+      if (!byStatus) byMethod.set(method, (byStatus = new Map()))
+      const entry = byStatus.get(status)
       if (entry) entry.count++
-      else requests.set(key, { route, method, status: String(status), count: 1 })
+      else {
+        const created = { route, method, status: String(status), count: 1 }
+        byStatus.set(status, created)
+        requests.push(created)
+      }
     },
     render(extra) {
       const lines: MetricLine[] = [...extra]
-      for (const r of requests.values()) {
+      for (const r of requests) {
         lines.push({
           name: 'postbridge_http_requests_total',
           help: 'HTTP requests by route, method and status.',

@@ -85,7 +85,7 @@ const wantsHtml = (accept: string | undefined) => accept !== undefined && accept
 export function actionRoutes() {
   const app = createRouter()
   app.openapi(useActionRoute, async (c) => {
-    const actions = c.var.deps.actions
+    const actions = c.get('deps').actions
     if (!actions) throw errNotAvailable.with('alert actions run on the home node')
     const outcome = await actions.use(c.req.valid('param').token)
     const html = wantsHtml(c.req.header('accept'))
@@ -99,7 +99,7 @@ export function actionRoutes() {
     return c.json({ ok: true as const, label, ...(topic !== undefined ? { topic } : {}) }, 200)
   })
   app.openapi(showActionRoute, async (c) => {
-    const actions = c.var.deps.actions
+    const actions = c.get('deps').actions
     if (!actions) throw errNotAvailable.with('alert actions run on the home node')
     const outcome = await actions.peek(c.req.valid('param').token)
     if (!outcome.ok) {

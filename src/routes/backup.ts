@@ -30,13 +30,13 @@ const backupRoute = createRoute({
 export function backupRoutes() {
   const app = createRouter()
   app.openapi(backupRoute, async (c) => {
-    if (!c.var.token.scope.admin) throw errForbidden.with('admin scope required')
-    const source = c.var.deps.backup
+    if (!c.get('token').scope.admin) throw errForbidden.with('admin scope required')
+    const source = c.get('deps').backup
     if (!source) throw errNotAvailable.with('backups are taken on the home node')
     const { omitCaller } = c.req.valid('query')
-    const body = await source.create(omitCaller === 'true' ? { omitTokenIds: [c.var.token.id] } : {})
-    const stamp = new Date(c.var.deps.now()).toISOString().replace(/[:.]/g, '-')
-    c.var.deps.log.info({ by: c.var.token.id }, 'backup downloaded')
+    const body = await source.create(omitCaller === 'true' ? { omitTokenIds: [c.get('token').id] } : {})
+    const stamp = new Date(c.get('deps').now()).toISOString().replace(/[:.]/g, '-')
+    c.get('deps').log.info({ by: c.get('token').id }, 'backup downloaded')
     return new Response(body, {
       status: 200,
       headers: {

@@ -21,7 +21,7 @@ export function limitBodies(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const method = c.req.method
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || isPayloadRoute(c.req.path)) return next()
-    const limits = fullLimits(c.var.deps.limits)
+    const limits = fullLimits(c.get('deps').limits)
     const bulk = c.req.path === BULK_PATH
     const maxBytes = bulk ? limits.maxBulkBytes : limits.maxJsonBytes
     const declared = c.req.header('content-length')

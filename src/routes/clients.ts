@@ -46,7 +46,7 @@ const disconnectRoute = createRoute({
 })
 
 function directoryOf(c: AppContext): ClientDirectory {
-  const clients = c.var.deps.clients
+  const clients = c.get('deps').clients
   if (!clients) throw errNotAvailable.with('the client list is kept by the embedded broker only')
   return clients
 }
@@ -71,7 +71,7 @@ export function clientRoutes() {
     requireAdmin(c)
     const { clientId } = c.req.valid('param')
     if (!(await directoryOf(c).disconnect(clientId))) throw errNotFound.with(`no connected client "${clientId}"`)
-    c.var.deps.log.info({ clientId, by: c.var.token.id }, 'mqtt client disconnected by admin')
+    c.get('deps').log.info({ clientId, by: c.get('token').id }, 'mqtt client disconnected by admin')
     return c.body(null, 204)
   })
   return app

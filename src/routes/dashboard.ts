@@ -14,7 +14,7 @@ export const DASHBOARD_CSP =
 
 export function mountDashboard(app: Hono<AppEnv>): void {
   const serve = (path: string) => async (c: import('hono').Context<AppEnv>) => {
-    const asset = await c.var.deps.dashboard?.get(path)
+    const asset = await c.get('deps').dashboard?.get(path)
     if (!asset) return c.notFound()
     const headers: Record<string, string> = {
       'content-type': asset.contentType,

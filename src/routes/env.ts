@@ -1,35 +1,41 @@
 /** Shared types and helpers for route modules. */
 import type { Context } from 'hono'
+import type { HonoOptions } from 'hono/hono-base'
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { TokenRecord } from '../ports/types.js'
 import type { Deps } from '../ports/deps.js'
-import { errInvalidRequest, errQosInvalid } from '../errors.js'
+import { type ApiError, errInvalidRequest, errQosInvalid } from '../errors.js'
 import type { ApiSlots } from '../limits/slots.js'
 
 export interface AppEnv {
-  Variables: { deps: Deps; token: TokenRecord; requestId: string; slots: ApiSlots }
+  Variables: { deps: Deps; token: TokenRecord; slots: ApiSlots }
 }
 
 export type AppContext = Context<AppEnv>
+
+/** What a failed route schema becomes: one 400 problem listing every bad field (a bad qos alone has its own code). */
+export function validationProblem(issues: readonly z.core.$ZodIssue[], target: string): ApiError {
+  const unknown = target === 'query' ? 'unknown query parameter(s)' : 'unknown field(s)'
+  const lines = issues.map((i) => {
+    const where = i.path.join('.')
+    const what = i.code === 'unrecognized_keys' ? `${unknown} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
+    return where ? `${where}: ${what}` : what
+  })
+  // A bad qos has its own code (query `?qos=3` or an envelope's `qos`, also inside a batch).
+  const qosOnly = issues.every((i) => i.path[i.path.length - 1] === 'qos')
+  return (qosOnly ? errQosInvalid : errInvalidRequest).with(lines.join('; '), { errors: lines })
+}
 
 /**
  * Validation failures of route schemas become one 400 problem listing every bad field. Every route's query is
  * strict: an unknown parameter (`?retained=true` for `retain`) is refused rather than silently ignored.
  */
-export function createRouter(): OpenAPIHono<AppEnv> {
+export function createRouter(options: { router?: HonoOptions<AppEnv>['router'] } = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
+    // Hono copies its options onto itself: an absent router must not become `router: undefined`.
+    ...(options.router ? { router: options.router } : {}),
     defaultHook: (result) => {
-      if (!result.success) {
-        const unknown = result.target === 'query' ? 'unknown query parameter(s)' : 'unknown field(s)'
-        const issues = result.error.issues.map((i) => {
-          const where = i.path.join('.')
-          const what = i.code === 'unrecognized_keys' ? `${unknown} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message
-          return where ? `${where}: ${what}` : what
-        })
-        // A bad qos has its own code (query `?qos=3` or an envelope's `qos`, also inside a batch).
-        const qosOnly = result.error.issues.every((i) => i.path[i.path.length - 1] === 'qos')
-        throw (qosOnly ? errQosInvalid : errInvalidRequest).with(issues.join('; '), { errors: issues })
-      }
+      if (!result.success) throw validationProblem(result.error.issues, result.target)
     },
   })
   const register = app.openapi
@@ -86,4 +92,9 @@ export const bearerSecurity = [{ bearerAuth: [] }]
  */
 export function multiSegment(path: string): string {
   return path.replace('{topic}', '{topic{.+}}')
+}
+
+/** The router path of a multi-segment OpenAPI path, for a route registered without app.openapi. */
+export function multiSegmentRoute(path: string): string {
+  return path.replace('{topic}', ':topic{.+}')
 }

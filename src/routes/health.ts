@@ -53,7 +53,7 @@ const metricsRoute = createRoute({
 export function healthRoutes() {
   const app = createRouter()
   app.openapi(healthRoute, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const broker = deps.bus.status()
     const extra = deps.health ? await deps.health() : {}
     const body = { status: broker.connected ? 'ok' : 'down', broker, ...extra }
@@ -68,7 +68,7 @@ export function healthRoutes() {
 export function metricsRoutes() {
   const app = createRouter()
   app.openapi(metricsRoute, (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const s = deps.bus.status()
     const lines: MetricLine[] = [
       { name: 'postbridge_broker_connected', help: 'Whether the MQTT side is up (1) or not (0).', type: 'gauge', value: s.connected ? 1 : 0 },
@@ -90,8 +90,13 @@ export function metricsRoutes() {
         value: s.messagesOut,
       })
     lines.push(
-      { name: 'postbridge_sse_streams', help: 'Open GET /v1/subscribe streams.', type: 'gauge', value: c.var.slots.streams.size },
-      { name: 'postbridge_requests_waiting', help: 'POST /v1/request calls waiting for a reply.', type: 'gauge', value: c.var.slots.requests.size },
+      { name: 'postbridge_sse_streams', help: 'Open GET /v1/subscribe streams.', type: 'gauge', value: c.get('slots').streams.size },
+      {
+        name: 'postbridge_requests_waiting',
+        help: 'POST /v1/request calls waiting for a reply.',
+        type: 'gauge',
+        value: c.get('slots').requests.size,
+      },
     )
     if (deps.metricLines) lines.push(...deps.metricLines())
     return c.text(deps.metrics.render(lines), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })

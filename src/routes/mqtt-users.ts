@@ -64,7 +64,7 @@ const removeRoute = route({
 })
 
 function usersOf(c: AppContext): MqttUserAdmin {
-  const users = c.var.deps.mqttUsers
+  const users = c.get('deps').mqttUsers
   if (!users) throw errNotAvailable.with('MQTT users are kept by the embedded broker only')
   return users
 }
@@ -83,7 +83,7 @@ export function mqttUserRoutes() {
     const password = body.password ?? toBase64Url(randomBytes(24))
     const user = { username: body.username, publish: body.publish ?? own, subscribe: body.subscribe ?? own }
     if (!(await users.create({ ...user, passwordHash: await hashPassword(password) }))) throw errConflict.with(`user "${body.username}" exists`)
-    c.var.deps.log.info({ username: user.username, by: c.var.token.id }, 'mqtt user created')
+    c.get('deps').log.info({ username: user.username, by: c.get('token').id }, 'mqtt user created')
     return c.json({ ...user, source: 'api' as const, password }, 201)
   })
   app.openapi(removeRoute, async (c) => {
@@ -92,7 +92,7 @@ export function mqttUserRoutes() {
     const outcome = await usersOf(c).remove(username)
     if (outcome === 'absent') throw errNotFound.with(`no user "${username}"`)
     if (outcome === 'declared') throw errUserDeclared.with(username)
-    c.var.deps.log.info({ username, by: c.var.token.id }, 'mqtt user removed')
+    c.get('deps').log.info({ username, by: c.get('token').id }, 'mqtt user removed')
     return c.body(null, 204)
   })
   return app

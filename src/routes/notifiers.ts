@@ -131,7 +131,7 @@ export function notifierRoutes() {
   app.openapi(createNotifierRoute, async (c) => {
     requireAdmin(c)
     const view = await notifyService(c).createNotifier(c.req.valid('json'))
-    c.var.deps.log.info({ notifierId: view.id, type: view.type, by: c.var.token.id }, 'notifier created')
+    c.get('deps').log.info({ notifierId: view.id, type: view.type, by: c.get('token').id }, 'notifier created')
     return c.json(view, 201)
   })
   app.openapi(getRoute, async (c) => {
@@ -141,14 +141,14 @@ export function notifierRoutes() {
   app.openapi(replaceRoute, async (c) => {
     requireAdmin(c)
     const view = await notifyService(c).replaceNotifier(c.req.valid('param').id, c.req.valid('json'))
-    c.var.deps.log.info({ notifierId: view.id, by: c.var.token.id }, 'notifier replaced')
+    c.get('deps').log.info({ notifierId: view.id, by: c.get('token').id }, 'notifier replaced')
     return c.json(view, 200)
   })
   app.openapi(deleteRoute, async (c) => {
     requireAdmin(c)
     const { id } = c.req.valid('param')
     await notifyService(c).deleteNotifier(id)
-    c.var.deps.log.info({ notifierId: id, by: c.var.token.id }, 'notifier removed')
+    c.get('deps').log.info({ notifierId: id, by: c.get('token').id }, 'notifier removed')
     return c.body(null, 204)
   })
   app.openapi(testRoute, async (c) => {

@@ -4,9 +4,20 @@ import { errInvalidRequest } from '../errors.js'
 import type { Message } from '../ports/types.js'
 import { readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
-import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
+import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
+import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
 import { checkPublish, messageFromEnvelope, publishStatus, publishToBus } from './publish-message.js'
 import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
+
+const rawQuery = z.object({ qos: qosQuery, retain: booleanQuery('retain', 'keep as the retained message of the topic') })
+/** The spellings of rawQuery that need no schema (routes/plain-query.ts); plain-query.test.ts holds them to the schema. */
+export const RAW_QUERY_TABLE: PlainQueryTable<z.output<typeof rawQuery>> = {
+  qos: { '0': 0, '1': 1, '2': 2 },
+  retain: { true: true, false: false, '1': true, '0': false },
+}
+export const RAW_QUERY_DEFAULTS: z.output<typeof rawQuery> = { qos: 1, retain: false }
+/** Strict, as every route's query (routes/env.ts). */
+export const rawQuerySchema = rawQuery.strict()
 
 const rawRoute = createRoute({
   method: 'post',
@@ -17,7 +28,7 @@ const rawRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: topicParam,
-    query: z.object({ qos: qosQuery, retain: booleanQuery('retain', 'keep as the retained message of the topic') }),
+    query: rawQuery,
     body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
   },
   responses: {
@@ -69,13 +80,13 @@ export function publishRoutes() {
   const app = createRouter()
   // Registered before the raw route so that "bulk" is not taken for a topic name.
   app.openapi(bulkRoute, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const envelopes = c.req.valid('json')
     if (envelopes.length === 0) throw errInvalidRequest.with('the batch is empty')
     if (envelopes.length > deps.limits.maxBulk) throw errInvalidRequest.with(`at most ${deps.limits.maxBulk} messages per batch`)
     const messages: Message[] = envelopes.map((e, i) => {
       const m = messageFromEnvelope(e, `[${i}].`)
-      checkPublish(deps, c.var.token.scope, m)
+      checkPublish(deps, c.get('token').scope, m)
       return m
     })
     const results = []
@@ -84,19 +95,21 @@ export function publishRoutes() {
   })
 
   app.openapi(jsonRoute, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const message = messageFromEnvelope(c.req.valid('json'))
-    checkPublish(deps, c.var.token.scope, message)
+    checkPublish(deps, c.get('token').scope, message)
     const receipt = await publishToBus(deps, message)
     return c.json(receipt, publishStatus([receipt]))
   })
 
   app.post('/v1/publish/', emptyTopic)
   app.openAPIRegistry.registerPath(rawRoute)
-  app.openapi({ ...rawRoute, path: multiSegment(rawRoute.path), hide: true }, async (c) => {
-    const deps = c.var.deps
+  // Registered without app.openapi, whose validators would parse the query through zod and the topic parameter
+  // (which cannot fail: topicFromPath reads the path itself) on every publish; the query is checked here instead.
+  app.post(multiSegmentRoute(rawRoute.path), async (c) => {
+    const { qos, retain } = readPlainQuery(c.req.url, RAW_QUERY_TABLE, RAW_QUERY_DEFAULTS) ?? (await schemaQuery(c, rawQuerySchema))
+    const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/publish/')
-    const { qos, retain } = c.req.valid('query')
     const contentType = c.req.header('content-type')
     const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
     const message: Message = {
@@ -107,7 +120,7 @@ export function publishRoutes() {
       // Keep the sender's content type so MQTT 5 subscribers and GET /v1/retained can hand it back.
       ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { properties: { contentType } } : {}),
     }
-    checkPublish(deps, c.var.token.scope, message)
+    checkPublish(deps, c.get('token').scope, message)
     const receipt = await publishToBus(deps, message)
     return c.json(receipt, publishStatus([receipt]))
   })

@@ -89,7 +89,7 @@ export function requestRoutes() {
   app.post('/v1/request/', emptyTopic)
   app.openAPIRegistry.registerPath(requestRoute)
   app.openapi({ ...requestRoute, path: multiSegment(requestRoute.path), hide: true }, async (c) => {
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/request/')
     const { qos, timeout } = c.req.valid('query')
     const timeoutMs = parseTimeout(timeout, deps.limits.defaultRequestTimeoutMs, deps.limits.maxRequestTimeoutMs)
@@ -113,12 +113,12 @@ export function requestRoutes() {
         ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { contentType } : {}),
       },
     }
-    checkPublish(deps, c.var.token.scope, message)
+    checkPublish(deps, c.get('token').scope, message)
     // The 3.1.1 fallback hands back whatever arrives on {topic}/reply: only a token that may read it gets it.
-    const useLegacy = canReadTopic(c.var.token.scope, legacyTopic)
+    const useLegacy = canReadTopic(c.get('token').scope, legacyTopic)
     const listenedOn = useLegacy ? `${responseTopic} or ${legacyTopic}` : responseTopic
     const limits = fullLimits(deps.limits)
-    const releaseSlot = c.var.slots.requests.acquire(c.var.token.id, { total: limits.maxRequests, perToken: limits.maxRequestsPerToken })
+    const releaseSlot = c.get('slots').requests.acquire(c.get('token').id, { total: limits.maxRequests, perToken: limits.maxRequestsPerToken })
 
     let settle: (m: Message | undefined) => void = () => {}
     const replied = new Promise<Message | undefined>((resolve) => (settle = resolve))
@@ -129,7 +129,7 @@ export function requestRoutes() {
       settle(undefined)
     }, timeoutMs)
     let revoked = false
-    const unwatch = deps.tokenWatch?.watch(c.var.token.id, () => {
+    const unwatch = deps.tokenWatch?.watch(c.get('token').id, () => {
       revoked = true
       expire()
       settle(undefined)

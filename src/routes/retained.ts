@@ -90,13 +90,13 @@ export function retainedRoutes() {
   const app = createRouter()
   app.openapi(listRoute, async (c) => {
     const { filter, limit, cursor } = c.req.valid('query')
-    const limits = fullLimits(c.var.deps.limits)
+    const limits = fullLimits(c.get('deps').limits)
     const pageSize = limit === undefined ? limits.retainedPageSize : Number(limit)
     if (pageSize > limits.maxRetainedPageSize) throw errInvalidRequest.with(`limit is at most ${limits.maxRetainedPageSize}`)
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     const reason = validateTopicFilter(filter)
     if (reason) throw errFilterInvalid.with(reason)
-    const scope = c.var.token.scope
+    const scope = c.get('token').scope
     if (!scope.admin && scope.read.length === 0) throw errForbidden.with('token has no read scope')
     // A narrower token still lists what it may read, so filter by topic rather than refusing the filter.
     const collector = new PageCollector({ ...(after !== undefined ? { after } : {}), limit: pageSize, maxBytes: limits.retainedPageBytes })
@@ -104,7 +104,7 @@ export function retainedRoutes() {
       if (canReadTopic(scope, m.topic)) collector.offer(m)
     }
     // A bus that can stream retained messages never holds more than the page in memory.
-    const bus = c.var.deps.bus
+    const bus = c.get('deps').bus
     if (bus.eachRetained) await bus.eachRetained(filter, offer)
     else for (const m of await bus.retained(filter)) offer(m)
     return c.json(collector.result(), 200)
@@ -115,8 +115,8 @@ export function retainedRoutes() {
   app.openAPIRegistry.registerPath(getRoute)
   app.openapi({ ...getRoute, path: multiSegment(getRoute.path), hide: true }, async (c) => {
     const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
-    if (!canReadTopic(c.var.token.scope, topic)) throw errForbidden.with(`no read scope for "${topic}"`)
-    const [message] = await c.var.deps.bus.retained(topic)
+    if (!canReadTopic(c.get('token').scope, topic)) throw errForbidden.with(`no read scope for "${topic}"`)
+    const [message] = await c.get('deps').bus.retained(topic)
     if (!message) throw errNoRetained.with(topic)
     return messageResponse(c, message) as never
   })
@@ -125,8 +125,8 @@ export function retainedRoutes() {
   app.openapi({ ...deleteRoute, path: multiSegment(deleteRoute.path), hide: true }, async (c) => {
     const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
     // Clearing is a publish (an empty retained message), so it needs publish scope.
-    if (!canPublish(c.var.token.scope, topic)) throw errForbidden.with(`no publish scope for "${topic}"`)
-    await c.var.deps.bus.clearRetained(topic)
+    if (!canPublish(c.get('token').scope, topic)) throw errForbidden.with(`no publish scope for "${topic}"`)
+    await c.get('deps').bus.clearRetained(topic)
     return c.body(null, 204)
   })
   return app

@@ -159,13 +159,13 @@ const eventsRoute = route({
 })
 
 export function notifyService(c: AppContext): NotifyService {
-  const service = c.var.deps.notify
+  const service = c.get('deps').notify
   if (!service) throw errNotAvailable.with('door sensors and notifiers are not enabled here')
   return service
 }
 
 function requireRead(c: AppContext, sensor: SensorView): SensorView {
-  if (!canReadTopic(c.var.token.scope, sensor.topic)) throw errForbidden.with(`no read scope for "${sensor.topic}"`)
+  if (!canReadTopic(c.get('token').scope, sensor.topic)) throw errForbidden.with(`no read scope for "${sensor.topic}"`)
   return sensor
 }
 
@@ -179,7 +179,7 @@ function parseBefore(before: string | undefined): number | undefined {
 export function sensorRoutes() {
   const app = createRouter()
   app.openapi(listRoute, async (c) => {
-    const scope = c.var.token.scope
+    const scope = c.get('token').scope
     if (!scope.admin && scope.read.length === 0) throw errForbidden.with('token has no read scope')
     const sensors = (await notifyService(c).listSensors()).filter((s) => canReadTopic(scope, s.topic))
     return c.json({ sensors }, 200)
@@ -187,7 +187,7 @@ export function sensorRoutes() {
   app.openapi(createSensorRoute, async (c) => {
     requireAdmin(c)
     const view = await notifyService(c).createSensor(c.req.valid('json'))
-    c.var.deps.log.info({ sensorId: view.id, by: c.var.token.id }, 'sensor created')
+    c.get('deps').log.info({ sensorId: view.id, by: c.get('token').id }, 'sensor created')
     return c.json(view, 201)
   })
   app.openapi(getRoute, async (c) => {
@@ -197,14 +197,14 @@ export function sensorRoutes() {
   app.openapi(replaceRoute, async (c) => {
     requireAdmin(c)
     const view = await notifyService(c).replaceSensor(c.req.valid('param').id, c.req.valid('json'))
-    c.var.deps.log.info({ sensorId: view.id, by: c.var.token.id }, 'sensor replaced')
+    c.get('deps').log.info({ sensorId: view.id, by: c.get('token').id }, 'sensor replaced')
     return c.json(view, 200)
   })
   app.openapi(deleteRoute, async (c) => {
     requireAdmin(c)
     const { id } = c.req.valid('param')
     await notifyService(c).deleteSensor(id)
-    c.var.deps.log.info({ sensorId: id, by: c.var.token.id }, 'sensor removed')
+    c.get('deps').log.info({ sensorId: id, by: c.get('token').id }, 'sensor removed')
     return c.body(null, 204)
   })
   app.openapi(eventsRoute, async (c) => {

@@ -52,14 +52,14 @@ export function subscribeRoutes() {
     for (const f of filters) {
       const reason = validateTopicFilter(f)
       if (reason) throw errFilterInvalid.with(`"${f}": ${reason}`)
-      if (!canReadFilter(c.var.token.scope, f)) throw errForbidden.with(`no read scope for "${f}"`)
+      if (!canReadFilter(c.get('token').scope, f)) throw errForbidden.with(`no read scope for "${f}"`)
     }
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const limits = fullLimits(deps.limits)
-    const release = c.var.slots.streams.acquire(c.var.token.id, { total: limits.maxStreams, perToken: limits.maxStreamsPerToken })
+    const release = c.get('slots').streams.acquire(c.get('token').id, { total: limits.maxStreams, perToken: limits.maxStreamsPerToken })
     let body: ReadableStream<Uint8Array>
     try {
-      body = await eventStream(deps, filters, limits.sseBufferBytes, release, c.var.token.id)
+      body = await eventStream(deps, filters, limits.sseBufferBytes, release, c.get('token').id)
     } catch (err) {
       release()
       throw err

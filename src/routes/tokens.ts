@@ -62,7 +62,7 @@ const revokeTokenRoute = createRoute({
 })
 
 export function requireAdmin(c: AppContext): void {
-  if (!c.var.token.scope.admin) throw errForbidden.with('admin scope required')
+  if (!c.get('token').scope.admin) throw errForbidden.with('admin scope required')
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -72,15 +72,15 @@ export function tokenRoutes() {
   app.openapi(createTokenRoute, async (c) => {
     requireAdmin(c)
     const body = c.req.valid('json')
-    const deps = c.var.deps
+    const deps = c.get('deps')
     const { token, record } = await issueToken(body.name, { publish: body.publish, read: body.read, admin: body.admin }, deps.now())
     await deps.tokens.create(record)
-    deps.log.info({ tokenId: record.id, name: record.name, by: c.var.token.id }, 'token created')
+    deps.log.info({ tokenId: record.id, name: record.name, by: c.get('token').id }, 'token created')
     return c.json({ id: record.id, name: record.name, scope: record.scope, createdAt: iso(record.createdAt), token }, 201)
   })
   app.openapi(listTokensRoute, async (c) => {
     requireAdmin(c)
-    const tokens = await c.var.deps.tokens.list()
+    const tokens = await c.get('deps').tokens.list()
     return c.json(
       {
         tokens: tokens.map((t) => ({
@@ -97,10 +97,10 @@ export function tokenRoutes() {
   app.openapi(revokeTokenRoute, async (c) => {
     requireAdmin(c)
     const { id } = c.req.valid('param')
-    if (!(await c.var.deps.tokens.revoke(id))) throw errNotFound.with(`no token "${id}"`)
+    if (!(await c.get('deps').tokens.revoke(id))) throw errNotFound.with(`no token "${id}"`)
     // At once: its streams and request waits close and its webhooks stop before the 204.
-    await c.var.deps.tokenWatch?.check()
-    c.var.deps.log.info({ tokenId: id, by: c.var.token.id }, 'token revoked')
+    await c.get('deps').tokenWatch?.check()
+    c.get('deps').log.info({ tokenId: id, by: c.get('token').id }, 'token revoked')
     return c.body(null, 204)
   })
   return app

@@ -9,12 +9,42 @@ import { errTopicInvalid } from '../errors.js'
  */
 export function topicFromPath(c: Context, prefix: string): string {
   // By segments, not by text: the router also matches a prefix written with escapes (`/v1/p%75blish/...`).
-  const levels = new URL(c.req.url).pathname.split('/').slice(prefix.split('/').length - 1)
+  const path = pathnameOf(c.req.url)
+  let start = 0
+  for (let slashes = prefix.split('/').length - 1; slashes > 0; slashes--) {
+    start = path.indexOf('/', start) + 1
+    if (start === 0) return ''
+  }
+  const topic = path.slice(start)
+  if (!topic.includes('%')) return topic
   try {
-    return decodeURIComponent(levels.join('/'))
+    return decodeURIComponent(topic)
   } catch {
     throw errTopicInvalid.with('the topic is not UTF-8 once percent-decoded')
   }
+}
+
+/** Characters the URL parser keeps in a path as written: no escaping, no `\` taken for `/`, no tab or space dropped. */
+const VERBATIM_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%[\]]*$/
+/** A `.` or `..` segment, also spelled with `%2e`, which the URL parser resolves. */
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i
+
+/**
+ * `new URL(url).pathname`, without parsing the URL when the path is one the parser would keep as written
+ * (a publish's path nearly always is). Anything else is left to the parser.
+ */
+export function pathnameOf(url: string): string {
+  const scheme = url.startsWith('http://') ? 7 : url.startsWith('https://') ? 8 : -1
+  const start = scheme === -1 ? -1 : url.indexOf('/', scheme)
+  if (start !== -1) {
+    let end = url.indexOf('?', start)
+    if (end === -1) end = url.length
+    const hash = url.indexOf('#', start)
+    if (hash !== -1 && hash < end) end = hash
+    const path = url.slice(start, end)
+    if (VERBATIM_PATH.test(path) && !DOT_SEGMENT.test(path)) return path
+  }
+  return new URL(url).pathname
 }
 
 /** What a route answers for `/v1/<route>/` with nothing after the slash [MQTT-4.7.3-1]. */

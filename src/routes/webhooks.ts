@@ -165,19 +165,19 @@ const replayRoute = route({
 })
 
 function serviceOf(c: AppContext): WebhookService {
-  const service = c.var.deps.webhooks
+  const service = c.get('deps').webhooks
   if (!service) throw errNotAvailable.with('webhooks are not enabled here')
   return service
 }
 
 /** A webhook belongs to the token that created it; admins manage every one (and those from the config file). */
 function mayManage(c: AppContext, hook: WebhookView): boolean {
-  const token = c.var.token
+  const token = c.get('token')
   return token.scope.admin || (hook.owner === token.id && canReadFilter(token.scope, hook.filter))
 }
 
 function requireRead(c: AppContext, topicFilter: string): void {
-  if (!canReadFilter(c.var.token.scope, topicFilter)) throw errForbidden.with(`no read scope for "${topicFilter}"`)
+  if (!canReadFilter(c.get('token').scope, topicFilter)) throw errForbidden.with(`no read scope for "${topicFilter}"`)
 }
 
 /** Another token's webhook is answered as absent (404, never 403): its existence is not this token's business. */
@@ -200,8 +200,8 @@ export function webhookRoutes() {
     const service = serviceOf(c)
     const body = c.req.valid('json')
     requireRead(c, body.filter)
-    const { webhook, secret } = await service.create(body, c.var.token.id)
-    c.var.deps.log.info({ webhookId: webhook.id, filter: webhook.filter, by: c.var.token.id }, 'webhook created')
+    const { webhook, secret } = await service.create(body, c.get('token').id)
+    c.get('deps').log.info({ webhookId: webhook.id, filter: webhook.filter, by: c.get('token').id }, 'webhook created')
     return c.json({ ...toJson(webhook), secret }, 201, { location: `/v1/webhooks/${webhook.id}` })
   })
 
@@ -221,7 +221,7 @@ export function webhookRoutes() {
     const patch = c.req.valid('json')
     if (patch.filter !== undefined) requireRead(c, patch.filter)
     const { webhook, secret } = await service.update(id, patch)
-    c.var.deps.log.info({ webhookId: id, fields: Object.keys(patch), by: c.var.token.id }, 'webhook changed')
+    c.get('deps').log.info({ webhookId: id, fields: Object.keys(patch), by: c.get('token').id }, 'webhook changed')
     return c.json({ ...toJson(webhook), ...(secret ? { secret } : {}) }, 200)
   })
 
@@ -230,7 +230,7 @@ export function webhookRoutes() {
     const { id } = c.req.valid('param')
     await findVisible(c, service, id)
     if (!(await service.remove(id))) throw errNotFound.with(`no webhook "${id}"`)
-    c.var.deps.log.info({ webhookId: id, by: c.var.token.id }, 'webhook deleted')
+    c.get('deps').log.info({ webhookId: id, by: c.get('token').id }, 'webhook deleted')
     return c.body(null, 204)
   })
 
@@ -269,7 +269,7 @@ export function webhookRoutes() {
     const { id } = c.req.valid('param')
     await findVisible(c, service, id)
     const requeued = await service.replay(id)
-    c.var.deps.log.info({ webhookId: id, requeued, by: c.var.token.id }, 'webhook replay')
+    c.get('deps').log.info({ webhookId: id, requeued, by: c.get('token').id }, 'webhook replay')
     return c.json({ requeued }, 200)
   })
 

@@ -30,7 +30,7 @@ const whoamiRoute = createRoute({
 export function whoamiRoutes() {
   const app = createRouter()
   app.openapi(whoamiRoute, (c) => {
-    const { id, name, scope } = c.var.token
+    const { id, name, scope } = c.get('token')
     return c.json({ id, name, scope: { publish: scope.publish, read: scope.read, admin: scope.admin } }, 200)
   })
   return app

@@ -15,6 +15,10 @@ describe('validateTopicName', () => {
   it('counts bytes, not characters [MQTT-4.7.3-3]', () => {
     expect(validateTopicName('a'.repeat(MAX_TOPIC_BYTES))).toBeUndefined()
     expect(validateTopicName('é'.repeat(MAX_TOPIC_BYTES / 2 + 1))).toMatch(/longer/)
+    // Three bytes per UTF-16 code unit, the most there is: 21845 of them fit exactly, one more does not.
+    expect(validateTopicName('€'.repeat(MAX_TOPIC_BYTES / 3))).toBeUndefined()
+    expect(validateTopicName(`${'€'.repeat(MAX_TOPIC_BYTES / 3)}a`)).toMatch(/longer/)
+    expect(validateTopicName('😀'.repeat((MAX_TOPIC_BYTES + 1) / 4))).toMatch(/longer/)
   })
 })
 

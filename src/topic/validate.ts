@@ -12,7 +12,9 @@ function commonReason(value: string, kind: 'topic name' | 'topic filter'): strin
   if (value.includes('\u0000')) return `${kind} contains a NUL character`
   // [MQTT-1.5.4-1] well-formed UTF-8: a lone UTF-16 surrogate has no UTF-8 form
   if (hasLoneSurrogate(value)) return `${kind} contains a lone surrogate (not UTF-8)`
-  if (encoder.encode(value).byteLength > MAX_TOPIC_BYTES) return `${kind} is longer than ${MAX_TOPIC_BYTES} bytes`
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes, so a string this short needs no encoding to be measured.
+  if (value.length > MAX_TOPIC_BYTES / 3 && encoder.encode(value).byteLength > MAX_TOPIC_BYTES)
+    return `${kind} is longer than ${MAX_TOPIC_BYTES} bytes`
   return undefined
 }
 
