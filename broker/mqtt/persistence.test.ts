@@ -43,3 +43,30 @@ describe('the broker store, on a PUBACK', () => {
     await second.close()
   })
 })
+
+describe('the broker store, queueing a message', () => {
+  const packet = { cmd: 'publish', topic: 't', payload: Buffer.from('p'), qos: 1, retain: false, brokerId: 'b' }
+
+  it('completes a message with nothing to queue only after the queue writes asked for before it (5.) [MQTT-4.6.0-6]', async () => {
+    const store = await openBrokerStore(await tempDir())
+    // The first LevelDB write finishes late, as one on a busy thread pool may.
+    let openFirst!: () => void
+    const firstHeld = new Promise<void>((resolve) => (openFirst = resolve))
+    const put = Level.prototype.put
+    vi.spyOn(Level.prototype, 'put').mockImplementationOnce(async function (this: Level, ...args: Parameters<Level['put']>) {
+      await firstHeld
+      return put.apply(this, args)
+    })
+    const order: string[] = []
+    const first = store.outgoingEnqueueCombi([{ clientId: 'offline', qos: 1 }], { ...packet, brokerCounter: 1 }).then(() => order.push('queued'))
+    const second = store.outgoingEnqueueCombi([], { ...packet, brokerCounter: 2 }).then(() => order.push('nothing to queue'))
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual([])
+    openFirst()
+    await Promise.all([first, second])
+    expect(order).toEqual(['queued', 'nothing to queue'])
+    // With nothing in progress, a message with nothing to queue completes on its own.
+    await store.outgoingEnqueueCombi([], { ...packet, brokerCounter: 3 })
+    await store.close()
+  })
+})

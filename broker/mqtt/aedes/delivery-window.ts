@@ -52,7 +52,10 @@ export interface DeliveryWindowOptions {
 /** Highest QoS granted by the client's subscriptions that match the topic, or undefined when none does. */
 export function grantedQos(client: Pick<ClientInternals, 'subscriptions'>, topicName: string): number | undefined {
   let best: number | undefined
-  for (const [topicFilter, sub] of Object.entries(client.subscriptions)) {
+  const subscriptions = client.subscriptions
+  // for...in rather than Object.entries: no arrays made on every QoS 1/2 delivery.
+  for (const topicFilter in subscriptions) {
+    const sub = subscriptions[topicFilter]
     if (sub && matchTopic(topicFilter, topicName) && (best === undefined || sub.qos > best)) best = sub.qos
   }
   return best

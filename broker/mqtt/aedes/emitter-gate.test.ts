@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Aedes } from 'aedes'
 import { describe, expect, it } from 'vitest'
 import type { AedesInternals, BrokerPacket, Emitter } from '../aedes-internals.js'
@@ -7,6 +9,12 @@ import { waitFor } from '../fixtures/harness.js'
 /** aedes' own emitter (mqemitter 7 with concurrency 100), as the broker would use it. */
 function stockEmitter(): Emitter {
   return (new Aedes({}) as unknown as AedesInternals).mq
+}
+
+/** A full garbage collection, from a test (the flag makes `gc` exist in contexts made after it is set). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
 }
 
 let counter = 0
@@ -99,5 +107,22 @@ describe('EmitterGate', () => {
     expect(errors[0]?.message).toMatch(/closed/)
     gate.emit(packet('t'), (err) => errors.push(err))
     expect(errors).toHaveLength(2)
+  })
+
+  it('lets go of a message once it has started, so a payload does not outlive its delivery', async () => {
+    const gate = new EmitterGate(stockEmitter(), 100)
+    gate.on('t/#', (_p, done) => done())
+    // In a function of its own: a suspended async function could keep the last message in a register.
+    const emitTen = () =>
+      Array.from({ length: 10 }, () => {
+        const message = packet('t/x')
+        gate.emit(message)
+        return new WeakRef(message)
+      })
+    const refs = emitTen()
+    // A WeakRef's target is kept until the job that made it ends.
+    await new Promise((resolve) => setImmediate(resolve))
+    collectGarbage()
+    expect(refs.filter((ref) => ref.deref() !== undefined)).toHaveLength(0)
   })
 })

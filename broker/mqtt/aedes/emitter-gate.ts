@@ -33,7 +33,8 @@ function packetKey(packet: Pick<BrokerPacket, 'brokerId' | 'brokerCounter'>): st
 }
 
 export class EmitterGate implements Emitter {
-  private queue: Pending[] = []
+  /** Waiting messages from `head` on; the slots before it are emptied as messages start. */
+  private queue: (Pending | undefined)[] = []
   /** Messages in flight that still count against `concurrency`, by brokerId:brokerCounter. */
   private readonly counted = new Set<string>()
   private head = 0
@@ -97,7 +98,7 @@ export class EmitterGate implements Emitter {
     const left = this.queue.slice(this.head)
     this.queue = []
     this.head = 0
-    for (const p of left) p.done(new Error('emitter is closed'))
+    for (const p of left) p?.done(new Error('emitter is closed'))
     this.inner.close(done)
     return this
   }
@@ -130,6 +131,10 @@ export class EmitterGate implements Emitter {
 
   private shift(): Pending {
     const next = this.queue[this.head]!
+    // Let go of it now: a started message (its payload, its publisher's callback) must not live on in
+    // the array until the next compaction, up to a thousand messages later. Kept, they outlived young-
+    // generation collections and were copied into the old generation, which made every collection dearer.
+    this.queue[this.head] = undefined
     this.head++
     // Compact now and then so the array does not grow for ever (Array#shift is O(n) on big arrays).
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

@@ -96,26 +96,30 @@ export class ReceiveMaximum {
   constructor(store: GatedStore) {
     const outgoingUpdate = store.outgoingUpdate.bind(store)
     const outgoingClearMessageId = store.outgoingClearMessageId.bind(store)
-    store.outgoingUpdate = async (client, packet) => {
+    // Clients without a gate (no Receive Maximum, or MQTT 3.1.1) go straight to the store: these are on
+    // every QoS 1 delivery and acknowledgement.
+    store.outgoingUpdate = (client, packet) => {
       const gate = this.gates.get(client)
       // A stored QoS 1/2 PUBLISH, or the PUBREL of a QoS 2 message the client has not completed: both
       // count until PUBACK / PUBCOMP. (A PUBREL for a message already counted is the live QoS 2 flow.)
       const counts = (packet.cmd === 'publish' && (packet.qos ?? 0) > 0) || packet.cmd === 'pubrel'
-      if (gate?.replaying && counts && typeof packet.messageId === 'number' && !gate.inFlight.has(packet.messageId)) {
-        const id = packet.messageId
-        await new Promise<void>((resolve) =>
-          gate.whenFree(() => {
-            gate.inFlight.set(id, true)
-            resolve()
-          }),
-        )
-      }
-      return outgoingUpdate(client, packet)
+      if (!gate?.replaying || !counts || typeof packet.messageId !== 'number' || gate.inFlight.has(packet.messageId))
+        return outgoingUpdate(client, packet)
+      const id = packet.messageId
+      return new Promise<void>((resolve) =>
+        gate.whenFree(() => {
+          gate.inFlight.set(id, true)
+          resolve()
+        }),
+      ).then(() => outgoingUpdate(client, packet))
     }
-    store.outgoingClearMessageId = async (client, packet) => {
-      const cleared = await outgoingClearMessageId(client, packet)
-      if (typeof packet.messageId === 'number') this.gates.get(client)?.release(packet.messageId)
-      return cleared
+    store.outgoingClearMessageId = (client, packet) => {
+      const gate = this.gates.get(client)
+      if (!gate) return outgoingClearMessageId(client, packet)
+      return outgoingClearMessageId(client, packet).then((cleared) => {
+        if (typeof packet.messageId === 'number') gate.release(packet.messageId)
+        return cleared
+      })
     }
   }
 

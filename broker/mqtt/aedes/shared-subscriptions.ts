@@ -122,13 +122,18 @@ export class SharedSubscriptions {
   /** Per message, per group: the member chosen when it was queued (null: queued for an offline one). */
   private readonly choices = new Map<string, Map<string, Member | null>>()
   private readonly loaded: Promise<void>
+  private isLoaded = false
 
   constructor(
     private readonly aedes: Aedes,
     store: ShareStore,
   ) {
     // A store that cannot be read fails aedes' own start; here the index just starts empty.
-    this.loaded = this.load(store).catch(() => undefined)
+    this.loaded = this.load(store)
+      .catch(() => undefined)
+      .then(() => {
+        this.isLoaded = true
+      })
     this.hookStore(store)
     this.hookBroker()
   }
@@ -188,10 +193,20 @@ export class SharedSubscriptions {
       await clean(client)
       for (const key of [...this.persistent.keys()]) this.forget(key, client.id)
     }
-    store.outgoingEnqueueCombi = async (subs, packet) => {
-      await this.loaded
+    const enqueueWithGroups = (subs: QueueEntry[] | undefined, packet: QueuedPacket) => {
       const extra = this.chooseForQueue(packet)
       return enqueue(extra.length > 0 ? [...(subs ?? []), ...extra] : subs, packet)
+    }
+    store.outgoingEnqueueCombi = (subs, packet) => {
+      // Once the index is loaded, without waiting a turn of promises: this is on every QoS 1/2 message.
+      if (this.isLoaded) {
+        try {
+          return enqueueWithGroups(subs, packet)
+        } catch (err) {
+          return Promise.reject(err)
+        }
+      }
+      return this.loaded.then(() => enqueueWithGroups(subs, packet))
     }
   }
 
@@ -270,6 +285,7 @@ export class SharedSubscriptions {
   /** Queue entries for the shared groups a QoS 1/2 message matches; remembers who was chosen. */
   private chooseForQueue(packet: QueuedPacket): QueueEntry[] {
     const extra: QueueEntry[] = []
+    if (this.groups.size === 0 && this.persistent.size === 0) return extra
     const keys = new Set([...this.groups.keys(), ...this.persistent.keys()])
     let chosen: Map<string, Member | null> | undefined
     for (const key of keys) {

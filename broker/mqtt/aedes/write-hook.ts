@@ -7,9 +7,13 @@
  *
  * A rewrite returns the packet to write: the same object, or a copy. It must never change the packet
  * it was given, which aedes may still hold (a stored session's queue, the retry of a QoS 1 message).
+ *
+ * The same seam holds the client's stream corked until the end of the loop turn (write-batch.ts).
  */
+import type { Writable } from 'node:stream'
 import mqttPacket from 'mqtt-packet'
 import type { ClientInternals } from '../aedes-internals.js'
+import { holdUntilTurnEnds } from './write-batch.js'
 
 export interface OutgoingPacket {
   cmd: string
@@ -39,7 +43,10 @@ export function onWrite(broker: object, rewrite: Rewrite): void {
     const client = (stream as { client?: ClientInternals & { broker?: object } } | null)?.client
     const list = client?.broker && rewrites.get(client.broker)
     let out = packet
-    if (list) for (const rewrite of list) out = rewrite(out, client)
+    if (list) {
+      holdUntilTurnEnds(stream as Writable)
+      for (const rewrite of list) out = rewrite(out, client)
+    }
     return writeToStream(out, stream, opts)
   }
 }
