@@ -222,7 +222,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const close = () => {
     closing ??= (async () => {
       stopWatchingUsers()
-      stopSysStats()
+      await stopSysStats()
       const serverClosed = listeners.stopAccepting()
       // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
       await new Promise<void>((resolve) => aedes.close(() => resolve()))

@@ -31,6 +31,15 @@ function grantedCodes(client: MqttClient, topicFilters: string[]): Promise<numbe
 }
 
 describe('$SYS/broker statistics', () => {
+  it('closes cleanly right after start: the first statistics finish before the broker closes under them', async () => {
+    for (let i = 0; i < 3; i++) {
+      const broker = await monitored(60_000)
+      await broker.close()
+    }
+    const complaints = h.log.lines.filter((l) => l.msg?.startsWith('mqtt $SYS') || (l.level === 'error' && l.msg !== undefined))
+    expect(complaints).toEqual([])
+  })
+
   for (const version of ['mqttv311', 'mqttv5'] as const) {
     it(`publishes mosquitto's $SYS/broker topics, read by mosquitto_sub (${version}) as a user granted $SYS/# [MQTT-4.7.2-1]`, async () => {
       const broker = await monitored(200)

@@ -57,10 +57,11 @@ class Load {
 }
 
 /**
- * Starts publishing; returns the function that stops it. intervalMs 0: nothing is published, and the
+ * Starts publishing; returns the function that stops it, which resolves once a tick under way has finished (so the
+ * broker is not closed under its publishes and store reads). intervalMs 0: nothing is published, and the
  * statistics an earlier run left retained are cleared, so no reader takes them for current.
  */
-export function startSysStats(options: SysStatsOptions): () => void {
+export function startSysStats(options: SysStatsOptions): () => Promise<void> {
   const { aedes, log } = options
   if (options.intervalMs <= 0) {
     options.store.retainedMatching('$SYS/broker/#').then(
@@ -69,7 +70,7 @@ export function startSysStats(options: SysStatsOptions): () => void {
       },
       (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
     )
-    return () => {}
+    return async () => {}
   }
   const startedAt = Date.now()
   const version = `postbridge version ${packageVersion()}`
@@ -85,10 +86,20 @@ export function startSysStats(options: SysStatsOptions): () => void {
   const load = { received: new Load(), sent: new Load(), connections: new Load() }
   let lastAt = startedAt
 
+  // A tick's publishes are kept, so stopping can wait for them: a broker closed under them answers each with an error.
+  const pending: Promise<void>[] = []
   const publish = (topic: string, value: string | number) =>
-    aedes.publish({ cmd: 'publish', topic: `$SYS/broker/${topic}`, payload: Buffer.from(String(value)), qos: 0, retain: true, dup: false }, (err) => {
-      if (err) log.warn({ err, topic }, 'mqtt $SYS publish failed')
-    })
+    pending.push(
+      new Promise<void>((resolve) =>
+        aedes.publish(
+          { cmd: 'publish', topic: `$SYS/broker/${topic}`, payload: Buffer.from(String(value)), qos: 0, retain: true, dup: false },
+          (err) => {
+            if (err) log.warn({ err, topic }, 'mqtt $SYS publish failed')
+            resolve()
+          },
+        ),
+      ),
+    )
 
   const tick = async () => {
     const now = Date.now()
@@ -118,12 +129,15 @@ export function startSysStats(options: SysStatsOptions): () => void {
       publish(`load/publish/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
       publish(`load/connections/${minutes}min`, loads.connections[i]!.toFixed(2))
     })
-    publish('retained messages/count', await options.store.countRetained())
+    const retained = await options.store.countRetained()
+    if (!stopped) publish('retained messages/count', retained)
+    await Promise.all(pending.splice(0))
   }
 
   let stopped = false
+  let ticking: Promise<void> = Promise.resolve()
   const run = () => {
-    tick().catch((err: unknown) => log.warn({ err }, 'mqtt $SYS statistics failed'))
+    ticking = tick().catch((err: unknown) => log.warn({ err }, 'mqtt $SYS statistics failed'))
   }
   run()
   const timer = setInterval(() => {
@@ -135,5 +149,6 @@ export function startSysStats(options: SysStatsOptions): () => void {
     clearInterval(timer)
     aedes.off('publish', onPublish)
     aedes.off('client', onClient)
+    return ticking
   }
 }
