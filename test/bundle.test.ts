@@ -1,10 +1,13 @@
 /** The CLI bundle (scripts/bundle.ts): what `postbridge start` loads, read from esbuild's own account of it. */
+import { builtinModules } from 'node:module'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { build, type Metafile } from 'esbuild'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { bundleOptions } from '../scripts/bundle.js'
+
+const BUILTINS = new Set(builtinModules)
 
 let dir: string
 let meta: Metafile
@@ -47,7 +50,13 @@ it("keeps only zod's English messages, the ones zod configures by default", () =
 })
 
 it('leaves the packages with native addons in node_modules, where they find their binaries', () => {
-  const { inputs, external } = loadedStatically('cli.js')
-  expect(external).toContain('better-sqlite3')
+  const { inputs } = loadedStatically('cli.js')
+  expect(inputs).toContain('required:better-sqlite3') // required from node_modules, not bundled
   expect(inputs.filter((input) => input.includes('node_modules/better-sqlite3/') || input.includes('node_modules/classic-level/'))).toEqual([])
+})
+
+it("imports only Node's own modules: a package imported as ESM would make Node parse CommonJS sources for their exports", () => {
+  const { external } = loadedStatically('cli.js')
+  expect(external.length).toBeGreaterThan(0)
+  expect(external.filter((name) => !name.startsWith('node:') && !BUILTINS.has(name))).toEqual([])
 })
