@@ -27,6 +27,8 @@ export default defineConfig({
           name: 'e2e',
           environment: 'node',
           include: ['test/**/*.e2e.test.ts'],
+          // The CLI runs as installed, from its bundle: built once, from the sources as they are now.
+          globalSetup: ['test/fixtures/bundle-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: true,

@@ -41,12 +41,12 @@ function row(name: string, r: Rate, extra = ''): void {
   )
 }
 
-/** The CLI runs from build/: rebuild it first when a source file is newer, so the bench measures this tree. */
+/** The CLI runs from build/bundle/: rebuild it first when a source file is newer, so the bench measures this tree. */
 function ensureBuilt(): void {
   const root = fileURLToPath(new URL('..', import.meta.url))
   let built = 0
   try {
-    built = statSync(join(root, 'build/broker/cli.js')).mtimeMs
+    built = statSync(join(root, 'build/bundle/cli.js')).mtimeMs
   } catch {}
   const newer = (dir: string): boolean =>
     readdirSync(join(root, dir), { withFileTypes: true, recursive: true }).some(
@@ -54,7 +54,7 @@ function ensureBuilt(): void {
     )
   if (built === 0 || newer('src') || newer('broker')) {
     out('(building: sources are newer than build/)')
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' })
   }
 }
 

@@ -4,7 +4,6 @@ import { createServer as createHttpsServer } from 'node:https'
 import { createSecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { getRequestListener } from '@hono/node-server'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
@@ -22,6 +21,7 @@ import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { answerClientError, refuseMissingHost } from './http/client-error.js'
+import { lazyRequestListener } from './http/lazy-request-listener.js'
 import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
 import { loadDashboard } from './dashboard-assets.js'
 import { startHomeNotify } from './notify/home-notify.js'
@@ -257,7 +257,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     closers.push(() => clearInterval(revocationTimer))
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
-    const listener = getRequestListener(app.fetch)
+    const listener = lazyRequestListener(app.fetch)
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }

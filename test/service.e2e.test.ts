@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli } from './fixtures/process.js'
+import { CLI, runCli } from './fixtures/process.js'
 
 let dir: string
 beforeEach(() => {
@@ -34,6 +34,8 @@ describe('postbridge service', () => {
     expect(unit).toMatch(/^ProtectSystem=strict$/m)
     expect(unit).toMatch(/^NoNewPrivileges=yes$/m)
     expect(unit).toMatch(/^ExecStart=\S+ \S+bin\/postbridge\.js start$/m)
+    // This very installation's entry, found from wherever the CLI's code runs (the bundle, here).
+    expect(unit).toContain(` ${CLI} start\n`)
     const verify = spawnSync('systemd-analyze', ['verify', unitPath], { encoding: 'utf8' })
     expect(verify.status, verify.stderr).toBe(0)
     // systemd names problems with the unit by its file name; other units on the machine are not ours to judge.

@@ -36,7 +36,8 @@ export function startHomeNotify(o: HomeNotifyOptions): Promise<RunningNotifyServ
     notifiers: new SqliteNotifierStore(o.db),
     scheduler: createTimerScheduler(),
     now: Date.now,
-    fetch: o.fetch ?? globalThis.fetch,
+    // Read when a notifier sends, not now: reading globalThis.fetch loads Node's fetch implementation (~30 ms, MBs).
+    fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     log: o.log,
     env: o.env,
     config: { sensors: o.sensors, notifiers: o.notifiers },

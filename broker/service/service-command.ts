@@ -21,8 +21,13 @@ install: writes ${UNIT_NAME} (default in /etc/systemd/system), creates the syste
 uninstall: stops and disables the service and removes the unit; the data directory and the user are kept.`
 
 const DEFAULT_UNIT_DIR = '/etc/systemd/system'
-/** The CLI's own entry, so the unit runs this very installation. */
-const CLI_ENTRY = fileURLToPath(new URL('../../../bin/postbridge.js', import.meta.url))
+/**
+ * The CLI's own entry, so the unit runs this very installation: bin/postbridge.js two folders up from the bundle
+ * (build/bundle/) or the sources (broker/service/), three from tsc's build/broker/service/.
+ */
+const CLI_ENTRY = ['../../bin/postbridge.js', '../../../bin/postbridge.js']
+  .map((up) => fileURLToPath(new URL(up, import.meta.url)))
+  .find((path, i, all) => existsSync(path) || i === all.length - 1) as string
 
 type Out = (line: string) => void
 

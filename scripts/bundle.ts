@@ -1,0 +1,87 @@
+/**
+ * `npm run build`, second step: the CLI as one ES module bundle in build/bundle/, which bin/postbridge.js loads.
+ * Node spends most of `postbridge start` finding, reading and compiling a few hundred module files; one bundle
+ * resolves nothing at run time, and what start never uses (zod's locales among them) is not there to load.
+ * The lazy import()s stay lazy: each becomes its own chunk, read only when its command or feature runs.
+ */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type BuildOptions, build, type Plugin } from 'esbuild'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const BUNDLE_DIR = join(ROOT, 'build/bundle')
+
+/**
+ * Packages that find their native addon on disk beside their own files (bindings, node-gyp-build): they stay in
+ * node_modules and load through Node's resolver. ws's optional addons are tried by require() inside try/catch.
+ */
+const EXTERNAL = ['better-sqlite3', 'classic-level', 'bufferutil', 'utf-8-validate']
+
+/**
+ * zod's entry re-exports all of its ~60 error-message locales, and `z` is passed around whole (zod-openapi
+ * extends it), so no bundler can drop them. Postbridge never calls z.config(z.locales.xx()); English, the
+ * default zod configures itself with, is the one kept.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(join('node_modules', 'zod', 'v4')) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: `export { default as en } from ${JSON.stringify(join(ROOT, 'node_modules/zod/v4/locales/en.js'))}`,
+      resolveDir: ROOT,
+    }))
+  },
+}
+
+/**
+ * better-sqlite3 by require(), as Node loads a CommonJS package for a CommonJS caller: an ESM import of it makes
+ * Node load cjs-module-lexer and parse the package's source for named exports (~3 ms, ~1.7 MB), which a
+ * default import does not need.
+ */
+const requireBetterSqlite: Plugin = {
+  name: 'require-better-sqlite3',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, (args) =>
+      args.namespace === 'required' ? { path: args.path, external: true } : { path: args.path, namespace: 'required' },
+    )
+    b.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js',
+    }))
+  },
+}
+
+/** esbuild's options for the CLI bundle written to `outdir`. */
+export function bundleOptions(outdir: string): BuildOptions {
+  return {
+    entryPoints: { cli: join(ROOT, 'broker/cli.ts'), 'young-generation': join(ROOT, 'broker/young-generation.ts') },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    plugins: [englishOnlyZod, requireBetterSqlite],
+    // The CommonJS packages inside (pino, aedes' dependencies) call require() for Node's own modules.
+    banner: { js: "import { createRequire as __pbCreateRequire } from 'node:module'; const require = __pbCreateRequire(import.meta.url);" },
+    // Whitespace and syntax only: ~1 MB less source for V8 to scan and keep in the heap (idle RSS -2 MB), while
+    // function and class names stay as written, in stack traces and wherever a library reads constructor.name.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // Written beside the bundle, read only under `node --enable-source-maps` (which costs start-up time and
+    // ~3.5 MB of idle RSS, so it is not on by default).
+    sourcemap: true,
+    logLevel: 'warning',
+  }
+}
+
+export async function bundleCli(): Promise<void> {
+  rmSync(BUNDLE_DIR, { recursive: true, force: true })
+  await build(bundleOptions(BUNDLE_DIR))
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await bundleCli()

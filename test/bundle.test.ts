@@ -1,0 +1,62 @@
+/** The CLI bundle (scripts/bundle.ts): what `postbridge start` loads, read from esbuild's own account of it. */
+import { builtinModules } from 'node:module'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { build, type Metafile } from 'esbuild'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { bundleOptions } from '../scripts/bundle.js'
+
+const BUILTINS = new Set(builtinModules)
+
+let dir: string
+let meta: Metafile
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'postbridge-bundle-'))
+  meta = (await build({ ...bundleOptions(dir), write: false, metafile: true, sourcemap: false })).metafile
+}, 60_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The files `import` reaches from an entry without a dynamic import(): what Node loads before the CLI runs. */
+function loadedStatically(entry: string): { inputs: string[]; external: string[] } {
+  const outputs = new Map(Object.entries(meta.outputs).map(([path, output]) => [relative(dir, path), output]))
+  const seen = new Set<string>()
+  const external = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const imported of outputs.get(file)?.imports ?? []) {
+      if (imported.kind !== 'import-statement') continue
+      if (imported.external) external.add(imported.path)
+      else visit(relative(dir, imported.path))
+    }
+  }
+  visit(entry)
+  return { inputs: [...seen].flatMap((file) => Object.keys(outputs.get(file)?.inputs ?? {})), external: [...external] }
+}
+
+it('holds nothing at start that only other commands or features use: ws, mqtt.js, yaml, the Node HTTP adapter', () => {
+  const { inputs } = loadedStatically('cli.js')
+  expect(inputs).toContain('broker/home.ts') // the walk is real: start's own code is there
+  for (const lazy of ['node_modules/ws/', 'node_modules/mqtt/', 'node_modules/yaml/', 'node_modules/@hono/node-server/', 'broker/service/']) {
+    expect(inputs.filter((input) => input.includes(lazy))).toEqual([])
+  }
+})
+
+it("keeps only zod's English messages, the ones zod configures by default", () => {
+  const all = Object.keys(meta.inputs)
+  expect(all).toContain('node_modules/zod/v4/locales/en.js')
+  expect(all.filter((input) => input.includes('zod/v4/locales/') && !input.endsWith('/en.js'))).toEqual([])
+})
+
+it('leaves the packages with native addons in node_modules, where they find their binaries', () => {
+  const { inputs } = loadedStatically('cli.js')
+  expect(inputs).toContain('required:better-sqlite3') // required from node_modules, not bundled
+  expect(inputs.filter((input) => input.includes('node_modules/better-sqlite3/') || input.includes('node_modules/classic-level/'))).toEqual([])
+})
+
+it("imports only Node's own modules: a package imported as ESM would make Node parse CommonJS sources for their exports", () => {
+  const { external } = loadedStatically('cli.js')
+  expect(external.length).toBeGreaterThan(0)
+  expect(external.filter((name) => !name.startsWith('node:') && !BUILTINS.has(name))).toEqual([])
+})
