@@ -20,7 +20,8 @@ const edge = await startWranglerDev({
 })
 const dataDir = tempDataDir()
 const auth = { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` }
-const queued = async () => ((await (await fetch(`${edge.url}/v1/health`)).json()) as { link: { queued: number } }).link.queued
+// The link's facts in /v1/health are for a token holder only.
+const queued = async () => ((await (await fetch(`${edge.url}/v1/health`, { headers: auth })).json()) as { link: { queued: number } }).link.queued
 try {
   for (let i = 0; i < count; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ topic: 'drain/rate', payload: `m-${i + j}` }))

@@ -78,11 +78,19 @@ export class EdgeQueue {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM edge_queue').one().n
   }
 
-  /** Messages not yet sent on this connection, oldest first. */
-  unsent(connection: string, limit: number): QueuedMessage[] {
+  /**
+   * Messages not yet sent on this connection, oldest first. Sends go in seq order, so none after `afterSeq` (the last
+   * sent on it) was: the primary key starts there instead of walking past what waits for its PUBACK.
+   */
+  unsent(connection: string, limit: number, afterSeq = 0): QueuedMessage[] {
     if (limit <= 0) return []
     return this.sql
-      .exec<Row>(`SELECT ${COLUMNS} FROM edge_queue WHERE sent_on IS NULL OR sent_on != ? ORDER BY seq LIMIT ?`, connection, limit)
+      .exec<Row>(
+        `SELECT ${COLUMNS} FROM edge_queue WHERE seq > ? AND (sent_on IS NULL OR sent_on != ?) ORDER BY seq LIMIT ?`,
+        afterSeq,
+        connection,
+        limit,
+      )
       .toArray()
       .map(fromRow)
   }
@@ -147,6 +155,9 @@ export class EdgeQueue {
 
   /** Removes and returns the messages whose time is up. */
   dropExpired(now: number): QueuedMessage[] {
+    // The index answers "anything due?" at once; the query below would walk the queue in seq order to find out.
+    const next = this.nextExpiry()
+    if (next === undefined || next > now) return []
     const rows = this.sql.exec<Row>(`SELECT ${COLUMNS} FROM edge_queue WHERE expires_at <= ? ORDER BY seq`, now).toArray()
     if (rows.length > 0) this.sql.exec('DELETE FROM edge_queue WHERE expires_at <= ?', now)
     return rows.map(fromRow)

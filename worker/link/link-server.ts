@@ -11,7 +11,7 @@ import type { Message } from '../../src/ports/types.js'
 import type { Logger } from '../../src/ports/logger.js'
 import type { EdgeQueue, QueuedMessage } from './edge-queue.js'
 import type { EdgeStats } from './edge-stats.js'
-import { CONNACK, connackPacket, createPacketReader, encodePacket, publishPacket, type Packet, type PacketReader } from '../mqtt-codec.js'
+import { CONNACK, connackPacket, createPacketReader, encodePacket, encodePublish, type Packet, type PacketReader } from '../mqtt-codec.js'
 import { UpSeen } from './link-up-seen.js'
 import type { RetainedStore } from './retained-store.js'
 
@@ -74,6 +74,8 @@ interface DownFlow {
   /** packet id -> seq and encoded size */
   inflight: Map<number, { seq: number; bytes: number }>
   inflightBytes: number
+  /** The highest seq sent on this connection: what follows it is unsent. */
+  sentUpTo: number
   acked: number[]
   delivered: number
   flushTimer?: ReturnType<typeof setTimeout>
@@ -132,7 +134,7 @@ export class LinkServer {
       bearerOk,
       remote,
     }
-    server.serializeAttachment(attachment)
+    saveAttachment(server, attachment)
     // A client asking for the "mqtt" subprotocol (mqtt.js does) fails the handshake unless it is echoed [MQTT-6.0.0-3].
     const offered = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
     const headers: Record<string, string> = offered.includes('mqtt') ? { 'sec-websocket-protocol': 'mqtt' } : {}
@@ -174,7 +176,7 @@ export class LinkServer {
     // not a second unlink.
     attachment.stage = 'closed'
     try {
-      ws.serializeAttachment(attachment)
+      saveAttachment(ws, attachment)
     } catch {
       // The socket is already gone; nothing will read its attachment again.
     }
@@ -263,7 +265,7 @@ export class LinkServer {
     // Flow control by in-flight count and bytes: wait until the window is half empty, then fill it in one batch.
     if (flow.inflight.size > REFILL_AT || flow.inflightBytes > DOWN_WINDOW_BYTES / 2) return
     this.flushAcks(flow)
-    const candidates = queue.unsent(attachment.connection, DOWN_WINDOW - flow.inflight.size)
+    const candidates = queue.unsent(attachment.connection, DOWN_WINDOW - flow.inflight.size, flow.sentUpTo)
     const batch: typeof candidates = []
     const packets: Uint8Array[] = []
     let bytes = flow.inflightBytes
@@ -271,7 +273,7 @@ export class LinkServer {
       // The queue id is the message's stable id: a resend carries the same one, so home's devices can drop repeats.
       const publish = toLinkPublish(withStableId(withRemainingExpiry(queued, now()), queued.id))
       // DUP marks a resend after a reconnect [MQTT-3.3.1-1]; home may see the message twice, never zero times.
-      const packet = encodePacket(publishPacket(publish, queued.packetId, queued.sentOn !== null), attachment.protocolVersion)
+      const packet = encodePublish(publish, queued.packetId, queued.sentOn !== null, attachment.protocolVersion)
       // At least one message per batch, however large (the payload limit bounds it).
       if (batch.length > 0 && bytes + packet.byteLength > DOWN_WINDOW_BYTES) break
       batch.push(queued)
@@ -287,6 +289,7 @@ export class LinkServer {
       return
     }
     queue.markSentRange(batch[0]!.seq, batch[batch.length - 1]!.seq, attachment.connection)
+    flow.sentUpTo = batch[batch.length - 1]!.seq
     for (const [i, q] of batch.entries()) flow.inflight.set(q.packetId, { seq: q.seq, bytes: packets[i]?.byteLength ?? 0 })
     flow.inflightBytes = bytes
     this.ackWaitSince ??= now()
@@ -298,8 +301,9 @@ export class LinkServer {
     if (this.flow?.connection === connection) return this.flow
     if (this.flow) this.flushAcks(this.flow)
     // Their sizes are not stored; they count as 0 bytes until acknowledged.
-    const inflight = new Map(this.deps.queue.sentOn(connection).map((r) => [r.packetId, { seq: r.seq, bytes: 0 }] as const))
-    this.flow = { connection, inflight, inflightBytes: 0, acked: [], delivered: 0 }
+    const sent = this.deps.queue.sentOn(connection)
+    const inflight = new Map(sent.map((r) => [r.packetId, { seq: r.seq, bytes: 0 }] as const))
+    this.flow = { connection, inflight, inflightBytes: 0, sentUpTo: sent.at(-1)?.seq ?? 0, acked: [], delivered: 0 }
     return this.flow
   }
 
@@ -352,7 +356,7 @@ export class LinkServer {
         return this.closeSocket(ws, WS_PROTOCOL_ERROR, 'second CONNECT') // [MQTT-3.1.0-2]
       case 'subscribe':
         attachment.subscribed = true
-        ws.serializeAttachment(attachment)
+        saveAttachment(ws, attachment)
         // Everything published at the edge goes down whatever the filter; grant QoS 1, the link's QoS.
         send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) })
         this.pump()
@@ -406,7 +410,7 @@ export class LinkServer {
       if (o.protocolVersion === 5) this.trySend(other, encodePacket({ cmd: 'disconnect', reasonCode: SESSION_TAKEN_OVER }, 5))
       o.stage = 'closed'
       try {
-        other.serializeAttachment(o)
+        saveAttachment(other, o)
       } catch {
         // Already gone.
       }
@@ -419,7 +423,7 @@ export class LinkServer {
     this.ackWaitSince = undefined
     const now = this.deps.now()
     Object.assign(attachment, { stage: 'online', protocolVersion: version, connectedAt: now, keepaliveS: packet.keepalive ?? 0, lastSeenAt: now })
-    ws.serializeAttachment(attachment)
+    saveAttachment(ws, attachment)
     this.deps.stats.mark('linkedAt', now)
     ws.send(encodePacket(connackPacket(CONNACK.accepted, version), version))
     this.deps.log.info({ clientId: packet.clientId, protocolVersion: version, queued: this.deps.queue.count() }, 'link: home connected')
@@ -516,7 +520,7 @@ export class LinkServer {
     const attachment = attachmentOf(ws)
     if (attachment?.stage === 'online' && now - (attachment.lastSeenAt ?? 0) >= LAST_SEEN_WRITE_MS) {
       attachment.lastSeenAt = now
-      ws.serializeAttachment(attachment)
+      saveAttachment(ws, attachment)
     }
   }
 
@@ -534,8 +538,24 @@ export class LinkServer {
   }
 }
 
+/**
+ * The attachments read or written while the object is in memory: every packet needs its socket's, and reading one
+ * back is a structured clone. After hibernation the sockets are new objects, and their attachments are read again.
+ */
+const attachments = new WeakMap<WebSocket, LinkAttachment>()
+
 function attachmentOf(ws: WebSocket): LinkAttachment | undefined {
-  return (ws.deserializeAttachment() as LinkAttachment | null) ?? undefined
+  const known = attachments.get(ws)
+  if (known) return known
+  const read = (ws.deserializeAttachment() as LinkAttachment | null) ?? undefined
+  if (read) attachments.set(ws, read)
+  return read
+}
+
+/** Keeps the attachment across hibernation, and in memory for attachmentOf. Throws when the socket is gone. */
+function saveAttachment(ws: WebSocket, attachment: LinkAttachment): void {
+  attachments.set(ws, attachment)
+  ws.serializeAttachment(attachment)
 }
 
 /** [MQTT-3.3.2-6] a forwarded message carries the expiry interval minus the time it waited. */
