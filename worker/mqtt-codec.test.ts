@@ -4,6 +4,7 @@ import type { LinkPublish } from '../src/link/packet.js'
 import { createPacketReader, encodePacket, encodePublish, packetBuffer, type Packet } from './mqtt-codec.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
+const MAX = 64 * 1024
 
 /** What mqtt-packet's own writer makes of the same PUBLISH: the reference encodePublish must match byte for byte. */
 function reference(publish: LinkPublish, messageId: number, dup: boolean, protocolVersion: number): Uint8Array {
@@ -30,6 +31,7 @@ function readAll(frames: Uint8Array[]): { packets: Packet[]; errors: Error[] } {
   const reader = createPacketReader(
     (p) => packets.push(p),
     (e) => errors.push(e),
+    MAX,
   )
   for (const f of frames) reader.push(f)
   return { packets, errors }
@@ -111,6 +113,14 @@ describe('createPacketReader', () => {
       expect(errors).toEqual([])
       expect(packets.map((p) => p.cmd)).toEqual(['puback', 'publish', 'puback'])
     }
+  })
+
+  it('stops at a packet declaring more than the most it takes, before any of it is kept, and reads nothing after', () => {
+    // A PUBLISH header declaring MAX bytes of remaining length (3-byte length), then its first bytes only.
+    const header = new Uint8Array([0x30, 0x80, 0x80, 0x04, 0, 1, 0x74])
+    const { packets, errors } = readAll([header, new Uint8Array(1000), encodePacket({ cmd: 'puback', messageId: 1 } as Packet, 5)])
+    expect(errors.map((e) => e.message)).toEqual([`packet of ${MAX + 4} bytes exceeds the link's ${MAX}`])
+    expect(packets).toEqual([])
   })
 
   it('reports a remaining length longer than four bytes as an error', () => {

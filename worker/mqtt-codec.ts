@@ -45,14 +45,21 @@ const PUBACK_BYTE = 0x40
  * packet id alone, reason code 0 [MQTT-3.4.2.1]) is decoded here: home sends one per message down, and mqtt-packet's
  * Buffer work costs several times more than the packet. Every other packet goes to mqtt-packet whole.
  */
-export function createPacketReader(onPacket: (packet: Packet) => void, onError: (err: Error) => void): PacketReader {
+export function createPacketReader(
+  onPacket: (packet: Packet) => void,
+  onError: (err: Error) => void,
+  /** A packet may not declare more; beyond it the reader stops at once, so the start it keeps of a cut packet stays bounded. */
+  maxPacketBytes: number,
+): PacketReader {
   const parser = mqttPacket.parser({ protocolVersion: 5 })
   parser.on('packet', onPacket)
   parser.on('error', onError)
   /** The start of a packet that the last frame cut off. */
   let rest: Uint8Array | undefined
+  let failed = false
   return {
     push(frame) {
+      if (failed) return
       let bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame)
       if (rest) {
         const joined = new Uint8Array(rest.byteLength + bytes.byteLength)
@@ -67,6 +74,12 @@ export function createPacketReader(onPacket: (packet: Packet) => void, onError: 
         if (header === 'malformed') {
           // mqtt-packet reports it as it always did.
           parser.parse(packetBuffer(bytes.subarray(at)))
+          return
+        }
+        if (header !== undefined && header.length > maxPacketBytes) {
+          failed = true
+          rest = undefined
+          onError(new Error(`packet of ${header.length} bytes exceeds the link's ${maxPacketBytes}`))
           return
         }
         if (header === undefined || at + header.length > bytes.byteLength) {

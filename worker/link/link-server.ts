@@ -58,6 +58,12 @@ export interface LinkServerDeps {
  * trip and a storage commit, few enough to bound the socket's buffer and home's memory.
  */
 export const DOWN_WINDOW = 1024
+/**
+ * The largest packet home may send up: the largest payload the edge can be configured to take (16 MiB, see
+ * edge-settings) with room for a topic (64 KiB at most) and properties. It bounds what the reader keeps of a packet
+ * that spans frames.
+ */
+export const MAX_UP_PACKET_BYTES = 16 * 1024 * 1024 + 256 * 1024
 export const DOWN_WINDOW_BYTES = 1024 * 1024
 /**
  * The window is refilled once it is this empty, in one batch: one WebSocket frame and one storage write for many
@@ -156,6 +162,7 @@ export class LinkServer {
           this.deps.log.warn({ err: err.message }, 'link: malformed MQTT packet, closing')
           this.closeSocket(ws, WS_PROTOCOL_ERROR, 'malformed packet')
         },
+        MAX_UP_PACKET_BYTES,
       )
       this.readers.set(ws, reader)
     }
