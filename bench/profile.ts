@@ -4,7 +4,9 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { SourceMap } from 'node:module'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { runChild } from './children.js'
 import { ADMIN, startPostbridge } from './servers.js'
 
@@ -33,11 +35,35 @@ await pb.close()
 
 interface Node {
   id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }
   hitCount: number
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[] }
+
+// The CLI runs from an esbuild bundle of a few long lines: each frame is put back at its source file and line
+// through the bundle's source maps, so the summary names `aedes/lib/client.js:120`, not `build/bundle/cli.js:47`.
+const maps = new Map<string, SourceMap | undefined>()
+function sourceMapOf(url: string): SourceMap | undefined {
+  if (!maps.has(url)) {
+    let map: SourceMap | undefined
+    try {
+      map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')))
+    } catch {}
+    maps.set(url, map)
+  }
+  return maps.get(url)
+}
+for (const n of profile.nodes) {
+  const frame = n.callFrame
+  if (!frame.url.includes('/build/bundle/')) continue
+  const entry = sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) as
+    | { originalSource?: string; originalLine?: number; name?: string }
+    | undefined
+  if (!entry?.originalSource) continue
+  frame.url = entry.originalSource.replace(/^(\.\.\/)+/, '')
+  frame.lineNumber = entry.originalLine ?? frame.lineNumber
+}
 const self = new Map<string, number>()
 let all = 0
 for (const n of profile.nodes) {
@@ -57,9 +83,11 @@ for (const n of profile.nodes) {
     ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
     : url.includes('/build/')
       ? url.replace(/^.*\/build\/([^/]+\/[^/]+).*$/, 'build/$1')
-      : url.startsWith('node:')
-        ? 'node:*'
-        : `(${n.callFrame.functionName || 'native'})`
+      : /^(broker|src)\//.test(url)
+        ? url.replace(/^([^/]+\/[^/]+).*$/, '$1')
+        : url.startsWith('node:')
+          ? 'node:*'
+          : `(${n.callFrame.functionName || 'native'})`
   byPlace.set(place, (byPlace.get(place) ?? 0) + n.hitCount)
 }
 process.stdout.write('# self time by place\n')
