@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [rest|mqtt|process|webhooks]`: Postbridge beside baselines the bench starts
+ * `npm run bench [-- --quick] [rest|mqtt|process|edge|webhooks]`: Postbridge beside baselines the bench starts
  * itself, each as its own process as a user would run it (servers.ts). Prints absolutes and ratios against
  * the baselines for every target of docs/speed.md, then the table for it.
  */
@@ -174,6 +174,28 @@ async function benchProcess(pb: Running, memory: Running): Promise<void> {
   )
 }
 
+/**
+ * The edge link's drain (scripts/edge-drain-rate.ts): messages queued at the Worker under `wrangler dev` while no
+ * home is linked, then a home node links and the clock runs until the queue is empty.
+ */
+function benchEdgeDrain(): void {
+  const count = Number(process.env.BENCH_EDGE_TOTAL ?? 20_000)
+  out(`\n# edge link drain: ${fmt(count)} messages queued at the Worker (wrangler dev), then home links and drains them`)
+  const script = fileURLToPath(new URL('../scripts/edge-drain-rate.ts', import.meta.url))
+  const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url))
+  const line = execFileSync(process.execPath, [tsx, script, String(count)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop()
+  out(line ?? '(no result)')
+  const flowing = /(\d+) msg\/s/.exec(line ?? '')?.[1]
+  const whole = /drained (\d+) messages in ([\d.]+) s/.exec(line ?? '')
+  const wholeRate = whole ? Number(whole[1]) / Number(whole[2]) : undefined
+  summary.push(
+    `| edge link drain | ${flowing ? `${fmt(Number(flowing))} msg/s once flowing` : 'n/a'}${wholeRate ? `; ${fmt(wholeRate)} msg/s with home's start and link` : ''} | | | >= 5,000 msg/s |`,
+  )
+}
+
 out(`postbridge bench on ${process.platform}/${process.arch}, node ${process.version}${QUICK ? ' (quick)' : ''}`)
 ensureBuilt()
 if (only !== 'webhooks') {
@@ -188,6 +210,7 @@ if (only !== 'webhooks') {
   } finally {
     await Promise.all([pb.close(), memory.close(), level.close()])
   }
+  if (!QUICK && (!only || only === 'edge')) benchEdgeDrain()
   out('\n| target | Postbridge | baseline | ratio | goal |\n|---|---|---|---|---|')
   for (const line of summary) out(line)
 }
