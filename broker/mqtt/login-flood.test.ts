@@ -74,10 +74,12 @@ describe('login flood', () => {
     // The bound: 1 s. A shared machine can make one login alone slower than that; then the
     // flood may at most double it (stock aedes: 300 PBKDF2 runs first, 11-19 s on a Pi).
     expect(loginMs).toBeLessThan(Math.max(1000, 2 * baselineMs))
-    // The queue is bounded: most of the flood was refused without a PBKDF2 run.
+    // The queue is bounded: most of the flood was refused without a PBKDF2 run (stock aedes: none refused,
+    // 300 runs). How many exactly depends on how fast checks run while back-offs expire: 196-241 refused and
+    // 61-106 runs over runs of the same build on one machine, so the bound is "most", not a tuned count.
     expect(waitingAtLogin).toBeLessThanOrEqual(64)
-    expect(rate).toBeGreaterThan(200)
-    expect(detail(broker).passwordVerifications).toBeLessThan(100)
+    expect(rate).toBeGreaterThan(150)
+    expect(detail(broker).passwordVerifications).toBeLessThan(150)
   }, 90_000)
 
   it('drops the password checks of connections that closed before their turn', async () => {
