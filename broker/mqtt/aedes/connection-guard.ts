@@ -14,6 +14,7 @@ import type { Client } from 'aedes'
 import type { Logger } from '../../../src/ports/logger.js'
 import { closeAfterThrow } from './last-line.js'
 import { markRepeatedProperties, REPEATED_PROPERTY } from './repeated-properties.js'
+import { readVariableByteInteger } from '../../../src/mqtt/variable-byte-integer.js'
 
 /** What a client may pipeline behind its CONNECT before the CONNACK (a SUBSCRIBE or a few PUBLISHes). */
 export const PRE_CONNECT_SLACK_BYTES = 8 * 1024
@@ -45,16 +46,8 @@ interface ReadStream {
 
 /** The Remaining Length a packet's fixed header declares, with the header's size; undefined until complete. */
 export function declaredPacketSize(head: Uint8Array): { bodyBytes: number; headerBytes: number } | 'malformed' | undefined {
-  let value = 0
-  let mul = 1
-  for (let i = 1; i <= 4; i++) {
-    const b = head[i]
-    if (b === undefined) return undefined
-    value += (b & 0x7f) * mul
-    if ((b & 0x80) === 0) return { bodyBytes: value, headerBytes: i + 1 }
-    mul *= 0x80
-  }
-  return 'malformed'
+  const length = readVariableByteInteger(head, 1)
+  return typeof length === 'object' ? { bodyBytes: length.value, headerBytes: length.end } : length
 }
 
 /** Installs the guard on a connection aedes has just taken (`aedes.handle(conn, req)`'s result). */

@@ -12,6 +12,7 @@
  * PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH) and marks the packet; the connection guard
  * refuses a marked packet before aedes sees it (CONNACK or DISCONNECT 0x82, then close).
  */
+import { readVariableByteInteger } from '../../../src/mqtt/variable-byte-integer.js'
 
 /** Property identifier -> [name, wire type] (MQTT 5 §2.2.2.2, table 2-4). */
 const PROPERTIES: Record<number, readonly [string, 'byte' | 'int16' | 'int32' | 'var' | 'string' | 'binary' | 'pair']> = {
@@ -46,18 +47,10 @@ const PROPERTIES: Record<number, readonly [string, 'byte' | 'int16' | 'int32' | 
 
 const USER_PROPERTY = 0x26
 
-/** Reads a Variable Byte Integer at `pos`: [value, next position], or undefined when malformed or cut short. */
+/** A Variable Byte Integer at `pos`: [value, next position], or undefined when malformed or cut short. */
 function readVarInt(bytes: Uint8Array, pos: number): [number, number] | undefined {
-  let value = 0
-  let mul = 1
-  for (let i = 0; i < 4; i++) {
-    const b = bytes[pos + i]
-    if (b === undefined) return undefined
-    value += (b & 0x7f) * mul
-    if ((b & 0x80) === 0) return [value, pos + i + 1]
-    mul *= 0x80
-  }
-  return undefined
+  const read = readVariableByteInteger(bytes, pos)
+  return typeof read === 'object' ? [read.value, read.end] : undefined
 }
 
 function skipValue(bytes: Uint8Array, pos: number, type: (typeof PROPERTIES)[number][1]): number | undefined {
