@@ -1,14 +1,9 @@
 /** An exception inside one connection's handlers closes that connection only (issue 8). */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RecordingLogger } from '../../../src/testing/recording-logger.js'
 import { Harness, StaticUsers, makeUser, nextMessage, waitFor } from '../fixtures/harness.js'
+import { stockAedesProcess } from '../fixtures/stock-aedes.js'
 import { connect4, packet, rawClient, str } from '../fixtures/raw.js'
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 
 const h = new Harness()
 afterEach(() => h.cleanup())
@@ -26,25 +21,13 @@ class FailingLogger extends RecordingLogger {
 
 describe('the last line of defence', () => {
   it('is missing from stock aedes: a throw inside authorizeSubscribe ends the whole process (the defect this corrects)', async () => {
-    const script = `
-      import { Aedes } from 'aedes'
-      import { createServer } from 'node:net'
-      const broker = await Aedes.createBroker({ authorizeSubscribe () { throw new Error('hook failed') } })
-      const server = createServer(broker.handle)
-      server.listen(0, '127.0.0.1', () => console.log(server.address().port))`
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    h.onCleanup(() => child.kill('SIGKILL'))
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = once(child, 'exit')
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string]
-    const raw = await rawClient(Number(line), (fn) => h.onCleanup(fn))
+    const stock = await stockAedesProcess(h, { options: "{ authorizeSubscribe () { throw new Error('hook failed') } }" })
+    const raw = await rawClient(stock.port, (fn) => h.onCleanup(fn))
     raw.send(connect4('victim'))
     await raw.waitBytes(4)
     raw.send(packet(0x82, [0, 1, ...str('t/x'), 0]))
-    const [code] = (await exited) as [number | null]
-    expect(code).not.toBe(0)
-    expect(stderr).toMatch(/hook failed/)
+    expect(await stock.exited).not.toBe(0)
+    expect(stock.stderr()).toMatch(/hook failed/)
   })
 
   it('closes only the connection whose hook threw, logs its client id, and keeps serving the others', async () => {

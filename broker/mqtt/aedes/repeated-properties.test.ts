@@ -1,17 +1,12 @@
 /** A property repeated where MQTT 5 allows one is a Protocol Error, never a crash (issue 8). */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Harness, collect, nextMessage, waitFor } from '../fixtures/harness.js'
+import { stockAedesProcess } from '../fixtures/stock-aedes.js'
 import { connect5, packet, props, rawClient, str, u16, u32, varInt } from '../fixtures/raw.js'
 import { findRepeatedProperty } from './repeated-properties.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 
 const SESSION_EXPIRY = (s: number) => [0x11, ...u32(s)]
 const REASON_STRING = (s: string) => [0x1f, ...str(s)]
@@ -37,25 +32,13 @@ describe('findRepeatedProperty', () => {
 
 describe('repeated properties on stock aedes', () => {
   it('ends the whole process on a CONNECT with Session Expiry Interval twice (the defect this corrects)', async () => {
-    const script = `
-      import { Aedes } from 'aedes'
-      import { createServer } from 'node:net'
-      const broker = await Aedes.createBroker()
-      const server = createServer(broker.handle)
-      server.listen(0, '127.0.0.1', () => console.log(server.address().port))`
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    h.onCleanup(() => child.kill('SIGKILL'))
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = once(child, 'exit')
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string]
-    const raw = await rawClient(Number(line), (fn) => h.onCleanup(fn))
+    const stock = await stockAedesProcess(h)
+    const raw = await rawClient(stock.port, (fn) => h.onCleanup(fn))
     raw.send(connect5('dup', props(SESSION_EXPIRY(10), SESSION_EXPIRY(20))))
     await raw.waitBytes(4)
     raw.socket.destroy()
-    const [code] = (await exited) as [number | null]
-    expect(code).not.toBe(0)
-    expect(stderr).toMatch(/armLongTimer: delayMs must be a finite number/)
+    expect(await stock.exited).not.toBe(0)
+    expect(stock.stderr()).toMatch(/armLongTimer: delayMs must be a finite number/)
   })
 })
 

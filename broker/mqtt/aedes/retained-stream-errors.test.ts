@@ -1,43 +1,28 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { RecordingLogger } from '../../../src/testing/recording-logger.js'
 import { Harness, collect, sleep } from '../fixtures/harness.js'
 import { openBrokerStore } from '../persistence.js'
 import { guardRetainedStreams } from './retained-stream-errors.js'
+import { stockAedesProcess } from '../fixtures/stock-aedes.js'
 import { connect4, packet, rawClient, str } from '../fixtures/raw.js'
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 
 describe('a retained read that fails', () => {
   it('reproduces the defect on stock aedes: a retained read that fails on SUBSCRIBE ends the whole process', async () => {
     const h = new Harness()
     try {
       // The store's retained stream fails as LevelDB's does when the store closes under a subscribe.
-      const script = `
-        import { Aedes } from 'aedes'
-        import { createServer } from 'node:net'
-        import { Readable } from 'node:stream'
-        const broker = await Aedes.createBroker()
-        broker.persistence.createRetainedStreamCombi = () => new Readable({ objectMode: true, read () { this.destroy(new Error('LEVEL_ITERATOR_NOT_OPEN')) } })
-        const server = createServer(broker.handle)
-        server.listen(0, '127.0.0.1', () => console.log(server.address().port))`
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-      h.onCleanup(() => child.kill('SIGKILL'))
-      let stderr = ''
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-      const exited = once(child, 'exit')
-      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string]
-      const raw = await rawClient(Number(line), (fn) => h.onCleanup(fn))
+      const stock = await stockAedesProcess(h, {
+        imports: "import { Readable } from 'node:stream'",
+        setup:
+          "broker.persistence.createRetainedStreamCombi = () => new Readable({ objectMode: true, read () { this.destroy(new Error('LEVEL_ITERATOR_NOT_OPEN')) } })",
+      })
+      const raw = await rawClient(stock.port, (fn) => h.onCleanup(fn))
       raw.send(connect4('subscriber'))
       await raw.waitBytes(4)
       raw.send(packet(0x82, [0, 1, ...str('t/x'), 0]))
-      const [code] = (await exited) as [number | null]
-      expect(code).not.toBe(0)
-      expect(stderr).toMatch(/LEVEL_ITERATOR_NOT_OPEN/)
+      expect(await stock.exited).not.toBe(0)
+      expect(stock.stderr()).toMatch(/LEVEL_ITERATOR_NOT_OPEN/)
     } finally {
       await h.cleanup()
     }
