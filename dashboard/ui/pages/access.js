@@ -51,23 +51,22 @@ function tokens() {
   const form = h(
     'form',
     {
-      onsubmit: (e) => {
-        e.preventDefault()
-        act(submit, null, async () => {
-          try {
-            const t = await api('/v1/tokens', {
-              method: 'POST',
-              body: { name: name.value.trim(), publish: list(publish.value), read: list(read.value), admin: admin.checked },
-            })
-            fill(out, secretBox(`Token ${t.name}`, t.token))
-            name.value = publish.value = read.value = ''
-            admin.checked = false
-            load()
-          } catch (err) {
-            fill(out, notice(err.message, true))
-          }
-        })
-      },
+      onsubmit: createsSecret(
+        submit,
+        out,
+        async () => {
+          const t = await api('/v1/tokens', {
+            method: 'POST',
+            body: { name: name.value.trim(), publish: list(publish.value), read: list(read.value), admin: admin.checked },
+          })
+          return { title: `Token ${t.name}`, secret: t.token }
+        },
+        () => {
+          name.value = publish.value = read.value = ''
+          admin.checked = false
+          load()
+        },
+      ),
     },
     h(
       'div',
@@ -134,22 +133,21 @@ function users() {
   const form = h(
     'form',
     {
-      onsubmit: (e) => {
-        e.preventDefault()
-        act(submit, null, async () => {
-          try {
-            const body = { username: username.value.trim() }
-            if (publish.value.trim()) body.publish = list(publish.value)
-            if (subscribe.value.trim()) body.subscribe = list(subscribe.value)
-            const u = await api('/v1/mqtt-users', { method: 'POST', body })
-            fill(out, secretBox(`Password of ${u.username}`, u.password))
-            username.value = publish.value = subscribe.value = ''
-            load()
-          } catch (err) {
-            fill(out, notice(err.message, true))
-          }
-        })
-      },
+      onsubmit: createsSecret(
+        submit,
+        out,
+        async () => {
+          const body = { username: username.value.trim() }
+          if (publish.value.trim()) body.publish = list(publish.value)
+          if (subscribe.value.trim()) body.subscribe = list(subscribe.value)
+          const u = await api('/v1/mqtt-users', { method: 'POST', body })
+          return { title: `Password of ${u.username}`, secret: u.password }
+        },
+        () => {
+          username.value = publish.value = subscribe.value = ''
+          load()
+        },
+      ),
     },
     h(
       'div',
@@ -170,4 +168,23 @@ function users() {
     out,
     box,
   )
+}
+
+/**
+ * The submit handler of a form that creates something with a secret (a token, an MQTT password): `create()` runs,
+ * the secret it returns is shown once in `out`, then `created()` clears the form; an error is shown in its place.
+ */
+function createsSecret(submit, out, create, created) {
+  return (e) => {
+    e.preventDefault()
+    act(submit, null, async () => {
+      try {
+        const { title, secret } = await create()
+        fill(out, secretBox(title, secret))
+        created()
+      } catch (err) {
+        fill(out, notice(err.message, true))
+      }
+    })
+  }
 }
