@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { FakeFetch } from '../testing/fake-fetch.js'
 import { MemoryBus } from '../testing/memory-bus.js'
+import { mqtt5Responder } from '../testing/mqtt5-responder.js'
 import { createTestApp } from '../testing/test-app.js'
 import { startHarness } from '../testing/webhook-harness.js'
 import { utf8 } from '../util/bytes.js'
@@ -30,15 +31,7 @@ describe('content types that are not header values', () => {
 
   it('serves a request reply with a content type holding CRLF as bytes, not a 500', async () => {
     const t = await createTestApp()
-    await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({
-        topic: m.properties!.responseTopic!,
-        payload: utf8('pong'),
-        qos: 0,
-        retain: false,
-        properties: { correlationData: m.properties!.correlationData!, contentType: 'text/html\r\nX-Evil: 1' },
-      })
-    })
+    await mqtt5Responder(t.bus, 'dev/cmd', 'pong', { contentType: 'text/html\r\nX-Evil: 1' })
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping' })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/octet-stream')

@@ -1,6 +1,7 @@
 /** POST /v1/request: the reply stays inside the token's scope, and concurrent requests never take each other's replies (issue 10). */
 import { describe, expect, it } from 'vitest'
 import type { Message } from '../ports/types.js'
+import { mqtt5Responder } from '../testing/mqtt5-responder.js'
 import { createTestApp } from '../testing/test-app.js'
 import { utf8 } from '../util/bytes.js'
 
@@ -36,15 +37,7 @@ describe('POST /v1/request/{topic}: scope and crossing', () => {
 
   it('still hands a publish-only token the MQTT 5 reply addressed to its own request', async () => {
     const t = await createTestApp()
-    await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({
-        topic: m.properties!.responseTopic!,
-        payload: utf8('pong'),
-        qos: 0,
-        retain: false,
-        properties: { correlationData: m.properties!.correlationData! },
-      })
-    })
+    await mqtt5Responder(t.bus, 'dev/cmd', 'pong')
     const publishOnly = await t.mint({ publish: ['dev/#'] })
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping', token: publishOnly })
     expect(res.status).toBe(200)

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { mqtt5Responder } from '../testing/mqtt5-responder.js'
 import { createTestApp } from '../testing/test-app.js'
 import { utf8 } from '../util/bytes.js'
 
 describe('POST /v1/request/{topic}', () => {
   it('returns the reply of an MQTT 5 responder that answers on responseTopic with correlationData', async () => {
     const t = await createTestApp()
-    await t.bus.subscribe(['dev/cmd'], (m) => {
-      void t.bus.publish({
-        topic: m.properties!.responseTopic!,
-        payload: utf8('pong'),
-        qos: 0,
-        retain: false,
-        properties: { correlationData: m.properties!.correlationData! },
-      })
-    })
+    await mqtt5Responder(t.bus, 'dev/cmd', 'pong')
     const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping' })
     expect(res.status).toBe(200)
     expect(await res.text()).toBe('pong')
