@@ -1,4 +1,5 @@
 /** The JSON shape of an MQTT message on the HTTP side (retained, request replies, SSE, webhooks). */
+import { mapProperties } from './mqtt/properties.js'
 import type { Message, MessageProperties, Qos } from './ports/types.js'
 import { fromBase64, toBase64, tryDecodeUtf8 } from './util/bytes.js'
 
@@ -23,15 +24,7 @@ export interface MessageEnvelope {
 }
 
 export function propertiesToJson(p: MessageProperties | undefined): PropertiesJson | undefined {
-  if (!p) return undefined
-  const out: PropertiesJson = {}
-  if (p.contentType !== undefined) out.contentType = p.contentType
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = toBase64(p.correlationData)
-  if (p.userProperties !== undefined) out.userProperties = p.userProperties
-  return Object.keys(out).length > 0 ? out : undefined
+  return mapProperties(p, toBase64)
 }
 
 /** Undefined when correlationData is not base64. */

@@ -15,19 +15,31 @@ export interface WireProperties {
 }
 
 /**
- * The wire properties of a message, or undefined when it has none. `wireBytes` turns bytes into what the runtime's
- * packet writer wants (a Buffer view on Node, the Buffer shim in workerd).
+ * The properties a message carries, copied field by field with its correlation bytes turned into `correlation`'s
+ * form (wire bytes, base64 text), or undefined when it carries none: the one place that lists which properties
+ * travel, for the wire and for JSON alike.
  */
-export function toWireProperties(p: MessageProperties | undefined, wireBytes: (bytes: Uint8Array) => Uint8Array): WireProperties | undefined {
+export function mapProperties<C>(
+  p: MessageProperties | undefined,
+  correlation: (bytes: Uint8Array) => C,
+): (Omit<MessageProperties, 'correlationData'> & { correlationData?: C }) | undefined {
   if (!p) return undefined
-  const out: WireProperties = {}
+  const out: Omit<MessageProperties, 'correlationData'> & { correlationData?: C } = {}
   if (p.contentType !== undefined) out.contentType = p.contentType
   if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator
   if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval
   if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic
-  if (p.correlationData !== undefined) out.correlationData = wireBytes(p.correlationData)
+  if (p.correlationData !== undefined) out.correlationData = correlation(p.correlationData)
   if (p.userProperties !== undefined) out.userProperties = p.userProperties
   return Object.keys(out).length > 0 ? out : undefined
+}
+
+/**
+ * The wire properties of a message, or undefined when it has none. `wireBytes` turns bytes into what the runtime's
+ * packet writer wants (a Buffer view on Node, the Buffer shim in workerd).
+ */
+export function toWireProperties(p: MessageProperties | undefined, wireBytes: (bytes: Uint8Array) => Uint8Array): WireProperties | undefined {
+  return mapProperties(p, wireBytes)
 }
 
 /**

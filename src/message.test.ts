@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { propertiesFromJson, propertiesToJson, toEnvelope } from './message.js'
+
+const props = {
+  contentType: 'application/json',
+  payloadFormatIndicator: true,
+  messageExpiryInterval: 60,
+  responseTopic: 'reply/1',
+  correlationData: new Uint8Array([1, 2, 3]),
+  userProperties: { room: 'hall', tags: ['a', 'b'] },
+}
+
+describe('the JSON <-> core MQTT 5 property mapping', () => {
+  it('round-trips every property Postbridge carries, correlation data as base64', () => {
+    const json = propertiesToJson(props)
+    expect(json?.correlationData).toBe('AQID')
+    expect(propertiesFromJson(json)).toEqual(props)
+  })
+
+  it('answers undefined for no properties, and for correlation data that is not base64', () => {
+    expect(propertiesToJson({})).toBeUndefined()
+    expect(propertiesToJson(undefined)).toBeUndefined()
+    expect(propertiesFromJson({ correlationData: '%%%' })).toBeUndefined()
+  })
+
+  it('puts the properties in the envelope only when there are some', () => {
+    const message = { topic: 't', payload: new TextEncoder().encode('on'), qos: 1 as const, retain: false }
+    expect(toEnvelope(message)).toEqual({ topic: 't', payload: 'on', encoding: 'utf8', qos: 1, retain: false })
+    expect(toEnvelope({ ...message, properties: { responseTopic: 'r' } }).properties).toEqual({ responseTopic: 'r' })
+  })
+})
