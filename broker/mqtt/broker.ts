@@ -154,7 +154,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     },
   })
   // Every correction to aedes, in the order broker/mqtt/aedes/index.ts documents.
-  const { gate, handle } = applyCorrections(aedes, store, {
+  const { gate, handle, sessionExpiry } = applyCorrections(aedes, store, {
     log,
     mqtt5: mqtt5Limits,
     maxQueuedPerClient: opts.maxQueuedPerClient,
@@ -181,6 +181,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
 
   let listeners: Awaited<ReturnType<typeof startListeners>>
   try {
+    // Sessions that expired while the broker was down end before any client can resume them.
+    await sessionExpiry.start()
     await aedes.listen()
     listeners = await startListeners({
       host: opts.host,
@@ -230,6 +232,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       await serverClosed
       await aedes.whenIdle(CLOSE_GRACE_MS)
       await sessions.flush()
+      await sessionExpiry.flush()
       await store.close()
       log.info({}, 'mqtt broker closed')
     })()

@@ -117,4 +117,24 @@ describe('crash safety', () => {
     expect(retained.map((m) => m.payload).sort()).toEqual(['retained-by-bus', 'retained-by-device'])
     // Two broker processes start through npx tsx: about 9 s alone, past 30 s beside a full test run on 2 busy cores.
   }, 120_000)
+
+  it('expires an MQTT 5 session whose client was connected at the SIGKILL, counting from the next start', async () => {
+    const dataDir = await h.tempDir()
+    const killed = await runBroker(dataDir)
+    const sub = await h.client(killed.port, { protocolVersion: 5, clientId: 'killed-1', clean: false, properties: { sessionExpiryInterval: 1 } })
+    await sub.subscribeAsync('crash/killed', { qos: 1 })
+    await killed.kill9()
+    await sub.endAsync(true)
+
+    const broker = await h.broker({ dataDir })
+    await waitFor(
+      () => h.log.lines.some((l) => l.msg === 'mqtt stored session expired' && (l.obj as { clientId?: string }).clientId === 'killed-1'),
+      10_000,
+      'the session to expire',
+    )
+    const back = h.unconnected(broker.tcpPort, { protocolVersion: 5, clientId: 'killed-1', clean: false, properties: { sessionExpiryInterval: 60 } })
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve))
+    back.connect()
+    expect((await connack).sessionPresent).toBe(false)
+  }, 60_000)
 })

@@ -33,6 +33,8 @@
  *    retained message could land in either order, leaving the older one stored. storeRetained now
  *    settles in call order, and a topic's next write starts once the previous one finished.
  *
+ * 6. An `outgoing-id` value holds brokerId and brokerCounter, not a second copy of the message (outgoing-ids.ts).
+ *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
  * (those found at open, and those updated since). Clean sessions, the common case, never do; the
@@ -47,6 +49,7 @@ import { Readable } from 'node:stream'
 import { deserialize, serialize } from 'node:v8'
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
 import { Level } from 'level'
+import { OutgoingIds } from './outgoing-ids.js'
 
 /** A message as aedes-persistence-level stores it (msgpack of an aedes packet). */
 export interface StoredPacket extends Record<string, unknown> {
@@ -136,6 +139,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   private lastRetained: Promise<unknown> = Promise.resolve()
   private readonly retainedWrites = new Map<string, Promise<unknown>>()
   private readonly lastUpdate = new Map<string, Promise<unknown>>()
+  /** See 6. above. */
+  private readonly ids: OutgoingIds
 
   constructor(
     private readonly db: Level<string, string>,
@@ -144,6 +149,7 @@ export class BrokerStore extends AsyncLevelPersistence {
     private readonly withIds: Set<string> = new Set(),
   ) {
     super(db)
+    this.ids = new OutgoingIds(db)
     // aedes keeps writing after its close() called back (e.g. deleting the will it just published
     // for each client it disconnected); count those so close() does not pull the db from under them.
     const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
@@ -211,7 +217,8 @@ export class BrokerStore extends AsyncLevelPersistence {
 
   override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
     this.withIds.add(client.id)
-    const done = inOrder(this.lastUpdate.get(client.id), super.outgoingUpdate(client, packet))
+    const written = this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
+    const done = inOrder(this.lastUpdate.get(client.id), written)
     const last = done.catch(noop)
     this.lastUpdate.set(client.id, last)
     void last.then(() => {

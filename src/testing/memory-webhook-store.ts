@@ -106,12 +106,19 @@ export class MemoryWebhookStore implements WebhookStore {
     const { bytes: _bytes, ...entry } = r
     return { ...entry, body: this.bodies.get(r.messageId) ?? '' }
   }
-  async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
-    return [...this.rows.values()]
+  async pending(webhookId: string, afterSeq: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<OutboxEntry[]> {
+    const rows = [...this.rows.values()]
       .filter((r) => r.webhookId === webhookId && r.state === 'pending' && r.seq > afterSeq)
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit)
-      .map((r) => this.view(r))
+    let bytes = 0
+    let count = 0
+    for (const r of rows) {
+      bytes += r.bytes
+      if (count > 0 && bytes > maxBytes) break
+      count++
+    }
+    return rows.slice(0, count).map((r) => this.view(r))
   }
   async settle(settlements: Settlement[]): Promise<void> {
     if (this.failWith) throw this.failWith

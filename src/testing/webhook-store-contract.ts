@@ -72,6 +72,19 @@ export function describeWebhookStore(name: string, makeStore: () => Promise<Webh
       expect((await store.pending('a', 0, 2)).map((e) => e.messageId)).toEqual(['msg_1', 'msg_2'])
     })
 
+    it('lists only the pending rows whose bodies fit in maxBytes, and the first one whatever its size', async () => {
+      const store = await makeStore()
+      await store.putWebhook(hookRecord('a'))
+      const sized = (n: number, bytes: number) => ({ ...entry('a', n), body: `"${'é'.repeat((bytes - 2) / 2)}"` })
+      const out = (await store.enqueue([sized(1, 100), sized(2, 100), sized(3, 100), sized(4, 500)])).entries
+      const ids = (rows: { messageId: string }[]) => rows.map((e) => e.messageId)
+      expect(ids(await store.pending('a', 0, 10, 300))).toEqual(['msg_1', 'msg_2', 'msg_3'])
+      expect(ids(await store.pending('a', 0, 10, 299))).toEqual(['msg_1', 'msg_2'])
+      expect(ids(await store.pending('a', 0, 2, 300))).toEqual(['msg_1', 'msg_2'])
+      expect(ids(await store.pending('a', out[2]!.seq, 10, 100))).toEqual(['msg_4'])
+      expect(ids(await store.pending('a', 0, 10))).toEqual(['msg_1', 'msg_2', 'msg_3', 'msg_4'])
+    })
+
     it('settles rows: delivered removes, retry reschedules, dead leaves pending; attempts are logged', async () => {
       const store = await makeStore()
       await store.putWebhook(hookRecord('a'))

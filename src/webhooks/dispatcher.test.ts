@@ -23,6 +23,8 @@ const sent = (fake: FakeFetch, url = URL_A) =>
   fake.requests.filter((r) => r.url === url).map((r) => (JSON.parse(r.body) as { payload: string }).payload)
 /** Waits the lanes asked for (the 10-minute prune timer left out). */
 const retryWaits = (scheduler: TestClock) => scheduler.pending.filter((ms) => ms < 300_000)
+const metric = (h: { dispatcher: { metricLines(): { name: string; value: number }[] } }, name: string) =>
+  h.dispatcher.metricLines().find((m) => m.name === name)?.value
 /** Lets lanes run their promise chains (real macrotask turns; the clock does not move). */
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
@@ -227,16 +229,51 @@ describe('webhook dispatcher', () => {
     ])
   })
 
-  it('delivers every row in order when more are waiting than a lane holds in memory', async () => {
+  it('holds laneBuffer rows in memory and delivers every row in order when more are waiting', async () => {
     let open = false
     const fake = new FakeFetch(() => (open ? 200 : 503))
     const h = await harness({ fetch: fake, extra: { laneBuffer: 2 } })
     await h.service.create({ filter: 'a', url: URL_A }, 'tok')
     for (let n = 1; n <= 7; n++) await h.publish('a', String(n))
     await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([3000]))
+    expect(metric(h, 'postbridge_webhook_backlog')).toBe(2)
     open = true
     await h.scheduler.advance(3000)
     await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '2', '3', '4', '5', '6', '7']))
+  })
+
+  it('holds laneBufferBytes of bodies in memory and delivers every row in order when more are waiting', async () => {
+    let open = false
+    const fake = new FakeFetch(() => (open ? 200 : 503))
+    const payload = (n: number) => `${n}${'é'.repeat(100)}`
+    const h = await harness({ fetch: fake, extra: { laneBufferBytes: 800 } })
+    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    for (let n = 1; n <= 7; n++) await h.publish('a', payload(n))
+    await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([3000]))
+    // Every body has the same size, over a third of 800 bytes (UTF-8) and at most half: two fit.
+    const bodyBytes = new TextEncoder().encode(fake.requests[0]!.body).length
+    expect(bodyBytes).toBeGreaterThan(800 / 3)
+    expect(bodyBytes).toBeLessThanOrEqual(400)
+    expect(metric(h, 'postbridge_webhook_backlog')).toBe(2)
+    expect(metric(h, 'postbridge_webhook_backlog_bytes')).toBe(2 * bodyBytes)
+    open = true
+    await h.scheduler.advance(3000)
+    const all = [1, 1, 2, 3, 4, 5, 6, 7].map(payload)
+    await vi.waitFor(() => expect(sent(fake)).toEqual(all))
+    expect(metric(h, 'postbridge_webhook_backlog_bytes')).toBe(0)
+  })
+
+  it('holds a row larger than laneBufferBytes on its own and delivers it', async () => {
+    let open = false
+    const fake = new FakeFetch(() => (open ? 200 : 503))
+    const h = await harness({ fetch: fake, extra: { laneBufferBytes: 10 } })
+    await h.service.create({ filter: 'a', url: URL_A }, 'tok')
+    for (let n = 1; n <= 3; n++) await h.publish('a', String(n))
+    await vi.waitFor(() => expect(retryWaits(h.scheduler)).toEqual([3000]))
+    expect(metric(h, 'postbridge_webhook_backlog')).toBe(1)
+    open = true
+    await h.scheduler.advance(3000)
+    await vi.waitFor(() => expect(sent(fake)).toEqual(['1', '1', '2', '3']))
   })
 
   it('replays dead messages first, then the rest', async () => {

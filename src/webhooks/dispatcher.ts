@@ -35,8 +35,10 @@ export interface DispatcherOptions {
   random?: () => number
   /** Where the `env:NAME` secrets of declared hooks are looked up (process.env on Node, bindings on the Worker). */
   env?: Record<string, string | undefined>
-  /** Rows a lane keeps in memory (default 500); more wait in the store. */
+  /** Rows a lane keeps in memory (default 500); more wait in the store and are read when these are sent. */
   laneBuffer?: number
+  /** Body bytes a lane keeps in memory (default 1 MiB; one row always); more wait in the store, as with laneBuffer. */
+  laneBufferBytes?: number
   /** How this runtime spells the setting that allows private targets, for refusals (UrlPolicy.allowPrivateSetting). */
   allowPrivateSetting?: string
 }
@@ -50,6 +52,9 @@ export interface WebhookDispatcher {
   close(): Promise<void>
 }
 
+/** What a lane holds in memory by default: a burst's worth of rows, and a quarter of a full outbox's bytes (webhooks.maxOutboxBytes is 4 MiB). */
+const LANE_BUFFER_ROWS = 500
+const LANE_BUFFER_BYTES = 1024 * 1024
 /** How long a delivery-time URL check (with its DNS lookup) is reused. */
 const URL_CHECK_TTL_MS = 60_000
 /** Attempts kept per webhook in the log; older ones are pruned every PRUNE_EVERY_MS. */
@@ -93,7 +98,8 @@ export class Dispatcher {
       log: options.log,
       policy,
       timeoutMs: config.timeout,
-      bufferLimit: options.laneBuffer ?? 500,
+      bufferLimit: options.laneBuffer ?? LANE_BUFFER_ROWS,
+      bufferBytes: options.laneBufferBytes ?? LANE_BUFFER_BYTES,
       checkUrl: (url) => this.checkUrlCached(url),
       settle: (s) => this.writer.push(s),
       flushSettlements: () => this.writer.flush(),
@@ -163,7 +169,11 @@ export class Dispatcher {
       labels: { outcome },
     })
     let backlog = 0
-    for (const lane of this.lanes.values()) backlog += lane.backlog
+    let backlogBytes = 0
+    for (const lane of this.lanes.values()) {
+      backlog += lane.backlog
+      backlogBytes += lane.backlogBytes
+    }
     return [
       {
         name: 'postbridge_webhook_messages_matched_total',
@@ -189,6 +199,12 @@ export class Dispatcher {
         help: 'Outbox rows held in memory by the lanes (more may wait in the store).',
         type: 'gauge',
         value: backlog,
+      },
+      {
+        name: 'postbridge_webhook_backlog_bytes',
+        help: 'Message body bytes held in memory by the lanes (more may wait in the store).',
+        type: 'gauge',
+        value: backlogBytes,
       },
     ]
   }

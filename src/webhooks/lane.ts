@@ -2,6 +2,9 @@
  * One webhook's delivery lane: sends its outbox rows one at a time, oldest first, and holds the head back until it
  * is delivered or dead, so the receiver sees messages in order. Each lane is its own async loop: a receiver that
  * stalls only ever stalls its own lane.
+ *
+ * The rows it holds in memory are bounded in number and in body bytes; a row past either bound stays in the store
+ * (it is committed there already) and is read once the lane has sent what it holds.
  */
 import type { Logger } from '../ports/logger.js'
 import { deliverOnce, type DeliveryResult } from './deliver.js'
@@ -9,6 +12,7 @@ import type { AttemptRecord, OutboxEntry, RowChange, Settlement, WebhookRecord, 
 import type { Scheduler } from '../ports/scheduler.js'
 import { nextStep, type RetryPolicy } from './retry.js'
 import { importSigningKey, signatureHeaders } from './sign.js'
+import { utf8Length } from '../util/bytes.js'
 
 export interface LaneContext {
   store: WebhookStore
@@ -20,6 +24,8 @@ export interface LaneContext {
   timeoutMs: number
   /** Rows held in memory; the rest wait in the store and are read when these are done. */
   bufferLimit: number
+  /** Body bytes (UTF-8) held in memory, as bufferLimit; one row is always held, whatever its size. */
+  bufferBytes: number
   /** Why the URL may not be called now (policy, re-checked at delivery against DNS changes), or undefined. */
   checkUrl(url: string): Promise<string | undefined>
   /** Queues the write of an attempt; the lane does not wait for it (a lost write means a duplicate, never a loss). */
@@ -38,6 +44,8 @@ const PRESIGN_MAX_AGE_MS = 30_000
 
 export class DeliveryLane {
   private queue: OutboxEntry[] = []
+  /** Body bytes (UTF-8) of the rows in `queue`. */
+  private queuedBytes = 0
   /** Highest seq taken into `queue`; rows above it are read from the store or accepted live. */
   private maxSeq = 0
   /** True when rows may be waiting in the store that are not in `queue`. */
@@ -69,6 +77,11 @@ export class DeliveryLane {
     return this.queue.length
   }
 
+  /** Body bytes of the rows held in memory. */
+  get backlogBytes(): number {
+    return this.queuedBytes
+  }
+
   /** A new version of the hook (PATCH, 410); takes effect from the next attempt. */
   update(hook: WebhookRecord): void {
     this.hook = hook
@@ -78,18 +91,15 @@ export class DeliveryLane {
   /** A row just committed to the outbox for this hook. Rows arrive in seq order. */
   accept(entry: OutboxEntry): void {
     if (entry.seq <= this.maxSeq) return
-    if (this.loading || this.needsLoad || this.queue.length >= this.ctx.bufferLimit) {
-      this.needsLoad = true
-    } else {
-      this.queue.push(entry)
-      this.maxSeq = entry.seq
-    }
+    if (this.loading || this.needsLoad || !this.hold(entry)) this.needsLoad = true
     this.poke()
   }
 
   /** Forgets rows the store made dead to keep the outbox within its byte cap; the one being sent finishes its attempt. */
   evict(seqs: Set<number>): void {
     this.queue = this.queue.filter((row) => row.seq === this.sending || !seqs.has(row.seq))
+    this.queuedBytes = 0
+    for (const row of this.queue) this.queuedBytes += utf8Length(row.body)
   }
 
   /** Re-queues dead rows between two attempts (never during one) and resolves with how many. */
@@ -141,6 +151,7 @@ export class DeliveryLane {
     const count = await this.ctx.store.requeue(this.hook.id, this.ctx.now())
     // Re-queued rows sit below maxSeq: forget the buffer and read the store again, in seq order.
     this.queue = []
+    this.queuedBytes = 0
     this.maxSeq = 0
     this.needsLoad = true
     for (const resolve of waiting) resolve(count)
@@ -152,19 +163,29 @@ export class DeliveryLane {
     try {
       // No need to flush queued settlements first: they are all for rows at or below maxSeq, which this read skips.
       // (requeue() resets maxSeq, and flushes before it does.)
-      const rows = await this.ctx.store.pending(this.hook.id, this.maxSeq, this.ctx.bufferLimit)
+      const rows = await this.ctx.store.pending(this.hook.id, this.maxSeq, this.ctx.bufferLimit, this.ctx.bufferBytes)
       for (const row of rows) {
-        if (row.seq <= this.maxSeq) continue
-        this.queue.push(row)
-        this.maxSeq = row.seq
+        if (row.seq > this.maxSeq && !this.hold(row)) break
       }
-      if (rows.length >= this.ctx.bufferLimit) this.needsLoad = true
+      // The read stopped at a bound (of rows or bytes), so more may wait: read again once these are sent.
+      if (rows.length > 0) this.needsLoad = true
     } catch (err) {
       this.needsLoad = true
       throw err
     } finally {
       this.loading = false
     }
+  }
+
+  /** Takes the row into memory if it fits both bounds (an empty queue takes any row); false when it does not. */
+  private hold(entry: OutboxEntry): boolean {
+    const bytes = utf8Length(entry.body)
+    const empty = this.queue.length === 0
+    if (!empty && (this.queue.length >= this.ctx.bufferLimit || this.queuedBytes + bytes > this.ctx.bufferBytes)) return false
+    this.queue.push(entry)
+    this.queuedBytes += bytes
+    this.maxSeq = entry.seq
+    return true
   }
 
   private signingKey(): Promise<CryptoKey> {
@@ -227,6 +248,7 @@ export class DeliveryLane {
     this.ctx.onOutcome?.(outcome)
     if (next.kind === 'delivered' || next.kind === 'dead') {
       this.queue.shift()
+      this.queuedBytes -= utf8Length(head.body)
       if (next.kind === 'dead') this.ctx.log.warn({ webhookId: hook.id, messageId: head.messageId, attempts }, 'webhook message dead')
       const row: RowChange = next.kind === 'delivered' ? { seq: head.seq, kind: 'delivered' } : { seq: head.seq, kind: 'dead', attempts }
       this.ctx.settle({ attempt, row })

@@ -96,8 +96,11 @@ export interface WebhookStore {
    * logged as a dead attempt), and its oldest dead rows deleted while they pass it too; the row just appended stays.
    */
   enqueue(entries: NewOutboxEntry[], options?: { maxBytesPerHook?: number; now?: number }): Promise<EnqueueResult>
-  /** Pending rows of a webhook with seq > afterSeq, oldest first. */
-  pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]>
+  /**
+   * Pending rows of a webhook with seq > afterSeq, oldest first: at most `limit`, and with maxBytes only as many as
+   * their bodies (UTF-8) fit in, the first one whatever its size.
+   */
+  pending(webhookId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<OutboxEntry[]>
   /** Applies the settlements in order, in one transaction; rows or hooks deleted meanwhile are skipped. */
   settle(settlements: Settlement[]): Promise<void>
   /** Newest first. */

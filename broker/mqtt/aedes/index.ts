@@ -25,6 +25,8 @@
  *     (ACL) first, then packet-size.ts (drops what exceeds the client's Maximum Packet Size), then
  *     receive-maximum.ts takes note of the packet that goes out; last-line.ts wraps the whole.
  *  5. CONNACK properties (connack-properties.ts) are merged in as the CONNACK is written.
+ *  6. stored-session-expiry.ts wraps aedes' session expiry timers and the store's cleanSubscriptions;
+ *     its start() runs before the listeners do.
  *
  * preConnect, per connection, in this order (each subscription captures deliverQoS/deliver0 when it
  * is made, so every wrapper is in place before CONNECT is processed):
@@ -59,6 +61,7 @@ import type { PostbridgeAedes } from './publish-flow.js'
 import { ResumeWithoutExpiry } from './resume-without-expiry.js'
 import { guardRetainedStreams } from './retained-stream-errors.js'
 import { SessionResume } from './session-resume.js'
+import { StoredSessionExpiry, type ExpiringAedes } from './stored-session-expiry.js'
 
 export { aedesLimitOptions, type Mqtt5Limits } from './mqtt5.js'
 export { PRE_CONNECT_SLACK_BYTES } from './connection-guard.js'
@@ -89,6 +92,8 @@ export interface Corrections {
   gate: EmitterGate
   /** Use instead of aedes.handle: a new connection, with connection-guard.ts on it. */
   handle(conn: Duplex, req?: IncomingMessage): Client
+  /** Session expiry across restarts: start() before the listeners, flush() before the store closes. */
+  sessionExpiry: StoredSessionExpiry
 }
 
 /** Throws unless `installed` is the aedes these corrections were written for. */
@@ -113,6 +118,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   const resume = new SessionResume(store) // 3
   const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
   const mqtt5 = new Mqtt5FlowControl(aedes, store, options.mqtt5) // 3, 4, 5
+  const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log) // 6
 
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
@@ -137,6 +143,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   const guard = { maxConnectBytes: options.maxConnectBytes, log }
   return {
     gate,
+    sessionExpiry,
     handle(conn, req) {
       const client = aedes.handle(conn, req)
       guardConnection(client, guard)

@@ -2,7 +2,8 @@
  * The upstream defects the corrections in this folder make up for, reproduced on stock aedes
  * 2.0.0-beta.1 (no Postbridge layer). When one of these fails after an aedes upgrade, aedes fixed
  * it: the matching correction can go. (Others sit beside their correction's tests: emitter-gate,
- * packet-check, repeated-properties, resume-without-expiry, connack-rate-exceeded, last-line.)
+ * packet-check, repeated-properties, resume-without-expiry, connack-rate-exceeded, last-line,
+ * stored-session-expiry.)
  */
 import { createServer, type Server } from 'node:net'
 import { Aedes, type AedesOptions } from 'aedes'

@@ -110,15 +110,34 @@ export class SqlWebhookStore implements WebhookStore {
     return result
   }
 
-  async pending(webhookId: string, afterSeq: number, limit: number): Promise<OutboxEntry[]> {
+  async pending(webhookId: string, afterSeq: number, limit: number, maxBytes?: number): Promise<OutboxEntry[]> {
+    const rows = maxBytes === undefined ? limit : this.rowsWithin(webhookId, afterSeq, limit, maxBytes)
     return this.sql
       .all<OutboxRow>(
         `${OUTBOX_SELECT} WHERE o.webhook_id = ? AND o.state = 'pending' AND o.seq > ? ORDER BY o.seq LIMIT ?`,
         webhookId,
         afterSeq,
-        limit,
+        rows,
       )
       .map(toEntry)
+  }
+
+  /** How many of the next pending rows fit in maxBytes by their bytes column (at least one), read without the bodies. */
+  private rowsWithin(webhookId: string, afterSeq: number, limit: number, maxBytes: number): number {
+    const sizes = this.sql.all<{ bytes: number }>(
+      `SELECT bytes FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+      webhookId,
+      afterSeq,
+      limit,
+    )
+    let bytes = 0
+    let count = 0
+    for (const row of sizes) {
+      bytes += Number(row.bytes)
+      if (count > 0 && bytes > maxBytes) break
+      count++
+    }
+    return count
   }
 
   async settle(settlements: Settlement[]): Promise<void> {
