@@ -47,7 +47,7 @@ it('packs the CLI, every bundle module, the dashboard and the docs, and no sourc
   const { paths } = pack(['--dry-run'])
   const bundle = filesUnder('build/bundle').filter((path) => path.endsWith('.js'))
   expect(bundle).toContain('build/bundle/cli.js')
-  for (const path of ['bin/postbridge.js', 'package.json', 'README.md', 'openapi.yaml', ...bundle, ...filesUnder('dashboard')]) {
+  for (const path of ['bin/postbridge.js', 'package.json', 'README.md', 'LICENSE', 'openapi.yaml', ...bundle, ...filesUnder('dashboard')]) {
     expect(paths).toContain(path)
   }
   expect(paths.filter((path) => /\.test\.|(^|\/)test\/|\.ts$|\.map$/.test(path))).toEqual([])
