@@ -3,14 +3,19 @@
  * through zod cost more than the rest of a publish's checks together; a device sends the same few spellings
  * (`?qos=0`, `?retain=true`) every time. Whatever is not spelled exactly as in the table (an escape, a repeat,
  * an unknown name, an empty pair, a fragment) goes through the schema, so the errors and the edge cases stay
- * the schema's.
+ * the schema's. A free-form string parameter (a timeout, a filter, a cursor) is given as a pattern instead: a value
+ * the pattern matches is taken as written, so the pattern must match nothing the query decoding would change
+ * (no `%`, no `+`) and nothing the schema would refuse.
  */
 import type { Context } from 'hono'
 import type { z } from '@hono/zod-openapi'
 import { validationProblem } from './env.js'
 
-/** Per parameter name, each accepted spelling of its value and what the schema makes of it. */
-export type PlainQueryTable<T> = { [K in keyof T]: Readonly<Record<string, T[K]>> }
+/**
+ * Per parameter name, each accepted spelling of its value and what the schema makes of it; or, for a string
+ * parameter, the pattern of the values the schema keeps as they are.
+ */
+export type PlainQueryTable<T> = { [K in keyof T]-?: Readonly<Record<string, T[K]>> | (string extends T[K] ? RegExp : never) }
 
 /** The parsed query when every pair is a spelling of the table, each name at most once; undefined otherwise. */
 export function readPlainQuery<T extends object>(url: string, table: PlainQueryTable<T>, defaults: T): T | undefined {
@@ -26,9 +31,14 @@ export function readPlainQuery<T extends object>(url: string, table: PlainQueryT
     if (eq === -1 || seen.has(name) || !Object.hasOwn(table, name)) return undefined
     const values = table[name as keyof T]
     const raw = pair.slice(eq + 1)
-    if (!Object.hasOwn(values, raw)) return undefined
+    if (values instanceof RegExp) {
+      if (!values.test(raw)) return undefined
+      out[name as keyof T] = raw as T[keyof T]
+    } else {
+      if (!Object.hasOwn(values, raw)) return undefined
+      out[name as keyof T] = values[raw] as T[keyof T]
+    }
     seen.add(name)
-    out[name as keyof T] = values[raw] as T[keyof T]
   }
   return out
 }
