@@ -90,11 +90,12 @@ function launch(
   })
 }
 
-/** `postbridge start` on embedded defaults, as a user runs it (the compiled CLI). */
-export function startPostbridge(extraArgs: string[] = []): Promise<Running> {
+/** `postbridge start` on embedded defaults, as a user runs it (the compiled CLI); `wrapper` runs node under a tool (valgrind). */
+export function startPostbridge(extraArgs: string[] = [], wrapper: string[] = []): Promise<Running> {
+  const [cmd = process.execPath, ...wrapperArgs] = wrapper
   return launch(
-    process.execPath,
-    [...extraArgs, BIN, 'start'],
+    cmd,
+    [...wrapperArgs, ...(wrapper.length > 0 ? [process.execPath] : []), ...extraArgs, BIN, 'start'],
     {
       POSTBRIDGE_HOST: '127.0.0.1',
       POSTBRIDGE_MQTT_PORT: '0',

@@ -1,0 +1,79 @@
+/**
+ * `npx tsx bench/cpu-per-request.ts [total] [connections]`: what one REST publish costs the server, for each publish
+ * QoS with no subscriber, a QoS 0 subscriber and a QoS 1 subscriber. It reports the server's CPU time (utime+stime
+ * from /proc) per request, which counts the work a request costs rather than how the shared machine scheduled it.
+ * With CALLGRIND=1 the server runs under `valgrind --tool=callgrind` and the count is instructions per request,
+ * collected only while the measured requests run: deterministic enough to compare two builds on a busy machine.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import mqtt from 'mqtt'
+import { runChild } from './children.js'
+import type { LoadResult } from './load.js'
+import { ADMIN, startPostbridge } from './servers.js'
+
+const TOTAL = Number(process.argv[2] ?? 20_000)
+const CONNECTIONS = Number(process.argv[3] ?? 32)
+const CALLGRIND = process.env.CALLGRIND === '1'
+const WARM = CALLGRIND ? 1000 : 3000
+const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
+
+function cpuUs(pid: number): number {
+  // utime and stime, fields 14 and 15, counted after the parenthesised command name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'pb-callgrind-'))
+const pb = await startPostbridge(
+  [],
+  CALLGRIND ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`] : [],
+)
+const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(pb.pid)], { stdio: 'ignore' })
+/** Instructions counted since the last dump (each dump zeroes the counters). */
+function dumpedInstructions(): number {
+  control('-d')
+  const files = readdirSync(outDir).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
+  const text = readFileSync(join(outDir, files[files.length - 1]!), 'utf8')
+  return Number(/^totals: (\d+)/m.exec(text)?.[1])
+}
+
+const load = (url: string, total: number) =>
+  runChild<LoadResult>('./load-child.ts', {
+    url,
+    total,
+    connections: CONNECTIONS,
+    bodyBytes: 64,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
+  })
+try {
+  for (const sub of ['none', 0, 1] as const) {
+    const client = sub === 'none' ? undefined : await mqtt.connectAsync(`mqtt://127.0.0.1:${pb.mqttPort}`, { reconnectPeriod: 0 })
+    if (client && sub !== 'none') await client.subscribeAsync('bench/cpu/#', { qos: sub })
+    for (const qos of [0, 1]) {
+      await load(`${pb.httpUrl}/v1/publish/bench/cpu/warm?qos=${qos}`, WARM)
+      await new Promise((r) => setTimeout(r, 300))
+      const before = cpuUs(pb.pid)
+      if (CALLGRIND) control('-i', 'on')
+      const r = await load(`${pb.httpUrl}/v1/publish/bench/cpu/t?qos=${qos}`, TOTAL)
+      await new Promise((r) => setTimeout(r, 300))
+      let cost: string
+      if (CALLGRIND) {
+        control('-i', 'off')
+        cost = `${(dumpedInstructions() / TOTAL / 1000).toFixed(1).padStart(7)} k instructions/request`
+      } else cost = `${((cpuUs(pb.pid) - before) / TOTAL).toFixed(1).padStart(6)} us CPU/request`
+      process.stdout.write(
+        `publish qos ${qos}, subscriber ${String(sub).padEnd(4)}: ${cost}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
+      )
+    }
+    await client?.endAsync()
+  }
+} finally {
+  await pb.close()
+  rmSync(outDir, { recursive: true, force: true })
+}
+process.exit(0)
