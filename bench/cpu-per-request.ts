@@ -37,8 +37,10 @@ const control = (...args: string[]) => execFileSync('callgrind_control', [...arg
 /** Instructions counted since the last dump (each dump zeroes the counters). */
 function dumpedInstructions(): number {
   control('-d')
-  const files = readdirSync(outDir).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
-  const text = readFileSync(join(outDir, files[files.length - 1]!), 'utf8')
+  // callgrind.out.<pid>.<dump number>
+  const dumps = readdirSync(outDir).filter((f) => /\.\d+\.\d+$/.test(f))
+  const last = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop()
+  const text = readFileSync(join(outDir, last ?? ''), 'utf8')
   return Number(/^totals: (\d+)/m.exec(text)?.[1])
 }
 
