@@ -28,6 +28,12 @@ function cpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US
 }
 
+/** Read and write system calls so far (`syscr`, `syscw`: writev and sendmsg count as writes). */
+function syscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  return { reads: Number(/^syscr: (\d+)/m.exec(io)?.[1]), writes: Number(/^syscw: (\d+)/m.exec(io)?.[1]) }
+}
+
 const outDir = mkdtempSync(join(tmpdir(), 'pb-callgrind-'))
 const pb = await startPostbridge(
   [],
@@ -60,16 +66,20 @@ try {
       await load(`${pb.httpUrl}/v1/publish/bench/cpu/warm?qos=${qos}`, WARM)
       await new Promise((r) => setTimeout(r, 300))
       const before = cpuUs(pb.pid)
+      const callsBefore = syscalls(pb.pid)
       if (CALLGRIND) control('-i', 'on')
       const r = await load(`${pb.httpUrl}/v1/publish/bench/cpu/t?qos=${qos}`, TOTAL)
       await new Promise((r) => setTimeout(r, 300))
+      const calls = syscalls(pb.pid)
+      const perRequest = (n: number) => (n / TOTAL).toFixed(2)
+      const io = `reads ${perRequest(calls.reads - callsBefore.reads)}, writes ${perRequest(calls.writes - callsBefore.writes)} per request`
       let cost: string
       if (CALLGRIND) {
         control('-i', 'off')
         cost = `${(dumpedInstructions() / TOTAL / 1000).toFixed(1).padStart(7)} k instructions/request`
       } else cost = `${((cpuUs(pb.pid) - before) / TOTAL).toFixed(1).padStart(6)} us CPU/request`
       process.stdout.write(
-        `publish qos ${qos}, subscriber ${String(sub).padEnd(4)}: ${cost}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
+        `publish qos ${qos}, subscriber ${String(sub).padEnd(4)}: ${cost}, ${io}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
       )
     }
     await client?.endAsync()
