@@ -3,7 +3,9 @@
  * QoS with no subscriber, a QoS 0 subscriber and a QoS 1 subscriber. It reports the server's CPU time (utime+stime
  * from /proc) per request, which counts the work a request costs rather than how the shared machine scheduled it.
  * With CALLGRIND=1 the server runs under `valgrind --tool=callgrind` and the count is instructions per request,
- * collected only while the measured requests run: deterministic enough to compare two builds on a busy machine.
+ * collected on the main thread only while the measured requests run: deterministic enough to compare two builds on
+ * a busy machine. PAIRS=0:0,1:1 measures only those publish:subscriber QoS pairs; WARM sets the warm-up requests
+ * (under callgrind, give V8 enough of them to have optimised the path, e.g. WARM=5000).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -17,7 +19,12 @@ import { ADMIN, startPostbridge } from './servers.js'
 const TOTAL = Number(process.argv[2] ?? 20_000)
 const CONNECTIONS = Number(process.argv[3] ?? 32)
 const CALLGRIND = process.env.CALLGRIND === '1'
-const WARM = CALLGRIND ? 1000 : 3000
+const WARM = Number(process.env.WARM ?? 3000)
+/** Which publish:subscriber QoS pairs to measure, e.g. `0:0,1:1` (the bench's two); all six unless given. */
+const PAIRS = (process.env.PAIRS ?? '0:none,1:none,0:0,1:0,0:1,1:1').split(',').map((pair) => {
+  const [qos, sub] = pair.split(':')
+  return { qos: Number(qos), sub: sub === 'none' ? undefined : (Number(sub) as 0 | 1) }
+})
 const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
 
 function cpuUs(pid: number): number {
@@ -37,15 +44,18 @@ function syscalls(pid: number): { reads: number; writes: number } {
 const outDir = mkdtempSync(join(tmpdir(), 'pb-callgrind-'))
 const pb = await startPostbridge(
   [],
-  CALLGRIND ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`] : [],
+  // Each thread counted apart: V8 compiles and marks on helper threads, whose share depends on timing, not on the request.
+  CALLGRIND
+    ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`]
+    : [],
 )
 const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(pb.pid)], { stdio: 'ignore' })
-/** Instructions counted since the last dump (each dump zeroes the counters). */
+/** Instructions the main thread ran since the last dump (each dump zeroes the counters). */
 function dumpedInstructions(): number {
   control('-d')
-  // callgrind.out.<pid>.<dump number>
-  const dumps = readdirSync(outDir).filter((f) => /\.\d+\.\d+$/.test(f))
-  const last = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop()
+  // callgrind.out.<pid>.<dump number>-<thread number>; thread 01 is the main thread.
+  const dumps = readdirSync(outDir).filter((f) => /\.\d+\.\d+-01$/.test(f))
+  const last = dumps.sort((a, b) => Number(/\.(\d+)-01$/.exec(a)?.[1]) - Number(/\.(\d+)-01$/.exec(b)?.[1])).pop()
   const text = readFileSync(join(outDir, last ?? ''), 'utf8')
   return Number(/^totals: (\d+)/m.exec(text)?.[1])
 }
@@ -59,29 +69,27 @@ const load = (url: string, total: number) =>
     headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
   })
 try {
-  for (const sub of ['none', 0, 1] as const) {
-    const client = sub === 'none' ? undefined : await mqtt.connectAsync(`mqtt://127.0.0.1:${pb.mqttPort}`, { reconnectPeriod: 0 })
-    if (client && sub !== 'none') await client.subscribeAsync('bench/cpu/#', { qos: sub })
-    for (const qos of [0, 1]) {
-      await load(`${pb.httpUrl}/v1/publish/bench/cpu/warm?qos=${qos}`, WARM)
-      await new Promise((r) => setTimeout(r, 300))
-      const before = cpuUs(pb.pid)
-      const callsBefore = syscalls(pb.pid)
-      if (CALLGRIND) control('-i', 'on')
-      const r = await load(`${pb.httpUrl}/v1/publish/bench/cpu/t?qos=${qos}`, TOTAL)
-      await new Promise((r) => setTimeout(r, 300))
-      const calls = syscalls(pb.pid)
-      const perRequest = (n: number) => (n / TOTAL).toFixed(2)
-      const io = `reads ${perRequest(calls.reads - callsBefore.reads)}, writes ${perRequest(calls.writes - callsBefore.writes)} per request`
-      let cost: string
-      if (CALLGRIND) {
-        control('-i', 'off')
-        cost = `${(dumpedInstructions() / TOTAL / 1000).toFixed(1).padStart(7)} k instructions/request`
-      } else cost = `${((cpuUs(pb.pid) - before) / TOTAL).toFixed(1).padStart(6)} us CPU/request`
-      process.stdout.write(
-        `publish qos ${qos}, subscriber ${String(sub).padEnd(4)}: ${cost}, ${io}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
-      )
-    }
+  for (const { qos, sub } of PAIRS) {
+    const client = sub === undefined ? undefined : await mqtt.connectAsync(`mqtt://127.0.0.1:${pb.mqttPort}`, { reconnectPeriod: 0 })
+    if (client) await client.subscribeAsync('bench/cpu/#', { qos: sub ?? 0 })
+    await load(`${pb.httpUrl}/v1/publish/bench/cpu/warm?qos=${qos}`, WARM)
+    await new Promise((r) => setTimeout(r, 300))
+    const before = cpuUs(pb.pid)
+    const callsBefore = syscalls(pb.pid)
+    if (CALLGRIND) control('-i', 'on')
+    const r = await load(`${pb.httpUrl}/v1/publish/bench/cpu/t?qos=${qos}`, TOTAL)
+    await new Promise((r) => setTimeout(r, 300))
+    const calls = syscalls(pb.pid)
+    const perRequest = (n: number) => (n / TOTAL).toFixed(2)
+    const io = `reads ${perRequest(calls.reads - callsBefore.reads)}, writes ${perRequest(calls.writes - callsBefore.writes)} per request`
+    let cost: string
+    if (CALLGRIND) {
+      control('-i', 'off')
+      cost = `${(dumpedInstructions() / TOTAL / 1000).toFixed(1).padStart(7)} k instructions/request`
+    } else cost = `${((cpuUs(pb.pid) - before) / TOTAL).toFixed(1).padStart(6)} us CPU/request`
+    process.stdout.write(
+      `publish qos ${qos}, subscriber ${String(sub ?? 'none').padEnd(4)}: ${cost}, ${io}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
+    )
     await client?.endAsync()
   }
 } finally {
