@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { runChild } from './children.js'
 import type { LoadResult } from './load.js'
-import { ADMIN, startPostbridge } from './servers.js'
+import { ADMIN, cpuUs, startPostbridge } from './servers.js'
 
 const TOTAL = Number(process.argv[2] ?? 20_000)
 const CONNECTIONS = Number(process.argv[3] ?? 32)
@@ -25,15 +25,6 @@ const PAIRS = (process.env.PAIRS ?? '0:none,1:none,0:0,1:0,0:1,1:1').split(',').
   const [qos, sub] = pair.split(':')
   return { qos: Number(qos), sub: sub === 'none' ? undefined : (Number(sub) as 0 | 1) }
 })
-const TICK_US = 1e6 / 100 // USER_HZ is 100 on Linux
-
-function cpuUs(pid: number): number {
-  // utime and stime, fields 14 and 15, counted after the parenthesised command name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US
-}
 
 /** Read and write system calls so far (`syscr`, `syscw`: writev and sendmsg count as writes). */
 function syscalls(pid: number): { reads: number; writes: number } {
