@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { runChild } from './children.js'
 import type { LoadResult } from './load.js'
-import { ADMIN, cpuUs, startPostbridge } from './servers.js'
+import { ADMIN, cpuTimes, startPostbridge } from './servers.js'
 
 const TOTAL = Number(process.argv[2] ?? 20_000)
 const CONNECTIONS = Number(process.argv[3] ?? 32)
@@ -65,7 +65,7 @@ try {
     if (client) await client.subscribeAsync('bench/cpu/#', { qos: sub ?? 0 })
     await load(`${pb.httpUrl}/v1/publish/bench/cpu/warm?qos=${qos}`, WARM)
     await new Promise((r) => setTimeout(r, 300))
-    const before = cpuUs(pb.pid)
+    const before = cpuTimes(pb.pid)
     const callsBefore = syscalls(pb.pid)
     if (CALLGRIND) control('-i', 'on')
     const r = await load(`${pb.httpUrl}/v1/publish/bench/cpu/t?qos=${qos}`, TOTAL)
@@ -77,7 +77,13 @@ try {
     if (CALLGRIND) {
       control('-i', 'off')
       cost = `${(dumpedInstructions() / TOTAL / 1000).toFixed(1).padStart(7)} k instructions/request`
-    } else cost = `${((cpuUs(pb.pid) - before) / TOTAL).toFixed(1).padStart(6)} us CPU/request`
+    } else {
+      // User and kernel time apart: a syscall's work (the loopback TCP path included) is kernel time.
+      const after = cpuTimes(pb.pid)
+      const user = (after.userUs - before.userUs) / TOTAL
+      const system = (after.systemUs - before.systemUs) / TOTAL
+      cost = `${(user + system).toFixed(1).padStart(6)} us CPU/request (user ${user.toFixed(1)}, system ${system.toFixed(1)})`
+    }
     process.stdout.write(
       `publish qos ${qos}, subscriber ${String(sub ?? 'none').padEnd(4)}: ${cost}, ${io}  (${Math.round(r.perSecond)} req/s, errors ${r.errors})\n`,
     )

@@ -33,13 +33,19 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra }
 }
 
-/** CPU time the process has used so far (utime+stime from /proc), in microseconds. */
-export function cpuUs(pid: number): number {
+/** CPU time the process has used so far in user and kernel mode (utime, stime from /proc), in microseconds. */
+export function cpuTimes(pid: number): { userUs: number; systemUs: number } {
   // Fields 14 and 15 counted after the parenthesised command name; USER_HZ is 100 on Linux.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
+  return { userUs: Number(fields[11]) * 10_000, systemUs: Number(fields[12]) * 10_000 }
+}
+
+/** CPU time the process has used so far (utime+stime), in microseconds. */
+export function cpuUs(pid: number): number {
+  const { userUs, systemUs } = cpuTimes(pid)
+  return userUs + systemUs
 }
 
 export function rssMb(pid: number): number {
