@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { SourceMap } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import mqtt from 'mqtt'
 import { runChild } from './children.js'
 import { ADMIN, startPostbridge } from './servers.js'
 
@@ -22,13 +23,21 @@ if (what === 'start') {
   result = await runChild('./mqtt-child.ts', { port: pb.mqttPort, total, qos, window: 100, pairs: 4 })
 } else {
   const total = Number(totalArg ?? 5000)
-  result = await runChild('./load-child.ts', {
+  // As the bench: every message is delivered to a subscriber at the publish QoS, whose cost is part of the profile.
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${pb.mqttPort}`, { reconnectPeriod: 0 })
+  await sub.subscribeAsync('bench/prof', { qos })
+  let delivered = 0
+  sub.on('message', () => delivered++)
+  const load = await runChild<object>('./load-child.ts', {
     url: `${pb.httpUrl}/v1/publish/bench/prof?qos=${qos}`,
     total,
     connections: 32,
     bodyBytes: 64,
     headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
   })
+  for (let waited = 0; delivered < total && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20))
+  await sub.endAsync()
+  result = { ...load, delivered }
 }
 // close() would remove the cwd; the profile is written to `dir` on exit.
 await pb.close()
@@ -39,7 +48,9 @@ interface Node {
   hitCount: number
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[] }
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples?: number[]; startTime: number; endTime: number }
+const profileStartUs = profile.startTime
+const profileEndUs = profile.endTime
 
 // The CLI runs from an esbuild bundle of a few long lines: each frame is put back at its source file and line
 // through the bundle's source maps, so the summary names `aedes/lib/client.js:120`, not `build/bundle/cli.js:47`.
@@ -73,8 +84,12 @@ for (const n of profile.nodes) {
   all += n.hitCount
 }
 const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 25))
+// Per request (REST loads): sample counts times the sampling interval, so two loads compare in time, not in shares.
+const perRequest = (hits: number) => (requests ? `${((hits * intervalUs) / requests).toFixed(1).padStart(6)} us/req  ` : '')
+const requests = (result as { requests?: number }).requests ?? 0
+const intervalUs = (profileEndUs - profileStartUs) / Math.max(1, profile.samples?.length ?? all)
 process.stdout.write(`# ${what}: ${JSON.stringify(result)}\n# self time, ${all} samples\n`)
-for (const [key, hits] of top) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${key}\n`)
+for (const [key, hits] of top) process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${perRequest(hits)}${key}\n`)
 // Self time by where the code lives: a package, a directory of Postbridge's own, Node itself, or native.
 const byPlace = new Map<string, number>()
 for (const n of profile.nodes) {
@@ -92,6 +107,6 @@ for (const n of profile.nodes) {
 }
 process.stdout.write('# self time by place\n')
 for (const [place, hits] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 15))
-  process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${place}\n`)
+  process.stdout.write(`${((100 * hits) / all).toFixed(1).padStart(5)}%  ${perRequest(hits)}${place}\n`)
 if (process.env.KEEP_PROFILE) process.stdout.write(`# profile: ${join(dir, file)}\n`)
 else rmSync(dir, { recursive: true, force: true })

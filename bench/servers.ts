@@ -33,6 +33,21 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra }
 }
 
+/** CPU time the process has used so far in user and kernel mode (utime, stime from /proc), in microseconds. */
+export function cpuTimes(pid: number): { userUs: number; systemUs: number } {
+  // Fields 14 and 15 counted after the parenthesised command name; USER_HZ is 100 on Linux.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ')
+  return { userUs: Number(fields[11]) * 10_000, systemUs: Number(fields[12]) * 10_000 }
+}
+
+/** CPU time the process has used so far (utime+stime), in microseconds. */
+export function cpuUs(pid: number): number {
+  const { userUs, systemUs } = cpuTimes(pid)
+  return userUs + systemUs
+}
+
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024
@@ -90,11 +105,12 @@ function launch(
   })
 }
 
-/** `postbridge start` on embedded defaults, as a user runs it (the compiled CLI). */
-export function startPostbridge(extraArgs: string[] = []): Promise<Running> {
+/** `postbridge start` on embedded defaults, as a user runs it (the compiled CLI); `wrapper` runs node under a tool (valgrind). */
+export function startPostbridge(extraArgs: string[] = [], wrapper: string[] = []): Promise<Running> {
+  const [cmd = process.execPath, ...wrapperArgs] = wrapper
   return launch(
-    process.execPath,
-    [...extraArgs, BIN, 'start'],
+    cmd,
+    [...wrapperArgs, ...(wrapper.length > 0 ? [process.execPath] : []), ...extraArgs, BIN, 'start'],
     {
       POSTBRIDGE_HOST: '127.0.0.1',
       POSTBRIDGE_MQTT_PORT: '0',

@@ -22,6 +22,7 @@ import {
   errRequestsPerToken,
   errStreamsFull,
   errStreamsPerToken,
+  errTopicInvalid,
   errUnauthorized,
   errUnsupportedMediaType,
 } from './errors.js'
@@ -30,6 +31,7 @@ import type { Deps } from './ports/deps.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
 import { limitBodies } from './routes/body-limit.js'
+import { dotLevelTopic } from './routes/topic-path.js'
 import { healthRoutes, metricsRoutes } from './routes/health.js'
 import { publishRoutes } from './routes/publish.js'
 import { requestRoutes } from './routes/request.js'
@@ -122,6 +124,16 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     (c.req.path === '/v1/health' && !c.req.header('authorization')) || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next),
   )
   app.use('/metrics', auth)
+  // On every path, after the token check where there is one: `/v1/publish/../../x` resolves to `/x`, yet names a topic.
+  app.use('*', async (c, next) => {
+    const target = c.env?.requestTarget
+    const topic = target === undefined ? undefined : dotLevelTopic(target)
+    if (topic !== undefined)
+      throw errTopicInvalid.with(
+        `topic "${topic}" has a "." or ".." level, which URL parsing resolves away; name it in a JSON body or a query instead`,
+      )
+    await next()
+  })
   app.use('/v1/*', limitBodies())
 
   app.route('/', healthRoutes())

@@ -5,15 +5,19 @@
  * the adapter loads waits for it (its body waits unread in the socket), so every request is answered as before.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AppBindings } from '../../src/routes/env.js'
 
 type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 
-export function lazyRequestListener(fetch: (request: Request) => Response | Promise<Response>): NodeListener {
+/** `fetch` is also handed the request target as the client wrote it (AppBindings). */
+export function lazyRequestListener(fetch: (request: Request, bindings: AppBindings) => Response | Promise<Response>): NodeListener {
   let listener: NodeListener | undefined
   let loading: Promise<NodeListener> | undefined
   return (req, res) => {
     if (listener) return listener(req, res)
-    loading ??= import('@hono/node-server').then(({ getRequestListener }) => (listener = getRequestListener(fetch)))
+    loading ??= import('@hono/node-server').then(
+      ({ getRequestListener }) => (listener = getRequestListener((request, env) => fetch(request, { requestTarget: env.incoming.url ?? '' }))),
+    )
     return loading.then(
       (loaded) => loaded(req, res),
       () => {

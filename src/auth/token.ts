@@ -1,7 +1,7 @@
 /** Bearer tokens: `pb_<id>_<secret>`. The id finds the record; the secret is checked against a stored hash in constant time. */
 import type { Scope, TokenRecord } from '../ports/types.js'
 import type { TokenStore } from '../ports/token-store.js'
-import { randomBytes, sha256Hex, timingSafeEqual, toBase64Url, utf8 } from '../util/bytes.js'
+import { randomBytes, sha256Hex, timingSafeEqual, timingSafeEqualText, toBase64Url, utf8 } from '../util/bytes.js'
 import { filterCovers, matchTopic } from '../topic/match.js'
 
 const TOKEN_PATTERN = /^pb_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/
@@ -73,24 +73,24 @@ export const VERIFIED_CACHE_SIZE = 1024
  * by another process (the CLI) takes effect on the next request.
  */
 export function createTokenVerifier(store: TokenStore, envAdminHash?: string) {
-  const verified = new Map<string, { presented: Uint8Array; hash: string }>()
-  let envAdmin: Uint8Array | undefined
+  // The secrets as presented and verified: compared as text, so a request encodes nothing (timingSafeEqualText).
+  const verified = new Map<string, { presented: string; hash: string }>()
+  let envAdmin: string | undefined
   return async (presented: string): Promise<TokenRecord | undefined> => {
-    const bytes = utf8(presented)
-    if (envAdmin && timingSafeEqual(bytes, envAdmin)) return ENV_ADMIN_RECORD
+    if (envAdmin !== undefined && timingSafeEqualText(presented, envAdmin)) return ENV_ADMIN_RECORD
     const id = TOKEN_PATTERN.exec(presented)?.[1]
     const cached = id ? verified.get(id) : undefined
-    if (id && cached && timingSafeEqual(bytes, cached.presented)) {
+    if (id && cached && timingSafeEqualText(presented, cached.presented)) {
       const record = await store.get(id)
       if (record && record.hash === cached.hash) return record
       verified.delete(id)
       return undefined
     }
     const record = await verifyToken(store, presented, envAdminHash)
-    if (record === ENV_ADMIN_RECORD) envAdmin = bytes
+    if (record === ENV_ADMIN_RECORD) envAdmin = presented
     else if (record) {
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!)
-      verified.set(record.id, { presented: bytes, hash: record.hash })
+      verified.set(record.id, { presented, hash: record.hash })
     }
     return record
   }

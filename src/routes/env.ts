@@ -9,6 +9,16 @@ import type { ApiSlots } from '../limits/slots.js'
 
 export interface AppEnv {
   Variables: { deps: Deps; token: TokenRecord; slots: ApiSlots }
+  /** What the runtime hands app.fetch beside the request; a runtime may hand nothing. */
+  Bindings: AppBindings
+}
+
+export interface AppBindings {
+  /**
+   * The request target as the client wrote it, where the runtime has it (Node's `req.url`): the Request's URL has
+   * been through the URL parser, which resolves `.` and `..` segments, and a topic route must see that they were there.
+   */
+  requestTarget?: string
 }
 
 export type AppContext = Context<AppEnv>

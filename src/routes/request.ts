@@ -7,13 +7,31 @@ import type { Message } from '../ports/types.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
 import { readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
-import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
+import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
 import { messageResponse } from './message-response.js'
+import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
 import { checkPublish, publishToBus } from './publish-message.js'
 import { messageSchema, qosQuery, topicParam } from './schemas.js'
 
 /** Where MQTT 5 responders answer: unique per request, so replies never cross. */
 export const RESPONSE_TOPIC_PREFIX = 'postbridge/reply/'
+
+const requestQuery = z.object({
+  qos: qosQuery,
+  timeout: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'timeout', in: 'query' }, description: 'milliseconds to wait; 5000 unless configured', example: '3000' }),
+})
+/** The spellings of requestQuery that need no schema (routes/plain-query.ts); plain-query.test.ts holds them to the schema. */
+export const REQUEST_QUERY_TABLE: PlainQueryTable<z.output<typeof requestQuery>> = {
+  qos: { '0': 0, '1': 1, '2': 2 },
+  // Digits are what parseTimeout takes; whatever else the schema passes, parseTimeout refuses.
+  timeout: /^[0-9]{1,16}$/,
+}
+export const REQUEST_QUERY_DEFAULTS: z.output<typeof requestQuery> = { qos: 1 }
+/** Strict, as every route's query (routes/env.ts). */
+export const requestQuerySchema = requestQuery.strict()
 
 const requestRoute = createRoute({
   method: 'post',
@@ -29,13 +47,7 @@ const requestRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: topicParam,
-    query: z.object({
-      qos: qosQuery,
-      timeout: z
-        .string()
-        .optional()
-        .openapi({ param: { name: 'timeout', in: 'query' }, description: 'milliseconds to wait; 5000 unless configured', example: '3000' }),
-    }),
+    query: requestQuery,
     body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
   },
   responses: {
@@ -88,10 +100,11 @@ export function requestRoutes() {
   const takeTurn = createTurns()
   app.post('/v1/request/', emptyTopic)
   app.openAPIRegistry.registerPath(requestRoute)
-  app.openapi({ ...requestRoute, path: multiSegment(requestRoute.path), hide: true }, async (c) => {
+  // Registered without app.openapi, whose validators would parse the query through zod on every request (as publish).
+  app.post(multiSegmentRoute(requestRoute.path), async (c) => {
+    const { qos, timeout } = readPlainQuery(c.req.url, REQUEST_QUERY_TABLE, REQUEST_QUERY_DEFAULTS) ?? (await schemaQuery(c, requestQuerySchema))
     const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/request/')
-    const { qos, timeout } = c.req.valid('query')
     const timeoutMs = parseTimeout(timeout, deps.limits.defaultRequestTimeoutMs, deps.limits.maxRequestTimeoutMs)
     const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
     const requestId = (deps.newId ?? (() => crypto.randomUUID()))()

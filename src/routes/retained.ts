@@ -4,9 +4,10 @@ import { canPublish, canReadTopic } from '../auth/token.js'
 import { errFilterInvalid, errForbidden, errInvalidRequest, errNoRetained, errTopicInvalid } from '../errors.js'
 import { API_LIMIT_DEFAULTS, fullLimits } from '../limits/defaults.js'
 import { validateTopicFilter, validateTopicName } from '../topic/validate.js'
-import { bearerSecurity, createRouter, multiSegment, problems } from './env.js'
+import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
 import { messageResponse } from './message-response.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
+import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
 import { decodeCursor, PageCollector } from './retained-page.js'
 import type { Message } from '../ports/types.js'
 import { messageSchema, topicParam } from './schemas.js'
@@ -28,6 +29,39 @@ const getRoute = createRoute({
   },
 })
 
+const LIMIT = /^[1-9]\d{0,5}$/
+
+const listQuery = z.object({
+  filter: z.string().default('#').openapi({ description: 'MQTT topic filter', example: 'home/#' }),
+  limit: z
+    .string()
+    .regex(LIMIT, 'limit must be a whole number from 1')
+    .optional()
+    .openapi({
+      param: { name: 'limit', in: 'query' },
+      description: `messages per page; ${API_LIMIT_DEFAULTS.retainedPageSize} unless given, at most ${API_LIMIT_DEFAULTS.maxRetainedPageSize}`,
+    }),
+  cursor: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'the `next` of the previous page' }),
+})
+/**
+ * The values of listQuery that need no schema (routes/plain-query.ts); plain-query.test.ts holds them to the schema.
+ * A filter with `+` or `#` is always escaped in a URL, so those take the schema's path; the plain ones are common.
+ */
+export const LIST_QUERY_TABLE: PlainQueryTable<z.output<typeof listQuery>> = {
+  filter: /^[A-Za-z0-9\-._~/!$'()*,;:@]{1,1024}$/,
+  limit: LIMIT,
+  // A cursor is base64url (retained-page.ts).
+  cursor: /^[A-Za-z0-9_-]{1,87400}$/,
+}
+export const LIST_QUERY_DEFAULTS: z.output<typeof listQuery> = { filter: '#' }
+/** Strict, as every route's query (routes/env.ts). */
+export const listQuerySchema = listQuery.strict()
+/** The topic routes take no query: every name is unknown, and the schema refuses it. */
+const noQuerySchema = z.strictObject({})
+
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/retained',
@@ -37,23 +71,7 @@ const listRoute = createRoute({
     'Pages are in topic order. A page holds at most `limit` messages and about `http.retainedPageBytes` of envelopes ' +
     '(always at least one message); when more follow, `next` is the `cursor` of the next page.',
   security: bearerSecurity,
-  request: {
-    query: z.object({
-      filter: z.string().default('#').openapi({ description: 'MQTT topic filter', example: 'home/#' }),
-      limit: z
-        .string()
-        .regex(/^[1-9]\d{0,5}$/, 'limit must be a whole number from 1')
-        .optional()
-        .openapi({
-          param: { name: 'limit', in: 'query' },
-          description: `messages per page; ${API_LIMIT_DEFAULTS.retainedPageSize} unless given, at most ${API_LIMIT_DEFAULTS.maxRetainedPageSize}`,
-        }),
-      cursor: z
-        .string()
-        .optional()
-        .openapi({ param: { name: 'cursor', in: 'query' }, description: 'the `next` of the previous page' }),
-    }),
-  },
+  request: { query: listQuery },
   responses: {
     200: {
       description: 'Matching retained messages',
@@ -88,8 +106,11 @@ function checkedTopic(topic: string): string {
 
 export function retainedRoutes() {
   const app = createRouter()
-  app.openapi(listRoute, async (c) => {
-    const { filter, limit, cursor } = c.req.valid('query')
+  // Each registered without app.openapi, whose validators would parse the query (and the topic parameter, which
+  // cannot fail: topicFromPath reads the path itself) through zod on every request; as publish, they read it here.
+  app.openAPIRegistry.registerPath(listRoute)
+  app.get(listRoute.path, async (c) => {
+    const { filter, limit, cursor } = readPlainQuery(c.req.url, LIST_QUERY_TABLE, LIST_QUERY_DEFAULTS) ?? (await schemaQuery(c, listQuerySchema))
     const limits = fullLimits(c.get('deps').limits)
     const pageSize = limit === undefined ? limits.retainedPageSize : Number(limit)
     if (pageSize > limits.maxRetainedPageSize) throw errInvalidRequest.with(`limit is at most ${limits.maxRetainedPageSize}`)
@@ -113,7 +134,8 @@ export function retainedRoutes() {
   app.get('/v1/retained/', emptyTopic)
   app.delete('/v1/retained/', emptyTopic)
   app.openAPIRegistry.registerPath(getRoute)
-  app.openapi({ ...getRoute, path: multiSegment(getRoute.path), hide: true }, async (c) => {
+  app.get(multiSegmentRoute(getRoute.path), async (c) => {
+    if (!readPlainQuery(c.req.url, {}, {})) await schemaQuery(c, noQuerySchema)
     const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
     if (!canReadTopic(c.get('token').scope, topic)) throw errForbidden.with(`no read scope for "${topic}"`)
     const [message] = await c.get('deps').bus.retained(topic)
@@ -122,7 +144,8 @@ export function retainedRoutes() {
   })
 
   app.openAPIRegistry.registerPath(deleteRoute)
-  app.openapi({ ...deleteRoute, path: multiSegment(deleteRoute.path), hide: true }, async (c) => {
+  app.delete(multiSegmentRoute(deleteRoute.path), async (c) => {
+    if (!readPlainQuery(c.req.url, {}, {})) await schemaQuery(c, noQuerySchema)
     const topic = checkedTopic(topicFromPath(c, '/v1/retained/'))
     // Clearing is a publish (an empty retained message), so it needs publish scope.
     if (!canPublish(c.get('token').scope, topic)) throw errForbidden.with(`no publish scope for "${topic}"`)

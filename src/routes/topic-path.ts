@@ -47,6 +47,40 @@ export function pathnameOf(url: string): string {
   return new URL(url).pathname
 }
 
+/** The routes whose path after `/v1/<route>/` is a topic. */
+const TOPIC_ROUTES = new Set(['publish', 'request', 'retained'])
+/** A segment the URL parser takes for `.` or `..` and resolves: `.`, `..`, and either spelled with `%2e`. */
+const DOT_LEVEL = /^(?:\.|%2e){1,2}$/i
+/** Quick test: a segment that starts with a dot in some spelling; most paths have none. */
+const MAY_HOLD_DOT_LEVEL = /\/(?:\.|%2e)/i
+
+function decodedOr(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * The topic a request target (as the client wrote it, before any URL parsing) names for a topic route, when that
+ * topic holds a `.` or `..` level in any spelling; undefined otherwise. The URL parser resolves those levels before
+ * a route sees the path (`/v1/publish/a/%2e%2e/b` becomes `/v1/publish/b`), so such a topic would be published,
+ * read or cleared somewhere else than the client wrote: it is refused instead, by the app, with the topic named.
+ */
+export function dotLevelTopic(requestTarget: string): string | undefined {
+  if (!MAY_HOLD_DOT_LEVEL.test(requestTarget)) return undefined
+  // The origin form (`/v1/...`) or the absolute form (`http://host/v1/...`) of the request line.
+  const scheme = /^https?:\/\/[^/?#]*/i.exec(requestTarget)
+  const rest = scheme ? requestTarget.slice(scheme[0].length) : requestTarget
+  let end = rest.search(/[?#]/)
+  if (end === -1) end = rest.length
+  // ['', 'v1', '<route>', ...topic levels]; the router matches a prefix written with escapes, so this does too.
+  const [root, version = '', route = '', ...levels] = rest.slice(0, end).split('/')
+  if (root !== '' || levels.length === 0 || decodedOr(version) !== 'v1' || !TOPIC_ROUTES.has(decodedOr(route))) return undefined
+  return levels.some((level) => DOT_LEVEL.test(level)) ? decodedOr(levels.join('/')) : undefined
+}
+
 /** What a route answers for `/v1/<route>/` with nothing after the slash [MQTT-4.7.3-1]. */
 export function emptyTopic(): never {
   throw errTopicInvalid.with('topic name is empty')
