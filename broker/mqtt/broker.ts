@@ -154,7 +154,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     },
   })
   // Every correction to aedes, in the order broker/mqtt/aedes/index.ts documents.
-  const { gate, handle, sessionExpiry } = applyCorrections(aedes, store, {
+  const { gate, handle, sessionExpiry, wills } = applyCorrections(aedes, store, {
     log,
     mqtt5: mqtt5Limits,
     maxQueuedPerClient: opts.maxQueuedPerClient,
@@ -184,6 +184,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     // Sessions that expired while the broker was down end before any client can resume them.
     await sessionExpiry.start()
     await aedes.listen()
+    // Wills an earlier run left waiting (it was killed, or stopped with them) go out before any client connects.
+    await wills.publishLeftBehind()
     listeners = await startListeners({
       host: opts.host,
       port: opts.port,
@@ -226,13 +228,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       stopWatchingUsers()
       await stopSysStats()
       const serverClosed = listeners.stopAccepting()
-      // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
+      // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8], delayed ones
+      // too, before the clients are disconnected (delayed-wills.ts).
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       listeners.dropAll()
       await serverClosed
       await aedes.whenIdle(CLOSE_GRACE_MS)
       await sessions.flush()
       await sessionExpiry.flush()
+      await wills.flush()
       await store.close()
       log.info({}, 'mqtt broker closed')
     })()
