@@ -59,6 +59,8 @@ export interface MqttBrokerOptions {
   maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** How long a session with no expiry of its own (MQTT 3.1.1 Clean Session 0) outlives its connection; 0 or absent: for ever. */
+  persistentSessionExpirySeconds?: number
   /** `$SYS/broker/...` statistics every this many ms (sys-stats.ts); 0 or absent: none. */
   sysIntervalMs?: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
@@ -161,6 +163,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     slowSubscriberTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
     emitterConcurrency: EMITTER_CONCURRENCY,
     maxConnectBytes: opts.maxConnectBytes ?? MAX_CONNECT_BYTES,
+    persistentSessionExpirySeconds: opts.persistentSessionExpirySeconds ?? 0,
     counters,
     preConnect(client, packet) {
       auth.noteConnect(client, packet)

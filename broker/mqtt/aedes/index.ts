@@ -86,6 +86,8 @@ export interface CorrectionOptions {
   /** Largest CONNECT; until its CONNACK a connection may send this plus PRE_CONNECT_SLACK_BYTES. */
   maxConnectBytes: number
   counters: DeliveryCounters
+  /** Expiry of sessions with none of their own (stored-session-expiry.ts); 0: they never expire. */
+  persistentSessionExpirySeconds?: number
   /** The caller's own per-connection steps, run inside aedes' preConnect at step d. */
   preConnect?(client: Client, packet: ConnectPacket): void
 }
@@ -123,7 +125,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   const resume = new SessionResume(store) // 3
   const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
   const mqtt5 = new Mqtt5FlowControl(aedes, store, options.mqtt5) // 3, 4, 5
-  const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log) // 6
+  const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log, options.persistentSessionExpirySeconds) // 6
   const wills = new DelayedWills(aedes as unknown as WillAedes, store as unknown as WillStore, log) // 7
 
   // aedes reads its hooks from the instance when it calls them.
