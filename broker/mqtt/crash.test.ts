@@ -31,8 +31,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function runBroker(dataDir: string): Promise<BrokerProcess> {
-  const child: ChildProcessWithoutNullStreams = spawn('npx', ['tsx', FIXTURE, dataDir], { cwd: REPO, stdio: 'pipe' })
+async function runBroker(dataDir: string, persistentSessionExpirySeconds = 0): Promise<BrokerProcess> {
+  const args = ['tsx', FIXTURE, dataDir, '0', String(persistentSessionExpirySeconds)]
+  const child: ChildProcessWithoutNullStreams = spawn('npx', args, { cwd: REPO, stdio: 'pipe' })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const lines = createInterface({ input: child.stdout })
@@ -139,6 +140,26 @@ describe('crash safety', () => {
       'the session to expire',
     )
     const back = h.unconnected(broker.tcpPort, { protocolVersion: 5, clientId: 'killed-1', clean: false, properties: { sessionExpiryInterval: 60 } })
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve))
+    back.connect()
+    expect((await connack).sessionPresent).toBe(false)
+  }, 60_000)
+
+  it('expires an MQTT 3.1.1 persistent session connected at the SIGKILL after mqtt.persistentSessionExpiry, from the next start', async () => {
+    const dataDir = await h.tempDir()
+    const killed = await runBroker(dataDir, 1)
+    const sub = await h.client(killed.port, { protocolVersion: 4, clientId: 'killed-v4', clean: false })
+    await sub.subscribeAsync('crash/killed-v4', { qos: 1 })
+    await killed.kill9()
+    await sub.endAsync(true)
+
+    const broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await waitFor(
+      () => h.log.lines.some((l) => l.msg === 'mqtt stored session expired' && (l.obj as { clientId?: string }).clientId === 'killed-v4'),
+      10_000,
+      'the session to expire',
+    )
+    const back = h.unconnected(broker.tcpPort, { protocolVersion: 4, clientId: 'killed-v4', clean: false })
     const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve))
     back.connect()
     expect((await connack).sessionPresent).toBe(false)
