@@ -29,6 +29,7 @@ describe('mqtt config: persistentSessionExpiry', () => {
   it.each([
     ['a word', 'soon', 'mqtt.persistentSessionExpiry: "soon" is not a duration (use 90s, 15m, 24h or 7d)'],
     ['a negative number', -5, 'mqtt.persistentSessionExpiry: "-5" is not a duration (use 90s, 15m, 24h or 7d)'],
+    ['a value that is neither text nor a number', true, 'mqtt.persistentSessionExpiry: is not a duration (use 90s, 15m, 24h or 7d)'],
     ['under a second', '500ms', 'mqtt.persistentSessionExpiry: must be 0 (never) or between 1s and 136 years'],
     ['past the longest MQTT 5 interval', 0xffffffff * 1000, 'mqtt.persistentSessionExpiry: must be 0 (never) or between 1s and 136 years'],
   ])('refuses %s with one line naming the key', (_what, value, line) => {
