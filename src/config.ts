@@ -14,6 +14,9 @@ export { durationMs, parseDuration, topicFilterSchema }
 
 const port = z.number().int().min(0).max(65535)
 
+/** The longest finite MQTT 5 Session Expiry Interval, 0xFFFFFFFE seconds (0xFFFFFFFF means never). */
+const MAX_SESSION_EXPIRY_MS = 0xfffffffe * 1000
+
 /** A topic name used as the start of other topics: no wildcards, no trailing "/". */
 const topicPrefix = z.string().superRefine((t, ctx) => {
   const reason = validateTopicName(t) ?? (t.endsWith('/') ? 'must not end with "/"' : undefined)
@@ -81,6 +84,14 @@ export const configSchema = z.strictObject({
       receiveMaximum: z.number().int().min(1).max(65535).default(100),
       /** MQTT 5: cap on a client's keep-alive in seconds, sent as Server Keep Alive; 0 = no cap. */
       maxKeepAlive: z.number().int().min(0).max(65535).default(60),
+      /**
+       * How long a persistent session with no expiry of its own (MQTT 3.1.1 Clean Session 0) is kept once its client
+       * went, as Mosquitto's persistent_client_expiration; 0 keeps it for ever. A device gone for good would otherwise
+       * keep its queue growing for ever: 30 days outlast any holiday of a device that still comes back.
+       */
+      persistentSessionExpiry: durationMs
+        .refine((ms) => ms === 0 || (ms >= 1000 && ms <= MAX_SESSION_EXPIRY_MS), 'must be 0 (never) or between 1s and 136 years')
+        .default(30 * 24 * 60 * 60_000),
       users: z.array(mqttUser).default([]),
     })
     .prefault({}),

@@ -59,6 +59,8 @@ export interface MqttBrokerOptions {
   maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** How long a session with no expiry of its own (MQTT 3.1.1 Clean Session 0) outlives its connection; 0 or absent: for ever. */
+  persistentSessionExpirySeconds?: number
   /** `$SYS/broker/...` statistics every this many ms (sys-stats.ts); 0 or absent: none. */
   sysIntervalMs?: number
   /** How long QoS 1/2 messages may wait behind a subscriber that does not read before it is disconnected (default 10 s). */
@@ -154,13 +156,14 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     },
   })
   // Every correction to aedes, in the order broker/mqtt/aedes/index.ts documents.
-  const { gate, handle, sessionExpiry } = applyCorrections(aedes, store, {
+  const { gate, handle, sessionExpiry, wills } = applyCorrections(aedes, store, {
     log,
     mqtt5: mqtt5Limits,
     maxQueuedPerClient: opts.maxQueuedPerClient,
     slowSubscriberTimeoutMs: opts.slowSubscriberTimeoutMs ?? SLOW_SUBSCRIBER_TIMEOUT_MS,
     emitterConcurrency: EMITTER_CONCURRENCY,
     maxConnectBytes: opts.maxConnectBytes ?? MAX_CONNECT_BYTES,
+    persistentSessionExpirySeconds: opts.persistentSessionExpirySeconds ?? 0,
     counters,
     preConnect(client, packet) {
       auth.noteConnect(client, packet)
@@ -184,6 +187,8 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     // Sessions that expired while the broker was down end before any client can resume them.
     await sessionExpiry.start()
     await aedes.listen()
+    // Wills an earlier run left waiting (it was killed, or stopped with them) go out before any client connects.
+    await wills.publishLeftBehind()
     listeners = await startListeners({
       host: opts.host,
       port: opts.port,
@@ -226,13 +231,15 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       stopWatchingUsers()
       await stopSysStats()
       const serverClosed = listeners.stopAccepting()
-      // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8].
+      // v5 clients get DISCONNECT 0x8B (server shutting down); wills are published [MQTT-3.1.2-8], delayed ones
+      // too, before the clients are disconnected (delayed-wills.ts).
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       listeners.dropAll()
       await serverClosed
       await aedes.whenIdle(CLOSE_GRACE_MS)
       await sessions.flush()
       await sessionExpiry.flush()
+      await wills.flush()
       await store.close()
       log.info({}, 'mqtt broker closed')
     })()

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Harness, collect, waitFor } from './fixtures/harness.js'
+import { Harness, collect, nextMessage, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()
 afterEach(() => h.cleanup())
@@ -18,6 +18,8 @@ interface BrokerProcess {
   /** Publishes through the child's Bus; resolves when its publish() resolved. */
   publish(cmd: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean; responseTopic?: string }): Promise<void>
   kill9(): Promise<void>
+  /** SIGTERM: the broker closes gracefully; resolves when the process exited. */
+  term(): Promise<void>
 }
 
 function isAlive(pid: number): boolean {
@@ -29,8 +31,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function runBroker(dataDir: string): Promise<BrokerProcess> {
-  const child: ChildProcessWithoutNullStreams = spawn('npx', ['tsx', FIXTURE, dataDir], { cwd: REPO, stdio: 'pipe' })
+async function runBroker(dataDir: string, persistentSessionExpirySeconds = 0): Promise<BrokerProcess> {
+  const args = ['tsx', FIXTURE, dataDir, '0', String(persistentSessionExpirySeconds)]
+  const child: ChildProcessWithoutNullStreams = spawn('npx', args, { cwd: REPO, stdio: 'pipe' })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const lines = createInterface({ input: child.stdout })
@@ -68,6 +71,10 @@ async function runBroker(dataDir: string): Promise<BrokerProcess> {
     async kill9() {
       process.kill(info.pid, 'SIGKILL')
       await waitFor(() => !isAlive(info.pid), 5000, 'the broker process to die')
+      await exited
+    },
+    async term() {
+      process.kill(info.pid, 'SIGTERM')
       await exited
     },
   }
@@ -136,5 +143,82 @@ describe('crash safety', () => {
     const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve))
     back.connect()
     expect((await connack).sessionPresent).toBe(false)
+  }, 60_000)
+
+  it('expires an MQTT 3.1.1 persistent session connected at the SIGKILL after mqtt.persistentSessionExpiry, from the next start', async () => {
+    const dataDir = await h.tempDir()
+    const killed = await runBroker(dataDir, 1)
+    const sub = await h.client(killed.port, { protocolVersion: 4, clientId: 'killed-v4', clean: false })
+    await sub.subscribeAsync('crash/killed-v4', { qos: 1 })
+    await killed.kill9()
+    await sub.endAsync(true)
+
+    const broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await waitFor(
+      () => h.log.lines.some((l) => l.msg === 'mqtt stored session expired' && (l.obj as { clientId?: string }).clientId === 'killed-v4'),
+      10_000,
+      'the session to expire',
+    )
+    const back = h.unconnected(broker.tcpPort, { protocolVersion: 4, clientId: 'killed-v4', clean: false })
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve))
+    back.connect()
+    expect((await connack).sessionPresent).toBe(false)
+  }, 60_000)
+
+  it('publishes after the restart the wills left waiting or not yet due at a SIGKILL [MQTT-3.1.3-9]', async () => {
+    const dataDir = await h.tempDir()
+    const killed = await runBroker(dataDir)
+    const keeperOptions = { protocolVersion: 5, clientId: 'will-keeper', clean: false, properties: { sessionExpiryInterval: 7200 } } as const
+    const keeper = await h.client(killed.port, keeperOptions)
+    await keeper.subscribeAsync('will/#', { qos: 1 })
+    await keeper.endAsync()
+    // Wills that wait an hour after the connection drops: one dropped before the SIGKILL, one at it.
+    const withWill = (clientId: string) => ({
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 7200 },
+      will: { topic: `will/${clientId}`, payload: Buffer.from('gone'), qos: 1 as const, retain: false, properties: { willDelayInterval: 3600 } },
+    })
+    const waiting = await h.client(killed.port, withWill('killed-waiting'))
+    waiting.stream.destroy()
+    const connected = await h.client(killed.port, withWill('killed-connected'))
+    await killed.kill9()
+    await connected.endAsync(true)
+
+    // aedes' own sweep would publish them four minutes after the start; they are published before clients connect.
+    const broker = await h.broker({ dataDir })
+    const back = h.unconnected(broker.tcpPort, keeperOptions)
+    const got = collect(back)
+    back.connect()
+    await waitFor(() => got.length === 2, 10_000, 'the wills after the restart')
+    expect(got.map((m) => m.topic).sort()).toEqual(['will/killed-connected', 'will/killed-waiting'])
+  }, 60_000)
+
+  it('publishes at a SIGTERM the will still waiting for its delay, queued for a persistent session [MQTT-3.1.3-9]', async () => {
+    const dataDir = await h.tempDir()
+    const stopped = await runBroker(dataDir)
+    const keeperOptions = { protocolVersion: 5, clientId: 'term-keeper', clean: false, properties: { sessionExpiryInterval: 7200 } } as const
+    const keeper = await h.client(stopped.port, keeperOptions)
+    await keeper.subscribeAsync('will/#', { qos: 1 })
+    await keeper.endAsync()
+    const device = await h.client(stopped.port, {
+      protocolVersion: 5,
+      clientId: 'term-waiting',
+      clean: false,
+      properties: { sessionExpiryInterval: 7200 },
+      will: { topic: 'will/term-waiting', payload: Buffer.from('gone'), qos: 1, retain: false, properties: { willDelayInterval: 3600 } },
+    })
+    device.stream.destroy()
+    await stopped.term()
+
+    const logged = h.log.lines.length
+    const broker = await h.broker({ dataDir })
+    const back = h.unconnected(broker.tcpPort, keeperOptions)
+    const will = nextMessage(back, 'will/term-waiting', 10_000)
+    back.connect()
+    expect((await will).payload).toBe('gone')
+    // Queued at the stop, not published again from the store at this start.
+    expect(h.log.lines.slice(logged).some((l) => l.msg === 'mqtt wills left by the previous run published')).toBe(false)
   }, 60_000)
 })

@@ -257,8 +257,8 @@ export class BrokerStore extends AsyncLevelPersistence {
     return this.db.sublevel<string, string>(name, { valueEncoding: 'utf8' })
   }
 
-  /** Every stored subscription (client id, topic filter, QoS), for indexes built once at start. */
-  async *storedSubscriptions(): AsyncGenerator<{ clientId: string; topic: string; qos: number }> {
+  /** The client ids of the stored sessions (those with a subscription), read from the keys alone. */
+  async storedSessionIds(): Promise<Set<string>> {
     // Key layout of aedes-persistence-level 9.2.0: `subscriptions:${encodeURIComponent(clientId)}:${topic}`.
     const prefix = 'subscriptions:'
     const clientIds = new Set<string>()
@@ -266,7 +266,12 @@ export class BrokerStore extends AsyncLevelPersistence {
       const rest = key.slice(prefix.length)
       clientIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
     }
-    for (const clientId of clientIds) {
+    return clientIds
+  }
+
+  /** Every stored subscription (client id, topic filter, QoS), for indexes built once at start. */
+  async *storedSubscriptions(): AsyncGenerator<{ clientId: string; topic: string; qos: number }> {
+    for (const clientId of await this.storedSessionIds()) {
       for (const sub of await this.subscriptionsByClient({ id: clientId })) yield { clientId, topic: sub.topic, qos: sub.qos }
     }
   }

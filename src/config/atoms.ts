@@ -7,7 +7,7 @@ import { validateTopicFilter } from '../topic/validate.js'
 import { parseDuration } from '../util/duration.js'
 
 /** `90s`, `15m`, `24h`, `7d` or a number of milliseconds, as milliseconds. */
-export const durationMs = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const durationMs = z.union([z.string(), z.number()], { error: 'is not a duration (use 90s, 15m, 24h or 7d)' }).transform((v, ctx) => {
   const ms = parseDuration(v)
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use 90s, 15m, 24h or 7d)` })

@@ -27,6 +27,8 @@
  *  5. CONNACK properties (connack-properties.ts) are merged in as the CONNACK is written.
  *  6. stored-session-expiry.ts wraps aedes' session expiry timers and the store's cleanSubscriptions;
  *     its start() runs before the listeners do.
+ *  7. delayed-wills.ts wraps aedes' will timers, publishWill and close(); its publishLeftBehind() runs after
+ *     aedes.listen() and before the listeners do.
  *
  * preConnect, per connection, in this order (each subscription captures deliverQoS/deliver0 when it
  * is made, so every wrapper is in place before CONNECT is processed):
@@ -62,6 +64,7 @@ import { ResumeWithoutExpiry } from './resume-without-expiry.js'
 import { guardRetainedStreams } from './retained-stream-errors.js'
 import { SessionResume } from './session-resume.js'
 import { StoredSessionExpiry, type ExpiringAedes } from './stored-session-expiry.js'
+import { DelayedWills, type WillAedes, type WillStore } from './delayed-wills.js'
 
 export { aedesLimitOptions, type Mqtt5Limits } from './mqtt5.js'
 export { PRE_CONNECT_SLACK_BYTES } from './connection-guard.js'
@@ -83,6 +86,8 @@ export interface CorrectionOptions {
   /** Largest CONNECT; until its CONNACK a connection may send this plus PRE_CONNECT_SLACK_BYTES. */
   maxConnectBytes: number
   counters: DeliveryCounters
+  /** Expiry of sessions with none of their own (stored-session-expiry.ts); 0: they never expire. */
+  persistentSessionExpirySeconds?: number
   /** The caller's own per-connection steps, run inside aedes' preConnect at step d. */
   preConnect?(client: Client, packet: ConnectPacket): void
 }
@@ -94,6 +99,8 @@ export interface Corrections {
   handle(conn: Duplex, req?: IncomingMessage): Client
   /** Session expiry across restarts: start() before the listeners, flush() before the store closes. */
   sessionExpiry: StoredSessionExpiry
+  /** Delayed wills at a stop: publishLeftBehind() before the listeners, flush() before the store closes. */
+  wills: DelayedWills
 }
 
 /** Throws unless `installed` is the aedes these corrections were written for. */
@@ -118,7 +125,8 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   const resume = new SessionResume(store) // 3
   const resumeWithoutExpiry = new ResumeWithoutExpiry(store)
   const mqtt5 = new Mqtt5FlowControl(aedes, store, options.mqtt5) // 3, 4, 5
-  const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log) // 6
+  const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log, options.persistentSessionExpirySeconds) // 6
+  const wills = new DelayedWills(aedes as unknown as WillAedes, store as unknown as WillStore, log) // 7
 
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
@@ -144,6 +152,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   return {
     gate,
     sessionExpiry,
+    wills,
     handle(conn, req) {
       const client = aedes.handle(conn, req)
       guardConnection(client, guard)

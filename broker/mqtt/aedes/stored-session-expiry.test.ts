@@ -134,6 +134,84 @@ describe('MQTT 5 session expiry across a restart', () => {
   })
 })
 
+describe('mqtt.persistentSessionExpiry: sessions with no expiry of their own', () => {
+  const v4 = (clientId: string): IClientOptions => ({ protocolVersion: 4, clientId, clean: false })
+
+  /** A persistent MQTT 3.1.1 subscriber to `cmd/<clientId>` that went away, with one QoS 1 message queued for it. */
+  async function awayV4(broker: MqttBroker, clientId: string): Promise<void> {
+    const sub = await h.client(broker.tcpPort, v4(clientId))
+    await sub.subscribeAsync(`cmd/${clientId}`, { qos: 1 })
+    await sub.endAsync()
+    await broker.bus.publish({ topic: `cmd/${clientId}`, payload: bytes('queued'), qos: 1, retain: false })
+  }
+
+  it('ends an MQTT 3.1.1 Clean Session 0 session, with its queue, once the configured expiry has passed', async () => {
+    const broker = await h.broker({ persistentSessionExpirySeconds: 1 })
+    await awayV4(broker, 'v4-gone')
+    expect(await storedState(broker, 'v4-gone')).toEqual(['outgoing', 'subscriptions'])
+    await waitFor(() => expired('v4-gone'), 10_000, 'the session to expire')
+    expect(await storedState(broker, 'v4-gone')).toEqual([])
+    expect((await resume(broker.tcpPort, v4('v4-gone'))).sessionPresent).toBe(false)
+  })
+
+  it('ends at start an MQTT 3.1.1 session whose configured expiry ran out while the broker was down', async () => {
+    const dataDir = await h.tempDir()
+    let broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await awayV4(broker, 'v4-down')
+    await broker.close()
+    await sleep(1100)
+
+    broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    expect(await storedState(broker, 'v4-down')).toEqual([])
+  })
+
+  it('gives a session stored without a record the configured expiry, counting from the start', async () => {
+    const dataDir = await h.tempDir()
+    let broker = await h.broker({ dataDir })
+    await awayV4(broker, 'v4-older')
+    await broker.close()
+
+    broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await waitFor(() => expired('v4-older'), 10_000, 'the session to expire')
+    expect(await storedState(broker, 'v4-older')).toEqual([])
+  })
+
+  it('keeps an MQTT 3.1.1 session for ever without the setting, and once the setting is removed', async () => {
+    const dataDir = await h.tempDir()
+    let broker = await h.broker({ dataDir })
+    await awayV4(broker, 'v4-kept')
+    broker = await (async () => {
+      await broker.close()
+      const configured = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+      await awayV4(configured, 'v4-unset')
+      await configured.close()
+      return h.broker({ dataDir })
+    })()
+    await sleep(1500)
+    for (const clientId of ['v4-kept', 'v4-unset']) {
+      const client = h.unconnected(broker.tcpPort, v4(clientId))
+      const got = nextMessage(client, `cmd/${clientId}`)
+      const connack = new Promise<{ sessionPresent: boolean }>((resolve) => client.once('connect', resolve))
+      client.connect()
+      expect((await connack).sessionPresent).toBe(true)
+      expect((await got).payload).toBe('queued')
+    }
+  })
+
+  it('keeps an MQTT 5 session that asked never to expire (0xFFFFFFFF) with the setting on', async () => {
+    const dataDir = await h.tempDir()
+    let broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await awaySubscriber(broker, 'never-2', 0xffffffff)
+    await broker.close()
+    await sleep(1100)
+
+    broker = await h.broker({ dataDir, persistentSessionExpirySeconds: 1 })
+    await sleep(1500)
+    expect(expired('never-2')).toBe(false)
+    expect((await resume(broker.tcpPort, session('never-2', 0xffffffff))).sessionPresent).toBe(true)
+  })
+})
+
 describe('stock aedes 2.0.0-beta.1 over stock aedes-persistence-level 9.2.0', () => {
   /** Stock aedes on the LevelDB in `dir` until the returned stop() is called. */
   async function stockBroker(dir: string) {

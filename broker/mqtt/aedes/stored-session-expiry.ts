@@ -17,8 +17,16 @@
  * the client connected) counts from that start, and the start is written down so a crash loop does
  * not keep the session alive. A session ends as aedes ends an expired one, with cleanSubscriptions
  * (subscriptions, queued messages, half-received QoS 2 messages, owner); a will it left stays for
- * aedes' will sweep, which publishes the wills of the previous run. Sessions that never expire
- * (0xFFFFFFFF, and MQTT 3.1.1 Clean Session 0) have no record and are kept as before.
+ * the will sweep, which publishes the wills of the previous run.
+ *
+ * Sessions that carry no interval of their own, MQTT 3.1.1 Clean Session 0 ones and those stored before these
+ * records existed, never ended: a device gone for good kept its queue for ever. With `configuredSeconds`
+ * (mqtt.persistentSessionExpiry, as Mosquitto's persistent_client_expiration) they get a record of that interval,
+ * marked as configured: the same timer, written at connect and disconnect of a 3.1.1 session, and at start for a
+ * stored session that has no record, counting from that start. A configured record takes the value configured at
+ * each start, and goes when the setting is 0. An MQTT 5 session of 0xFFFFFFFF asked never to expire and keeps
+ * that: it gets a record saying so, which tells it apart at start from a session with no interval of its own.
+ * Without the setting, such sessions have no record and are kept, as before.
  */
 import type { Client } from 'aedes'
 import type { Logger } from '../../../src/ports/logger.js'
@@ -29,15 +37,20 @@ const NEVER = 0xffffffff
 /** setTimeout's longest delay; longer intervals (up to ~136 years) are waited for in steps. */
 const MAX_TIMEOUT_MS = 2_147_483_647
 
-/** A session's interval (seconds) and, once its connection closed, when (ms since the epoch). */
+/**
+ * A session's interval (seconds) and, once its connection closed, when (ms since the epoch). `configured`: the
+ * interval is mqtt.persistentSessionExpiry's, not the client's; NEVER: an MQTT 5 session that never expires.
+ */
 interface ExpiryRecord {
   interval: number
   disconnectedAt?: number
+  configured?: true
 }
 
 interface SessionClient {
   id: string
   version?: number | null
+  clean?: boolean
   sessionExpiryInterval?: number
 }
 
@@ -51,7 +64,7 @@ export interface ExpiringAedes {
   on(event: 'closed', listener: () => void): unknown
 }
 
-type ExpiryStore = Pick<BrokerStore, 'table' | 'cleanSubscriptions'>
+type ExpiryStore = Pick<BrokerStore, 'table' | 'cleanSubscriptions'> & Partial<Pick<BrokerStore, 'storedSessionIds'>>
 
 function expires(interval: unknown): interval is number {
   return typeof interval === 'number' && interval > 0 && interval < NEVER
@@ -60,10 +73,13 @@ function expires(interval: unknown): interval is number {
 function parseRecord(value: string): ExpiryRecord | undefined {
   try {
     const record = JSON.parse(value) as Partial<ExpiryRecord>
+    if (record.interval === NEVER) return { interval: NEVER }
     if (!expires(record.interval)) return undefined
-    return typeof record.disconnectedAt === 'number'
-      ? { interval: record.interval, disconnectedAt: record.disconnectedAt }
-      : { interval: record.interval }
+    return {
+      interval: record.interval,
+      ...(typeof record.disconnectedAt === 'number' ? { disconnectedAt: record.disconnectedAt } : {}),
+      ...(record.configured === true ? { configured: true as const } : {}),
+    }
   } catch {
     return undefined
   }
@@ -81,6 +97,8 @@ export class StoredSessionExpiry {
     private readonly aedes: ExpiringAedes,
     private readonly store: ExpiryStore,
     private readonly log: Logger,
+    /** mqtt.persistentSessionExpiry in seconds, for sessions with no interval of their own; 0: they never expire. */
+    private readonly configuredSeconds = 0,
     private readonly now: () => number = Date.now,
   ) {
     this.table = store.table('postbridge-session-expiry')
@@ -111,17 +129,29 @@ export class StoredSessionExpiry {
   async start(): Promise<void> {
     const now = this.now()
     const due: string[] = []
-    for await (const [clientId, value] of this.table.iterator()) {
-      this.recorded.add(clientId)
-      const record = parseRecord(value)
-      if (!record) {
-        this.forget(clientId)
-        continue
+    const settle = (clientId: string, record: ExpiryRecord, written: ExpiryRecord | undefined) => {
+      if (written === undefined || written.interval !== record.interval || written.disconnectedAt === undefined) {
+        this.remember(clientId, { ...record, disconnectedAt: record.disconnectedAt ?? now })
       }
-      if (record.disconnectedAt === undefined) this.remember(clientId, { interval: record.interval, disconnectedAt: now })
       const left = (record.disconnectedAt ?? now) + record.interval * 1000 - now
       if (left <= 0) due.push(clientId)
       else this.arm(clientId, left)
+    }
+    for await (const [clientId, value] of this.table.iterator()) {
+      this.recorded.add(clientId)
+      const written = parseRecord(value)
+      if (!written || (written.configured && this.configuredSeconds === 0)) {
+        this.forget(clientId)
+        continue
+      }
+      if (written.interval === NEVER) continue
+      settle(clientId, written.configured ? { ...written, interval: this.configuredSeconds } : written, written)
+    }
+    if (this.configuredSeconds > 0 && this.store.storedSessionIds) {
+      // Sessions stored with no record: no interval of their own (3.1.1, or stored before these records existed).
+      for (const clientId of await this.store.storedSessionIds()) {
+        if (!this.recorded.has(clientId)) settle(clientId, { interval: this.configuredSeconds, configured: true }, undefined)
+      }
     }
     for (const clientId of due) await this.expire(clientId)
     await this.flush()
@@ -132,19 +162,35 @@ export class StoredSessionExpiry {
     return this.writes.then(() => undefined)
   }
 
+  /** The record a session of `client` gets, if any: its own interval, or the configured one when it has none. */
+  private recordOf(client: SessionClient): ExpiryRecord | undefined {
+    if (client.version === 5) {
+      if (expires(client.sessionExpiryInterval)) return { interval: client.sessionExpiryInterval }
+      // Said apart at start from a stored session with no record only when that matters.
+      if (client.sessionExpiryInterval === NEVER && this.configuredSeconds > 0) return { interval: NEVER }
+      return undefined
+    }
+    if (client.clean === false && this.configuredSeconds > 0) return { interval: this.configuredSeconds, configured: true }
+    return undefined
+  }
+
   private connected(client: SessionClient): void {
-    if (client.version === 5 && expires(client.sessionExpiryInterval)) this.remember(client.id, { interval: client.sessionExpiryInterval })
+    const record = this.recordOf(client)
+    if (record) this.remember(client.id, record)
     else this.forget(client.id)
   }
 
   private disconnected(client: SessionClient): void {
     // A takeover in flight: the new connection owns the session (aedes skips it too).
     if (this.aedes._takingOver.has(client.id)) return
-    if (client.version === 5 && expires(client.sessionExpiryInterval)) {
-      this.remember(client.id, { interval: client.sessionExpiryInterval, disconnectedAt: this.now() })
-    } else {
+    const record = this.recordOf(client)
+    if (!record) {
       this.forget(client.id)
+      return
     }
+    this.remember(client.id, { ...record, disconnectedAt: this.now() })
+    // aedes times only MQTT 5 intervals of the client's own; a reconnect disarms this as it clears aedes' timer.
+    if (record.configured) this.arm(client.id, record.interval * 1000)
   }
 
   private arm(clientId: string, delayMs: number): void {
