@@ -85,7 +85,7 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     // createServer's noDelay covers accepted sockets on Node >= 17.7; set it again so it never depends on that.
     if (options.noDelay) socket.setNoDelay(true)
     sockets.add(socket)
-    socket.once('close', forget)
+    socket.on('close', forget) // a socket closes once: once() would only add a wrapper per connection
     // aedes adds its own listener; this one covers the moments before and after it does.
     socket.on('error', ignoreError)
     options.handle(socket)

@@ -141,7 +141,8 @@ export class SharedSubscriptions {
   /** aedes' preConnect hook: rewrite shared filters before aedes reads SUBSCRIBE / UNSUBSCRIBE. */
   connect(client: ClientInternals): void {
     this.clients.add(client)
-    client.conn.once('close', () => this.clients.delete(client))
+    // on, not once: a connection closes once, and once() would wrap the listener in two more objects per connection.
+    client.conn.on('close', () => this.clients.delete(client))
     const parser = (client as unknown as { _parser: EventEmitter })._parser
     parser.prependListener('packet', (packet: { cmd: string; subscriptions?: { topic: string }[]; unsubscriptions?: string[] }) => {
       if (packet.cmd === 'subscribe' && packet.subscriptions) {
