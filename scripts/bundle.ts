@@ -54,6 +54,30 @@ const requireBetterSqlite: Plugin = {
   },
 }
 
+/**
+ * Node's modules whose ESM namespace costs memory at import: Node builds it by reading every export, getters
+ * included, so `import ... from 'node:tls'` parses all of Node's root certificates (tls.rootCertificates, ~0.8 MB
+ * of RSS) and `import ... from 'node:process'` runs process's lazy getters (~1 MB). Taken by require() (or, for
+ * process, the global), an export is read only when the code reads it.
+ */
+export const BUILTINS_BY_REQUIRE: Record<string, string> = {
+  tls: "module.exports = require('node:tls')",
+  'node:tls': "module.exports = require('node:tls')",
+  process: 'module.exports = process',
+  'node:process': 'module.exports = process',
+}
+
+const requireCostlyBuiltins: Plugin = {
+  name: 'require-costly-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(${Object.keys(BUILTINS_BY_REQUIRE).join('|')})$`)
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'builtin-by-require' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin-by-require' },
+    )
+    b.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, (args) => ({ contents: BUILTINS_BY_REQUIRE[args.path], loader: 'js' }))
+  },
+}
+
 /** esbuild's options for the CLI bundle written to `outdir`. */
 export function bundleOptions(outdir: string): BuildOptions {
   return {
@@ -65,7 +89,7 @@ export function bundleOptions(outdir: string): BuildOptions {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [englishOnlyZod, requireBetterSqlite],
+    plugins: [englishOnlyZod, requireBetterSqlite, requireCostlyBuiltins],
     // The CommonJS packages inside (pino, aedes' dependencies) call require() for Node's own modules.
     banner: { js: "import { createRequire as __pbCreateRequire } from 'node:module'; const require = __pbCreateRequire(import.meta.url);" },
     // Whitespace and syntax only: ~1 MB less source for V8 to scan and keep in the heap (idle RSS -2 MB), while

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { build, type Metafile } from 'esbuild'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { bundleOptions } from '../scripts/bundle.js'
+import { BUILTINS_BY_REQUIRE, bundleOptions } from '../scripts/bundle.js'
 
 const BUILTINS = new Set(builtinModules)
 
@@ -59,4 +59,12 @@ it("imports only Node's own modules: a package imported as ESM would make Node p
   const { external } = loadedStatically('cli.js')
   expect(external.length).toBeGreaterThan(0)
   expect(external.filter((name) => !name.startsWith('node:') && !BUILTINS.has(name))).toEqual([])
+})
+
+it("takes tls and process by require: importing their ESM namespace runs every getter (all of tls's root certificates)", () => {
+  const imported = Object.values(meta.outputs).flatMap((output) =>
+    output.imports.filter((i) => i.external && i.kind !== 'require-call').map((i) => i.path),
+  )
+  expect(imported).toContain('node:net') // the walk is real: Node's modules are imported from the bundle
+  for (const costly of Object.keys(BUILTINS_BY_REQUIRE)) expect(imported).not.toContain(costly)
 })

@@ -33,6 +33,7 @@ import { startSysStats } from './sys-stats.js'
 import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
+import { writeNumbersUncached } from './packet-numbers.js'
 import { SessionOwners } from './session-owners.js'
 import { ResponseGrants } from './response-grants.js'
 import type { SecureContextOptions } from 'node:tls'
@@ -106,6 +107,7 @@ const MQTT5_DEFAULTS: Mqtt5Limits = { topicAliasMaximum: 10, receiveMaximum: 100
 
 export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBroker> {
   const { log } = opts
+  writeNumbersUncached() // before write-hook.ts wraps mqtt-packet's writeToStream
   const store = await openBrokerStore(opts.dataDir)
   const limits = opts.loginThrottle ?? LOGIN_THROTTLE
   const passwords = new PasswordCheck({ maxPending: limits.maxPending })

@@ -66,11 +66,17 @@ function listen(server: Server, port: number, host: string, what = 'MQTT'): Prom
   })
 }
 
+function ignoreError(): void {}
+
 export async function startListeners(options: ListenerOptions): Promise<Listeners> {
   const sockets = new Set<Socket>()
   const webSockets = new Set<WebSocket>()
   let accepting = true
 
+  // One listener of each kind for every socket, rather than new closures per connection.
+  const forget = function (this: Socket) {
+    sockets.delete(this)
+  }
   const accept = (socket: Socket) => {
     if (!accepting) {
       socket.destroy()
@@ -79,9 +85,9 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     // createServer's noDelay covers accepted sockets on Node >= 17.7; set it again so it never depends on that.
     if (options.noDelay) socket.setNoDelay(true)
     sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+    socket.on('close', forget) // a socket closes once: once() would only add a wrapper per connection
     // aedes adds its own listener; this one covers the moments before and after it does.
-    socket.on('error', () => {})
+    socket.on('error', ignoreError)
     options.handle(socket)
   }
   const server = createServer({ noDelay: options.noDelay }, accept)

@@ -63,7 +63,8 @@ export class SessionOwners {
     const expiry = packet.properties?.sessionExpiryInterval
     const persistent = packet.protocolVersion === 5 ? typeof expiry === 'number' && expiry > 0 : packet.clean === false
     this.flags.set(client, { cleanStart: packet.clean !== false, persistent })
-    client.conn.once('close', () => this.release(client))
+    // on, not once: a connection closes once, and once() would wrap the listener in two more objects per connection.
+    client.conn.on('close', () => this.release(client))
   }
 
   /**

@@ -93,7 +93,17 @@ export function guardConnection(client: Client, options: ConnectionGuardOptions)
   conn.removeListener('readable', nextBatch)
   conn.on('readable', guardedNextBatch)
 
-  // The pre-CONNECT budget, counted on what aedes reads from the stream.
+  limitBeforeConnack(c, conn, options, () => {
+    refused = true
+  })
+}
+
+/**
+ * The pre-CONNECT budget, counted on what aedes reads from the stream. In a function of its own: what it
+ * holds (the counters, the header bytes, the wrapped read) is let go at the CONNACK, not kept for as long
+ * as the connection lasts.
+ */
+function limitBeforeConnack(c: GuardedClient, conn: ReadStream, options: ConnectionGuardOptions, refuse: () => void): void {
   const read = conn.read
   let received = 0
   let head = new Uint8Array(0)
@@ -114,8 +124,11 @@ export function guardConnection(client: Client, options: ConnectionGuardOptions)
     return chunk
   }
   const overBudget = (why: string): null => {
-    refused = true
-    log.warn({ clientId: c.id ?? undefined, why, maxConnectBytes: options.maxConnectBytes }, 'mqtt connection over its pre-connect budget, closed')
+    refuse()
+    options.log.warn(
+      { clientId: c.id ?? undefined, why, maxConnectBytes: options.maxConnectBytes },
+      'mqtt connection over its pre-connect budget, closed',
+    )
     conn.read = read
     conn.destroy()
     return null

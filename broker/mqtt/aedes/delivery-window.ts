@@ -70,72 +70,87 @@ function withQos(packet: BrokerPacket, qos: 0 | 1 | 2): BrokerPacket {
 /**
  * Replaces the client's deliver functions. Call it before the client subscribes (aedes' preConnect
  * hook), because each subscription captures `client.deliver0` / `client.deliverQoS` when it is made.
+ * The window itself is made by the first message to the client: most devices only publish, and a
+ * thousand idle ones should not each hold a window's state and callbacks.
  */
 export function installDeliveryWindow(client: ClientInternals, options: DeliveryWindowOptions): void {
-  const { maxQueued, counters } = options
-  const originalQoS = client.deliverQoS
   const original0 = client.deliver0
-  const waiting: (() => void)[] = []
-  let queued = 0
-  let overflowed = false
-  let stallTimer: NodeJS.Timeout | undefined
+  const originalQoS = client.deliverQoS
+  let window: DeliveryWindow | undefined
+  const deliver = (packet: BrokerPacket, done: () => void) => {
+    window ??= new DeliveryWindow(client, original0, originalQoS, options)
+    window.deliver(packet, done)
+  }
+  // aedes' deliverQoS calls `that.deliver0` for QoS 0 packets, which is now `deliver` again; the QoS
+  // computed there is 0, so it goes straight to original0.
+  client.deliver0 = deliver
+  client.deliverQoS = deliver
+}
 
-  const overflow = () => {
-    if (overflowed) return
-    overflowed = true
-    counters.overflowDisconnects++
-    options.onOverflow?.(client)
+/** One client's window: the messages its socket has not written out yet, and those waiting for room. */
+class DeliveryWindow {
+  private readonly waiting: (() => void)[] = []
+  private queued = 0
+  private overflowed = false
+  private stallTimer: NodeJS.Timeout | undefined
+  /** Passed to each write; called when the socket has written the message out. */
+  private readonly settle = () => {
+    this.queued--
+    while (this.waiting.length > 0 && this.queued < this.options.maxQueued) this.waiting.shift()!()
+    if (this.stallTimer) this.watchStall() // progress: restart the clock, or stop it when nothing waits
+  }
+  private readonly overflow = () => {
+    if (this.overflowed) return
+    this.overflowed = true
+    this.options.counters.overflowDisconnects++
+    this.options.onOverflow?.(this.client)
     // Closing fails the pending writes, which settles the window and runs the waiting deliveries
     // (they fail fast on the closed connection), so every held emitter callback completes.
-    client.disconnect({ reasonCode: QUOTA_EXCEEDED })
+    this.client.disconnect({ reasonCode: QUOTA_EXCEEDED })
   }
 
-  const watchStall = () => {
-    clearTimeout(stallTimer)
-    stallTimer = waiting.length > 0 ? setTimeout(overflow, options.stallTimeoutMs).unref() : undefined
+  constructor(
+    private readonly client: ClientInternals,
+    private readonly original0: DeliverFn,
+    private readonly originalQoS: DeliverFn,
+    private readonly options: DeliveryWindowOptions,
+  ) {}
+
+  deliver(packet: BrokerPacket, done: () => void): void {
+    const { maxQueued, counters } = this.options
+    // QoS 0 stays 0 whatever was granted: skip the subscription scan on the busiest path.
+    const granted = packet.qos === 0 ? 0 : grantedQos(this.client, packet.topic)
+    const qos = (granted === undefined ? packet.qos : Math.min(granted, packet.qos)) as 0 | 1 | 2
+    if (qos === 0) {
+      if (this.queued >= maxQueued || this.waiting.length > 0) {
+        counters.shed++
+        setImmediate(done)
+        return
+      }
+      this.start(this.original0, withQos(packet, 0), done)
+      return
+    }
+    if (this.queued < maxQueued && this.waiting.length === 0) {
+      this.start(this.originalQoS, withQos(packet, qos), done)
+      return
+    }
+    this.waiting.push(() => this.start(this.originalQoS, withQos(packet, qos), done))
+    this.options.detach(packet)
+    if (!this.stallTimer) this.watchStall()
+    if (this.waiting.length >= maxQueued) this.overflow()
   }
 
-  const settle = () => {
-    queued--
-    while (waiting.length > 0 && queued < maxQueued) waiting.shift()!()
-    if (stallTimer) watchStall() // progress: restart the clock, or stop it when nothing waits
-  }
-
-  const start = (send: DeliverFn, packet: BrokerPacket, done: () => void) => {
-    queued++
-    counters.delivered++
-    send(packet, settle)
+  private start(send: DeliverFn, packet: BrokerPacket, done: () => void): void {
+    this.queued++
+    this.options.counters.delivered++
+    send(packet, this.settle)
     // The message is now this client's business; the emitter can go on (never synchronously: see
     // emitter-gate.ts).
     setImmediate(done)
   }
 
-  const deliver = (packet: BrokerPacket, done: () => void) => {
-    // QoS 0 stays 0 whatever was granted: skip the subscription scan on the busiest path.
-    const granted = packet.qos === 0 ? 0 : grantedQos(client, packet.topic)
-    const qos = (granted === undefined ? packet.qos : Math.min(granted, packet.qos)) as 0 | 1 | 2
-    if (qos === 0) {
-      if (queued >= maxQueued || waiting.length > 0) {
-        counters.shed++
-        setImmediate(done)
-        return
-      }
-      start(original0, withQos(packet, 0), done)
-      return
-    }
-    const go = () => start(originalQoS, withQos(packet, qos), done)
-    if (queued < maxQueued && waiting.length === 0) {
-      go()
-      return
-    }
-    waiting.push(go)
-    options.detach(packet)
-    if (!stallTimer) watchStall()
-    if (waiting.length >= maxQueued) overflow()
+  private watchStall(): void {
+    clearTimeout(this.stallTimer)
+    this.stallTimer = this.waiting.length > 0 ? setTimeout(this.overflow, this.options.stallTimeoutMs).unref() : undefined
   }
-
-  // aedes' deliverQoS calls `that.deliver0` for QoS 0 packets, which is now `deliver` again; the QoS
-  // computed there is 0, so it goes straight to original0.
-  client.deliver0 = deliver
-  client.deliverQoS = deliver
 }

@@ -51,10 +51,10 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Client, ConnectPacket } from 'aedes'
 import type { Logger } from '../../../src/ports/logger.js'
-import { clientInternals, type AedesInternals } from '../aedes-internals.js'
+import { clientInternals, type AedesInternals, type BrokerPacket } from '../aedes-internals.js'
 import type { BrokerStore } from '../persistence.js'
 import { guardConnection } from './connection-guard.js'
-import { installDeliveryWindow, type DeliveryCounters } from './delivery-window.js'
+import { installDeliveryWindow, type DeliveryCounters, type DeliveryWindowOptions } from './delivery-window.js'
 import { EmitterGate } from './emitter-gate.js'
 import { guardHooks } from './last-line.js'
 import { Mqtt5FlowControl, type Mqtt5Limits } from './mqtt5.js'
@@ -128,18 +128,22 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   const sessionExpiry = new StoredSessionExpiry(aedes as unknown as ExpiringAedes, store, log, options.persistentSessionExpirySeconds) // 6
   const wills = new DelayedWills(aedes as unknown as WillAedes, store as unknown as WillStore, log) // 7
 
+  // One set of window options and one detach for every client: a connection holds no copies of them.
+  const detach = (held: BrokerPacket) => gate.detach(held)
+  const windowOptions: DeliveryWindowOptions = {
+    maxQueued: options.maxQueuedPerClient,
+    stallTimeoutMs: options.slowSubscriberTimeoutMs,
+    counters,
+    detach,
+    onOverflow: (slow) => log.warn({ clientId: slow.id, maxQueued: options.maxQueuedPerClient }, 'mqtt subscriber too slow, disconnecting'),
+  }
+
   // aedes reads its hooks from the instance when it calls them.
   aedes.preConnect = (client, packet, callback) => {
     const inner = clientInternals(client)
     mqtt5.connect(inner, packet) // a
-    installDeliveryWindow(inner, {
-      maxQueued: options.maxQueuedPerClient,
-      stallTimeoutMs: options.slowSubscriberTimeoutMs,
-      counters,
-      detach: (held) => gate.detach(held),
-      onOverflow: (slow) => log.warn({ clientId: slow.id, maxQueued: options.maxQueuedPerClient }, 'mqtt subscriber too slow, disconnecting'),
-    }) // b
-    resume.hold(inner, packet, (held) => gate.detach(held)) // c
+    installDeliveryWindow(inner, windowOptions) // b
+    resume.hold(inner, packet, detach) // c
     options.preConnect?.(client, packet) // d
     resumeWithoutExpiry.noteConnect(client, packet)
     installPacketCheck(client, packet, log) // e

@@ -114,6 +114,9 @@ interface ParserInternals {
   _parseProperties(): unknown
 }
 
+/** The marking wrapper of each parseProperties (the parser prototype's, so one for every connection). */
+const marking = new WeakMap<() => unknown, (this: ParserInternals) => unknown>()
+
 /** Makes one connection's parser mark packets whose properties repeat (see the header). */
 export function markRepeatedProperties(parser: unknown): void {
   const p = parser as ParserInternals
@@ -121,13 +124,18 @@ export function markRepeatedProperties(parser: unknown): void {
   if (typeof parseProperties !== 'function' || typeof p._list?.slice !== 'function') {
     throw new Error('mqtt-packet parser internals changed: recheck broker/mqtt/aedes/repeated-properties.ts')
   }
-  p._parseProperties = function (this: ParserInternals) {
-    const start = this._pos
-    const result = parseProperties.call(this)
-    if (result && this.packet && this.packet[REPEATED_PROPERTY] === undefined) {
-      const repeated = findRepeatedProperty(this._list.slice(start, this._pos))
-      if (repeated) this.packet[REPEATED_PROPERTY] = repeated
+  let marked = marking.get(parseProperties)
+  if (!marked) {
+    marked = function (this: ParserInternals) {
+      const start = this._pos
+      const result = parseProperties.call(this)
+      if (result && this.packet && this.packet[REPEATED_PROPERTY] === undefined) {
+        const repeated = findRepeatedProperty(this._list.slice(start, this._pos))
+        if (repeated) this.packet[REPEATED_PROPERTY] = repeated
+      }
+      return result
     }
-    return result
+    marking.set(parseProperties, marked)
   }
+  p._parseProperties = marked
 }

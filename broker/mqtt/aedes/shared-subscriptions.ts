@@ -111,6 +111,21 @@ function packetKey(packet: QueuedPacket): string {
   return `${packet.brokerId}:${packet.brokerCounter}`
 }
 
+/** A SUBSCRIBE's or UNSUBSCRIBE's shared filters, rewritten to their stored keys before aedes reads them. */
+function storeShareFilters(packet: { cmd: string; subscriptions?: { topic: string }[]; unsubscriptions?: string[] }): void {
+  if (packet.cmd === 'subscribe' && packet.subscriptions) {
+    for (const sub of packet.subscriptions) {
+      const share = parseShare(sub.topic)
+      if (share) sub.topic = storedKey(share)
+    }
+  } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions) {
+    packet.unsubscriptions = packet.unsubscriptions.map((t) => {
+      const share = parseShare(t)
+      return share ? storedKey(share) : t
+    })
+  }
+}
+
 export class SharedSubscriptions {
   /** Groups by stored filter, with their members online. */
   private readonly groups = new Map<string, Group>()
@@ -141,21 +156,10 @@ export class SharedSubscriptions {
   /** aedes' preConnect hook: rewrite shared filters before aedes reads SUBSCRIBE / UNSUBSCRIBE. */
   connect(client: ClientInternals): void {
     this.clients.add(client)
-    client.conn.once('close', () => this.clients.delete(client))
+    // on, not once: a connection closes once, and once() would wrap the listener in two more objects per connection.
+    client.conn.on('close', () => this.clients.delete(client))
     const parser = (client as unknown as { _parser: EventEmitter })._parser
-    parser.prependListener('packet', (packet: { cmd: string; subscriptions?: { topic: string }[]; unsubscriptions?: string[] }) => {
-      if (packet.cmd === 'subscribe' && packet.subscriptions) {
-        for (const sub of packet.subscriptions) {
-          const share = parseShare(sub.topic)
-          if (share) sub.topic = storedKey(share)
-        }
-      } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions) {
-        packet.unsubscriptions = packet.unsubscriptions.map((t) => {
-          const share = parseShare(t)
-          return share ? storedKey(share) : t
-        })
-      }
-    })
+    parser.prependListener('packet', storeShareFilters)
   }
 
   private async load(store: ShareStore): Promise<void> {
