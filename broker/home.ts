@@ -20,6 +20,7 @@ import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { ArrivedBodyMessage } from './http/arrived-body.js'
 import { answerClientError, refuseMissingHost } from './http/client-error.js'
 import { lazyRequestListener } from './http/lazy-request-listener.js'
 import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
@@ -262,7 +263,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }
     const https = certs !== undefined && tls.https
-    const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false }
+    const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false, IncomingMessage: ArrivedBodyMessage }
     const server: Server = https ? createHttpsServer({ ...tlsSettings(), ...serverOptions }, handler) : createServer(serverOptions, handler)
     // Node's own answers to what it refuses are empty: these give problem+json (broker/http/client-error.ts).
     server.on('clientError', answerClientError)
