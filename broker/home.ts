@@ -276,12 +276,16 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       })
     }
     const inFlight = new Set<ServerResponse>()
+    // One listener for every response, not a closure and a once-wrapper per request.
+    const forget = function (this: ServerResponse) {
+      inFlight.delete(this)
+    }
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
       if (req.url?.startsWith('/v1/subscribe')) return
       // The response's close, not the request's: a request closes once its body is read, long before the answer.
       inFlight.add(res)
-      res.once('close', () => inFlight.delete(res))
+      res.on('close', forget)
     })
     // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
     const upgrades = createUpgradeHandler({
