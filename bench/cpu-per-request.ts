@@ -5,10 +5,11 @@
  * With CALLGRIND=1 the server runs under `valgrind --tool=callgrind` and the count is instructions per request,
  * collected on the main thread only while the measured requests run: deterministic enough to compare two builds on
  * a busy machine. PAIRS=0:0,1:1 measures only those publish:subscriber QoS pairs; WARM sets the warm-up requests
- * (under callgrind, give V8 enough of them to have optimised the path, e.g. WARM=5000).
+ * (under callgrind, give V8 enough of them to have optimised the path, e.g. WARM=5000). CALLGRIND_KEEP=dir copies
+ * the dumps there for `callgrind_annotate` (one per pair, in order; thread 01 is the main thread).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
@@ -91,6 +92,7 @@ try {
   }
 } finally {
   await pb.close()
+  if (CALLGRIND && process.env.CALLGRIND_KEEP) cpSync(outDir, process.env.CALLGRIND_KEEP, { recursive: true })
   rmSync(outDir, { recursive: true, force: true })
 }
 process.exit(0)

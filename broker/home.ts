@@ -20,6 +20,7 @@ import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
 import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
+import { ArrivedBodyMessage } from './http/arrived-body.js'
 import { answerClientError, refuseMissingHost } from './http/client-error.js'
 import { lazyRequestListener } from './http/lazy-request-listener.js'
 import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
@@ -263,7 +264,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }
     const https = certs !== undefined && tls.https
-    const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false }
+    const serverOptions = { noDelay: true, keepAliveTimeout: 65_000, requireHostHeader: false, IncomingMessage: ArrivedBodyMessage }
     const server: Server = https ? createHttpsServer({ ...tlsSettings(), ...serverOptions }, handler) : createServer(serverOptions, handler)
     // Node's own answers to what it refuses are empty: these give problem+json (broker/http/client-error.ts).
     server.on('clientError', answerClientError)
@@ -276,12 +277,16 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       })
     }
     const inFlight = new Set<ServerResponse>()
+    // One listener for every response, not a closure and a once-wrapper per request.
+    const forget = function (this: ServerResponse) {
+      inFlight.delete(this)
+    }
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown.
       if (req.url?.startsWith('/v1/subscribe')) return
       // The response's close, not the request's: a request closes once its body is read, long before the answer.
       inFlight.add(res)
-      res.once('close', () => inFlight.delete(res))
+      res.on('close', forget)
     })
     // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
     const upgrades = createUpgradeHandler({

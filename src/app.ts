@@ -30,7 +30,7 @@ import { Slots, type ApiSlots } from './limits/slots.js'
 import type { Deps } from './ports/deps.js'
 import type { AppContext, AppEnv } from './routes/env.js'
 import { createRouter } from './routes/env.js'
-import { limitBodies } from './routes/body-limit.js'
+import { limitBody } from './routes/body-limit.js'
 import { dotLevelTopic } from './routes/topic-path.js'
 import { healthRoutes, metricsRoutes } from './routes/health.js'
 import { publishRoutes } from './routes/publish.js'
@@ -65,10 +65,11 @@ function problemResponse(err: ApiError): Response {
   })
 }
 
-function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
+/** Checks the request's bearer token and keeps its record for the routes; throws the 401 problem. */
+function tokenCheck(options: AppOptions): (c: AppContext) => Promise<void> {
   // One verifier per token store: the Worker may hand each request new deps over the same store.
   const verifiers = new WeakMap<TokenStore, (presented: string) => Promise<TokenRecord | undefined>>()
-  return async (c, next) => {
+  return async (c) => {
     const presented = bearerFrom(c.req.header('authorization'))
     if (!presented) throw errUnauthorized
     const store = c.get('deps').tokens
@@ -77,8 +78,20 @@ function requireToken(options: AppOptions): MiddlewareHandler<AppEnv> {
     const record = await verify(presented)
     if (!record) throw errUnauthorized.with('the token is unknown or revoked')
     c.set('token', record)
-    await next()
   }
+}
+
+/** Whether a path is under `/v1/` as Hono's `/v1/*` pattern takes it (`/v1` itself included). */
+function isApiPath(path: string): boolean {
+  return path.startsWith('/v1/') || path === '/v1'
+}
+
+/** Refuses a topic path whose `.` or `..` level the URL parser resolved away (the target as written has it). */
+function refuseDotLevelTopic(c: AppContext): void {
+  const target = c.env?.requestTarget
+  const topic = target === undefined ? undefined : dotLevelTopic(target)
+  if (topic !== undefined)
+    throw errTopicInvalid.with(`topic "${topic}" has a "." or ".." level, which URL parsing resolves away; name it in a JSON body or a query instead`)
 }
 
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
@@ -117,24 +130,23 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   // Before the token check: a preflight carries no Authorization header.
   if (options.corsOrigins?.length) app.use('*', corsMiddleware(options.corsOrigins))
 
-  const auth = requireToken(options)
-  // /v1/health answers without a token (only ok/degraded); a token given there is checked, and shows the details.
-  // Alert buttons carry their own single-use credential in the URL (routes/actions.ts).
-  app.use('/v1/*', async (c, next) =>
-    (c.req.path === '/v1/health' && !c.req.header('authorization')) || c.req.path.startsWith('/v1/actions/') ? next() : auth(c, next),
-  )
-  app.use('/metrics', auth)
-  // On every path, after the token check where there is one: `/v1/publish/../../x` resolves to `/x`, yet names a topic.
+  const checkToken = tokenCheck(options)
+  // The checks every request meets after CORS, in this order, as one middleware: each middleware level costs every
+  // request a dispatch, closures and promises. The token first: /v1/health answers without a token (only
+  // ok/degraded), a token given there is checked and shows the details; alert buttons carry their own single-use
+  // credential in the URL (routes/actions.ts). Then, on every path, the topic's dot levels: `/v1/publish/../../x`
+  // resolves to `/x`, yet names a topic. Then the bound on an API request's JSON body.
   app.use('*', async (c, next) => {
-    const target = c.env?.requestTarget
-    const topic = target === undefined ? undefined : dotLevelTopic(target)
-    if (topic !== undefined)
-      throw errTopicInvalid.with(
-        `topic "${topic}" has a "." or ".." level, which URL parsing resolves away; name it in a JSON body or a query instead`,
-      )
+    const path = c.req.path
+    const api = isApiPath(path)
+    const tokenless = api ? (path === '/v1/health' && !c.req.header('authorization')) || path.startsWith('/v1/actions/') : path !== '/metrics'
+    if (!tokenless) await checkToken(c)
+    refuseDotLevelTopic(c)
+    // Most requests have no body to bound: they wait on no promise for it.
+    const reading = api ? limitBody(c) : undefined
+    if (reading) await reading
     await next()
   })
-  app.use('/v1/*', limitBodies())
 
   app.route('/', healthRoutes())
   app.route('/', metricsRoutes())

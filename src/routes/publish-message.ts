@@ -1,4 +1,5 @@
 /** The checks every HTTP publish goes through, whichever route it came by. */
+import type { Context } from 'hono'
 import { canPublish } from '../auth/token.js'
 import { errBusUnavailable, errForbidden, errPayloadEncoding, errPayloadTooLarge, errTopicInvalid } from '../errors.js'
 import { propertiesFromJson } from '../message.js'
@@ -42,11 +43,18 @@ export function messageFromEnvelope(envelope: PublishEnvelope, where = ''): Mess
   return { topic: envelope.topic, payload, qos: envelope.qos, retain: envelope.retain, ...(withJsonType ? { properties: withJsonType } : {}) }
 }
 
+/** What a publish answers: the message's id and what was published. */
+export interface Receipt {
+  id: string
+  topic: string
+  qos: number
+  retain: boolean
+  bytes: number
+  queued?: true
+}
+
 /** Publishes through the bus; a broker failure is a 503, not a 500, since the caller may retry. */
-export async function publishToBus(
-  deps: Deps,
-  message: Message,
-): Promise<{ id: string; topic: string; qos: number; retain: boolean; bytes: number; queued?: true }> {
+export async function publishToBus(deps: Deps, message: Message): Promise<Receipt> {
   let receipt: PublishReceipt
   try {
     receipt = await deps.bus.publish(message)
@@ -56,6 +64,20 @@ export async function publishToBus(
   }
   const base = { id: receipt.id, topic: message.topic, qos: message.qos, retain: message.retain, bytes: message.payload.byteLength }
   return receipt.queued ? { ...base, queued: true } : base
+}
+
+/**
+ * `JSON.stringify(receipt)`, written out: every publish answers one, its shape is fixed, and only its two strings
+ * need the serializer. publish-message.test.ts holds the two to the same text.
+ */
+export function receiptJson(r: Receipt): string {
+  const queued = r.queued ? ',"queued":true' : ''
+  return `{"id":${JSON.stringify(r.id)},"topic":${JSON.stringify(r.topic)},"qos":${r.qos},"retain":${r.retain},"bytes":${r.bytes}${queued}}`
+}
+
+/** The answer to a publish of one message, as c.json(receipt, publishStatus([receipt])) gives it. */
+export function receiptResponse(c: Context, receipt: Receipt): Response {
+  return c.body(receiptJson(receipt), receipt.queued ? 202 : 200, { 'Content-Type': 'application/json' })
 }
 
 /** 202 when the bus only stored the message for later (the edge while home is offline), else 200. */

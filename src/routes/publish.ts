@@ -6,7 +6,7 @@ import { readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
 import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
-import { checkPublish, messageFromEnvelope, publishStatus, publishToBus } from './publish-message.js'
+import { checkPublish, messageFromEnvelope, publishStatus, publishToBus, receiptResponse } from './publish-message.js'
 import { booleanQuery, publishEnvelopeSchema, qosQuery, receiptSchema, topicParam } from './schemas.js'
 
 const rawQuery = z.object({ qos: qosQuery, retain: booleanQuery('retain', 'keep as the retained message of the topic') })
@@ -121,8 +121,7 @@ export function publishRoutes() {
       ...(contentType && !contentType.startsWith('application/x-www-form-urlencoded') ? { properties: { contentType } } : {}),
     }
     checkPublish(deps, c.get('token').scope, message)
-    const receipt = await publishToBus(deps, message)
-    return c.json(receipt, publishStatus([receipt]))
+    return receiptResponse(c, await publishToBus(deps, message))
   })
   return app
 }
