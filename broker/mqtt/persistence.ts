@@ -139,7 +139,8 @@ const CLOSE_FLUSH_MS = 5000
 /**
  * Live deliveries of dropped messages still to come (see 7.) beyond which their record is let go: each is normally
  * consumed within a turn or two; one that never comes (its client left first) must not be kept for ever. One let go
- * too early costs that client an error and a reconnect, not a message.
+ * too early costs that client an error and a reconnect (aedes finds no queue entry to update), and the message, which
+ * was dropped from its queue already.
  */
 const MAX_DROPPED_LIVE = 10_000
 
