@@ -37,9 +37,10 @@
  *
  * 7. Each session's queue is capped in messages and bytes (stored-queues.ts): outgoingEnqueueCombi stores a message
  *    only for the sessions it fits, before the publisher's PUBACK as before; the others drop it. A session that is
- *    connected still gets a message dropped from its queue live, as a clean session would: outgoingUpdate has no
- *    queue entry to update for it, and writes none. The counts are read from the store at open, follow every
- *    enqueue, acknowledgement and ended session, and cost one Map lookup per queued delivery.
+ *    connected still gets a message dropped from its queue live, as a clean session would: outgoingUpdate finds no
+ *    queue entry for it (the read aedes makes for every delivery, no extra one), writes none, and lets it go out.
+ *    The counts are read from the store at open, follow every enqueue, acknowledgement and ended session, and
+ *    cost one Map lookup per queued delivery.
  *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
@@ -136,17 +137,14 @@ const WRITES = [
 /** How long close() waits for writes in progress. */
 const CLOSE_FLUSH_MS = 5000
 
-/**
- * Live deliveries of dropped messages still to come (see 7.) beyond which their record is let go: each is normally
- * consumed within a turn or two; one that never comes (its client left first) must not be kept for ever. One let go
- * too early costs that client an error and a reconnect (aedes finds no queue entry to update), and the message, which
- * was dropped from its queue already.
- */
-const MAX_DROPPED_LIVE = 10_000
+/** What aedes-persistence-level 9.2.0's outgoingUpdate throws when the message has no queue entry. */
+function isNoSuchPacket(err: unknown): boolean {
+  return err instanceof Error && err.message === 'no such packet'
+}
 
-/** Key of one message for one client in `droppedLive`. */
-function dropKey(clientId: string, packet: { brokerId?: unknown; brokerCounter?: unknown }): string {
-  return `${clientId}\n${String(packet.brokerId)}:${String(packet.brokerCounter)}`
+/** The outcome of an outgoingUpdate for a session that had messages dropped: see 7. above. */
+function liveIfDropped(err: unknown): void {
+  if (!isNoSuchPacket(err)) throw err
 }
 
 export class BrokerStore extends AsyncLevelPersistence {
@@ -161,9 +159,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   private readonly lastUpdate = new Map<string, Promise<unknown>>()
   /** See 6. above. */
   private readonly ids: OutgoingIds
-  /** See 7. above: the count of each session's queue, and the messages dropped for connected clients. */
+  /** See 7. above. */
   readonly queues = new StoredQueues()
-  private readonly droppedLive = new Set<string>()
 
   constructor(
     private readonly db: Level<string, string>,
@@ -245,25 +242,17 @@ export class BrokerStore extends AsyncLevelPersistence {
     const writes: Promise<void>[] = []
     for (const sub of subs) {
       if (this.queues.admits(sub.clientId, size)) writes.push(this.outgoingEnqueue(sub, queuedFor(packet, sub)))
-      else if (this.isConnected(sub.clientId)) {
-        if (this.droppedLive.size >= MAX_DROPPED_LIVE) this.droppedLive.clear()
-        this.droppedLive.add(dropKey(sub.clientId, packet))
-      }
     }
     return writes.length > 0 ? Promise.all(writes) : undefined
   }
 
-  private isConnected(clientId: string): boolean {
-    const clients = (this.broker as { clients?: Record<string, unknown> } | undefined)?.clients
-    return clients?.[clientId] !== undefined
-  }
-
   override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
-    // A message dropped from this client's queue goes out live, unstored (7.): there is no entry to update. It
-    // still waits for the updates before it, which let the messages before it go out.
-    const dropped = this.droppedLive.size > 0 && this.droppedLive.delete(dropKey(client.id, packet))
-    if (!dropped) this.withIds.add(client.id)
-    const written = dropped ? undefined : this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
+    this.withIds.add(client.id)
+    const update = this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
+    // A message dropped from this client's queue has no entry to update (7.): it goes out live, unstored, where
+    // aedes would take the failed update for an error of the client's and close it. Only for a session that had
+    // messages dropped, so that this costs nothing on the others' deliveries.
+    const written = this.queues.hasDropped(client.id) ? update.catch(liveIfDropped) : update
     const done = inOrder(this.lastUpdate.get(client.id), written)
     const last = done.catch(noop)
     this.lastUpdate.set(client.id, last)

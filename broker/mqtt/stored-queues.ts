@@ -45,7 +45,7 @@ export class StoredQueues {
   /** Messages not stored because their session's queue was full, since start. */
   dropped = 0
   private readonly queues = new Map<string, Queue>()
-  /** When each session whose queue is full was last named in the log. */
+  /** The sessions that had messages dropped, and when each was last named in the log. */
   private readonly warned = new Map<string, number>()
   private limits: StoredQueueLimits = { maxMessages: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY }
   private log: Logger | undefined
@@ -59,6 +59,11 @@ export class StoredQueues {
   /** What the session's queue holds now (0, 0 when it has none). */
   of(clientId: string): Queue {
     return this.queues.get(clientId) ?? { messages: 0, bytes: 0 }
+  }
+
+  /** Whether the session had a message dropped (since start, or since it last ended). */
+  hasDropped(clientId: string): boolean {
+    return this.warned.size > 0 && this.warned.has(clientId)
   }
 
   /** Whether a message of `size` bytes fits in the session's queue; counts and logs it when it does not. */
