@@ -8,8 +8,6 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
   class AsyncLevelPersistence {
     constructor(db: AbstractLevel<string | Buffer | Uint8Array, string, string>)
     setup(broker: unknown): Promise<void>
-    /** The aedes instance given to setup(). */
-    readonly broker: unknown
     storeRetained(packet: StoredPacket): Promise<void>
     createRetainedStream(pattern: string): Readable
     createRetainedStreamCombi(patterns: string[]): Readable
