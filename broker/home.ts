@@ -134,6 +134,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
           maxConnectBytes: config.mqtt.maxConnectBytes,
           loginThrottle: { ...config.mqtt.loginThrottle, windowMs: config.mqtt.loginThrottle.window },
           maxQueuedPerClient: config.mqtt.maxQueuedPerClient,
+          storedQueue: { maxMessages: config.mqtt.maxStoredPerSession, maxBytes: config.mqtt.maxStoredBytesPerSession },
           persistentSessionExpirySeconds: Math.ceil(config.mqtt.persistentSessionExpiry / 1000),
           mqtt5: {
             topicAliasMaximum: config.mqtt.topicAliasMaximum,

@@ -74,10 +74,19 @@ describe('the broker hardening keys (issue 8)', () => {
     expect(c.mqtt.maxConnectBytes).toBe(16384)
     expect(c.mqtt.websocketPaths).toEqual(['/mqtt', '/'])
     expect(c.mqtt.loginThrottle).toEqual({ backoffAfter: 5, refuseAfter: 20, window: 900_000, maxPending: 64 })
+    expect([c.mqtt.maxStoredPerSession, c.mqtt.maxStoredBytesPerSession]).toEqual([1000, 16 * 1024 * 1024])
+  })
+  it('takes the stored queue caps', () => {
+    const c = parseConfig({ mqtt: { maxStoredPerSession: 50, maxStoredBytesPerSession: 65536 } }, {})
+    expect([c.mqtt.maxStoredPerSession, c.mqtt.maxStoredBytesPerSession]).toEqual([50, 65536])
   })
   it.each([
     [{ maxConnectBytes: 10 }, /^mqtt\.maxConnectBytes: /],
     [{ maxConnectBytes: 'big' }, /^mqtt\.maxConnectBytes: /],
+    [{ maxStoredPerSession: 0 }, /^mqtt\.maxStoredPerSession: /],
+    [{ maxStoredPerSession: 1.5 }, /^mqtt\.maxStoredPerSession: /],
+    [{ maxStoredBytesPerSession: -1 }, /^mqtt\.maxStoredBytesPerSession: /],
+    [{ maxStoredBytesPerSession: '16MiB' }, /^mqtt\.maxStoredBytesPerSession: /],
     [{ websocketPaths: ['mqtt'] }, /^mqtt\.websocketPaths\.0: must start with \/ and hold no query$/],
     [{ websocketPaths: '/mqtt' }, /^mqtt\.websocketPaths: /],
     [{ loginThrottle: { backoffAfter: 0 } }, /^mqtt\.loginThrottle\.backoffAfter: /],

@@ -55,6 +55,21 @@ export const configSchema = z.strictObject({
         .default(1024 * 1024),
       /** Messages queued per slow subscriber before QoS 0 messages to it are dropped. */
       maxQueuedPerClient: z.number().int().positive().default(1000),
+      /**
+       * Messages stored per persistent session while its client is away or behind (Mosquitto's max_queued_messages,
+       * EMQX's max_mqueue_len, both 1000 by default); more are dropped for that session alone.
+       */
+      maxStoredPerSession: z.number().int().positive().default(1000),
+      /**
+       * Bytes (payload and topic) stored per persistent session; a message that would go past it is dropped for that
+       * session alone (Mosquitto's max_queued_bytes). 16 MiB holds the 1000 messages at 16 KiB each, or 16 messages
+       * of the largest packet mqtt.maxPacketBytes allows by default, and bounds the disk a session takes.
+       */
+      maxStoredBytesPerSession: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
       /** Largest CONNECT (will included); until its CONNACK a connection may send this plus 8 KiB. */
       maxConnectBytes: z
         .number()

@@ -34,6 +34,7 @@ import { watchUsers } from './user-watch.js'
 import { PasswordCheck } from './password-check.js'
 import { openBrokerStore } from './persistence.js'
 import { writeNumbersUncached } from './packet-numbers.js'
+import { STORED_QUEUE_DEFAULTS, type StoredQueueLimits } from './stored-queues.js'
 import { SessionOwners } from './session-owners.js'
 import { ResponseGrants } from './response-grants.js'
 import type { SecureContextOptions } from 'node:tls'
@@ -60,6 +61,8 @@ export interface MqttBrokerOptions {
   maxConnectBytes?: number
   /** Messages in flight to one subscriber before QoS 0 messages to it are dropped and QoS 1/2 wait. */
   maxQueuedPerClient: number
+  /** A persistent session's stored queue: at most this many messages and bytes (stored-queues.ts); defaults 1000 and 16 MiB. */
+  storedQueue?: Partial<StoredQueueLimits>
   /** How long a session with no expiry of its own (MQTT 3.1.1 Clean Session 0) outlives its connection; 0 or absent: for ever. */
   persistentSessionExpirySeconds?: number
   /** `$SYS/broker/...` statistics every this many ms (sys-stats.ts); 0 or absent: none. */
@@ -109,6 +112,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
   const { log } = opts
   writeNumbersUncached() // before write-hook.ts wraps mqtt-packet's writeToStream
   const store = await openBrokerStore(opts.dataDir)
+  store.queues.limit({ ...STORED_QUEUE_DEFAULTS, ...opts.storedQueue }, log)
   const limits = opts.loginThrottle ?? LOGIN_THROTTLE
   const passwords = new PasswordCheck({ maxPending: limits.maxPending })
   const throttle = new LoginThrottle(limits)
@@ -215,6 +219,7 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
       deliveredToClients: counters.delivered,
       detail: {
         shedMessages: counters.shed,
+        storedQueueDrops: store.queues.dropped,
         slowSubscriberDisconnects: counters.overflowDisconnects,
         emitterBacklog: gate.backlog,
         emitterMaxBacklog: gate.maxBacklog,

@@ -35,6 +35,13 @@
  *
  * 6. An `outgoing-id` value holds brokerId and brokerCounter, not a second copy of the message (outgoing-ids.ts).
  *
+ * 7. Each session's queue is capped in messages and bytes (stored-queues.ts): outgoingEnqueueCombi stores a message
+ *    only for the sessions it fits, before the publisher's PUBACK as before; the others drop it. A session that is
+ *    connected still gets a message dropped from its queue live, as a clean session would: outgoingUpdate finds no
+ *    queue entry for it (the read aedes makes for every delivery, no extra one), writes none, and lets it go out.
+ *    The counts are read from the store at open, follow every enqueue, acknowledgement and ended session, and
+ *    cost one Map lookup per queued delivery.
+ *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
  * (those found at open, and those updated since). Clean sessions, the common case, never do; the
@@ -50,6 +57,7 @@ import { deserialize, serialize } from 'node:v8'
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
 import { Level } from 'level'
 import { OutgoingIds } from './outgoing-ids.js'
+import { StoredQueues, storedSize } from './stored-queues.js'
 
 /** A message as aedes-persistence-level stores it (msgpack of an aedes packet). */
 export interface StoredPacket extends Record<string, unknown> {
@@ -129,6 +137,16 @@ const WRITES = [
 /** How long close() waits for writes in progress. */
 const CLOSE_FLUSH_MS = 5000
 
+/** What aedes-persistence-level 9.2.0's outgoingUpdate throws when the message has no queue entry. */
+function isNoSuchPacket(err: unknown): boolean {
+  return err instanceof Error && err.message === 'no such packet'
+}
+
+/** The outcome of an outgoingUpdate for a session that had messages dropped: see 7. above. */
+function liveIfDropped(err: unknown): void {
+  if (!isNoSuchPacket(err)) throw err
+}
+
 export class BrokerStore extends AsyncLevelPersistence {
   private writing = 0
   private flushed: (() => void)[] = []
@@ -141,6 +159,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   private readonly lastUpdate = new Map<string, Promise<unknown>>()
   /** See 6. above. */
   private readonly ids: OutgoingIds
+  /** See 7. above. */
+  readonly queues = new StoredQueues()
 
   constructor(
     private readonly db: Level<string, string>,
@@ -181,6 +201,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void> {
+    this.queues.added(sub.clientId, storedSize(packet))
     if (packet.properties !== undefined || packet.messageExpiry !== undefined) {
       const extras: Extras = { properties: packet.properties, messageExpiry: packet.messageExpiry }
       await this.extras.put(extrasKey(sub.clientId, packet), serialize(extras))
@@ -206,7 +227,7 @@ export class BrokerStore extends AsyncLevelPersistence {
     // Nothing to write and nothing before it still writing: already in order (the common case, a message
     // with no persistent subscriber, at QoS 1 on the busiest path).
     if (!hasWrites && this.enqueuesPending === 0) return NOTHING
-    const writes = hasWrites ? Promise.all(subs.map((sub) => this.outgoingEnqueue(sub, queuedFor(packet, sub)))) : undefined
+    const writes = hasWrites ? this.enqueueWhereItFits(subs, packet) : undefined
     const done = inOrder(this.lastEnqueue, writes)
     this.enqueuesPending++
     const settled = () => this.enqueuesPending--
@@ -215,9 +236,23 @@ export class BrokerStore extends AsyncLevelPersistence {
     return done
   }
 
+  /** Stores `packet` for each subscriber whose queue it fits (see 7.); undefined when it fits none. */
+  private enqueueWhereItFits(subs: QueuedSubscription[], packet: StoredPacket): Promise<unknown> | undefined {
+    const size = storedSize(packet)
+    const writes: Promise<void>[] = []
+    for (const sub of subs) {
+      if (this.queues.admits(sub.clientId, size)) writes.push(this.outgoingEnqueue(sub, queuedFor(packet, sub)))
+    }
+    return writes.length > 0 ? Promise.all(writes) : undefined
+  }
+
   override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
     this.withIds.add(client.id)
-    const written = this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
+    const update = this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
+    // A message dropped from this client's queue has no entry to update (7.): it goes out live, unstored, where
+    // aedes would take the failed update for an error of the client's and close it. Only for a session that had
+    // messages dropped, so that this costs nothing on the others' deliveries.
+    const written = this.queues.hasDropped(client.id) ? update.catch(liveIfDropped) : update
     const done = inOrder(this.lastUpdate.get(client.id), written)
     const last = done.catch(noop)
     this.lastUpdate.set(client.id, last)
@@ -237,6 +272,8 @@ export class BrokerStore extends AsyncLevelPersistence {
 
   private async clearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined> {
     const cleared = (await super.outgoingClearMessageId(client, packet)) as StoredPacket | undefined
+    // A value with no topic is an `outgoing-id` whose queue entry was gone already (outgoing-ids.ts): nothing left the queue.
+    if (cleared?.topic !== undefined) this.queues.removed(client.id, storedSize(cleared))
     if (cleared) await this.extras.del(extrasKey(client.id, cleared))
     return cleared
   }
@@ -244,12 +281,27 @@ export class BrokerStore extends AsyncLevelPersistence {
   override async cleanSubscriptions(client: { id: string }): Promise<void> {
     await super.cleanSubscriptions(client)
     const id = encodeURIComponent(client.id)
+    this.queues.cleared(client.id)
     // Key layout of aedes-persistence-level 9.2.0 (outgoingByClientKey / outgoingByIdKey).
     await this.db.clear(prefixRange(`outgoing:${id}:`))
     await this.db.clear(prefixRange(`outgoing-id:${id}:`))
     await this.extras.clear(prefixRange(`${id}:`))
     await this.cleanIncoming(client)
     if (!this.lastUpdate.has(client.id)) this.withIds.delete(client.id)
+  }
+
+  /** Counts what each session's queue holds (see 7.), once at open: reads every queued message. */
+  async countQueues(): Promise<void> {
+    // Key layout of aedes-persistence-level 9.2.0: `outgoing:${encodeURIComponent(clientId)}:${brokerId}:${brokerCounter}`.
+    const prefix = 'outgoing:'
+    const clientIds = new Set<string>()
+    for await (const key of this.db.keys(prefixRange(prefix))) {
+      const rest = key.slice(prefix.length)
+      clientIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
+    }
+    for (const clientId of clientIds) {
+      for await (const packet of super.outgoingStream({ id: clientId })) this.queues.added(clientId, storedSize(packet as StoredPacket))
+    }
   }
 
   /** A table of Postbridge's own in the broker's LevelDB, apart from aedes' keys (e.g. session owners). */
@@ -340,5 +392,7 @@ export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
     const rest = key.slice(prefix.length)
     withIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
   }
-  return new BrokerStore(db, openExtras(db), withIds)
+  const store = new BrokerStore(db, openExtras(db), withIds)
+  await store.countQueues()
+  return store
 }
