@@ -6,6 +6,7 @@ import { redactSecrets, serializeError } from './log-redaction.js'
 /**
  * Tokens and passwords must never reach a log line: see log-redaction.ts for the keys and depths covered. Not pino's
  * `redact` option, which costs about 8 KB of garbage and 2 to 4 µs per line even when the line holds no secret.
+ * A child logger's bindings are not looked into: the Logger port offers no child.
  * `destination` defaults to stdout; the bench passes one that drops lines.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger & { flush?: () => void } {
