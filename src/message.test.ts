@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { propertiesFromJson, propertiesToJson, toEnvelope } from './message.js'
+import { everyProperty } from './testing/every-property.js'
 
-const props = {
-  contentType: 'application/json',
-  payloadFormatIndicator: true,
-  messageExpiryInterval: 60,
-  responseTopic: 'reply/1',
-  correlationData: new Uint8Array([1, 2, 3]),
-  userProperties: { room: 'hall', tags: ['a', 'b'] },
-}
+const props = everyProperty()
 
 describe('the JSON <-> core MQTT 5 property mapping', () => {
   it('round-trips every property Postbridge carries, correlation data as base64', () => {

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { fromWireProperties, toWireProperties } from './properties.js'
+import { everyProperty } from '../testing/every-property.js'
 
 const identity = (b: Uint8Array) => b
 
 describe('the wire <-> core MQTT 5 property mapping', () => {
   it('round-trips every property Postbridge carries', () => {
-    const props = {
-      contentType: 'application/json',
-      payloadFormatIndicator: true,
-      messageExpiryInterval: 60,
-      responseTopic: 'reply/1',
-      correlationData: new Uint8Array([1, 2, 3]),
-      userProperties: { room: 'hall', tags: ['a', 'b'] },
-    }
+    const props = everyProperty()
     expect(fromWireProperties(toWireProperties(props, identity) as Record<string, unknown>)).toEqual(props)
   })
 
