@@ -161,6 +161,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   private readonly ids: OutgoingIds
   /** See 7. above. */
   readonly queues = new StoredQueues()
+  private readonly sessionEndedListeners: ((clientId: string) => void)[] = []
 
   constructor(
     private readonly db: Level<string, string>,
@@ -288,6 +289,15 @@ export class BrokerStore extends AsyncLevelPersistence {
     await this.extras.clear(prefixRange(`${id}:`))
     await this.cleanIncoming(client)
     if (!this.lastUpdate.has(client.id)) this.withIds.delete(client.id)
+    for (const listener of this.sessionEndedListeners) listener(client.id)
+  }
+
+  /**
+   * Calls `listener` with the client id once a session's state is discarded (Clean Start, an expired or removed
+   * session), after the store has let go of it: records kept beside a session go with it.
+   */
+  onSessionEnded(listener: (clientId: string) => void): void {
+    this.sessionEndedListeners.push(listener)
   }
 
   /** Counts what each session's queue holds (see 7.), once at open: reads every queued message. */

@@ -17,6 +17,7 @@
  */
 import type { Client, ConnectPacket } from 'aedes'
 import type { Logger } from '../../src/ports/logger.js'
+import { OrderedTableWrites } from './ordered-table-writes.js'
 import type { BrokerStore } from './persistence.js'
 
 interface Live {
@@ -34,14 +35,16 @@ interface SessionFlags {
 export class SessionOwners {
   private readonly live = new Map<string, Live>()
   private readonly flags = new WeakMap<Client, SessionFlags>()
-  private writes: Promise<unknown> = Promise.resolve()
+  private readonly writes: OrderedTableWrites
 
   private constructor(
     private readonly store: BrokerStore,
-    private readonly table: ReturnType<BrokerStore['table']>,
+    table: ReturnType<BrokerStore['table']>,
     private readonly stored: Map<string, string>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.writes = new OrderedTableWrites(table, log, 'mqtt session owner not saved')
+  }
 
   static async open(store: BrokerStore, log: Logger): Promise<SessionOwners> {
     const table = store.table('postbridge-session-owners')
@@ -50,11 +53,9 @@ export class SessionOwners {
     const owners = new SessionOwners(store, table, stored, log)
     // A session ends with cleanSubscriptions (Clean Start, or an MQTT 5 session expiring or ending
     // with its connection): its client id is free again unless a connection holds it.
-    const cleanSubscriptions = store.cleanSubscriptions.bind(store)
-    store.cleanSubscriptions = async (client: { id: string }) => {
-      await cleanSubscriptions(client)
-      if (!owners.live.has(client.id)) owners.forget(client.id)
-    }
+    store.onSessionEnded((clientId) => {
+      if (!owners.live.has(clientId)) owners.forget(clientId)
+    })
     return owners
   }
 
@@ -103,22 +104,17 @@ export class SessionOwners {
 
   /** Resolves once the owner records asked for so far are written. */
   flush(): Promise<void> {
-    return this.writes.then(() => undefined)
+    return this.writes.flush()
   }
 
   private remember(clientId: string, owner: string): void {
     if (this.stored.get(clientId) === owner) return
     this.stored.set(clientId, owner)
-    this.write(() => this.table.put(clientId, owner))
+    this.writes.put(clientId, owner)
   }
 
   private forget(clientId: string): void {
     if (!this.stored.delete(clientId)) return
-    this.write(() => this.table.del(clientId))
-  }
-
-  /** One write at a time, so a put and a del of one client id land in the order they were made. */
-  private write(op: () => Promise<void>): void {
-    this.writes = this.writes.then(op).catch((err: unknown) => this.log.error({ err }, 'mqtt session owner not saved'))
+    this.writes.del(clientId)
   }
 }

@@ -30,6 +30,7 @@
  */
 import type { Client } from 'aedes'
 import type { Logger } from '../../../src/ports/logger.js'
+import { OrderedTableWrites } from '../ordered-table-writes.js'
 import type { BrokerStore } from '../persistence.js'
 
 /** Session Expiry Interval that never expires. */
@@ -64,7 +65,7 @@ export interface ExpiringAedes {
   on(event: 'closed', listener: () => void): unknown
 }
 
-type ExpiryStore = Pick<BrokerStore, 'table' | 'cleanSubscriptions'> & Partial<Pick<BrokerStore, 'storedSessionIds'>>
+type ExpiryStore = Pick<BrokerStore, 'table' | 'cleanSubscriptions' | 'onSessionEnded'> & Partial<Pick<BrokerStore, 'storedSessionIds'>>
 
 function expires(interval: unknown): interval is number {
   return typeof interval === 'number' && interval > 0 && interval < NEVER
@@ -90,7 +91,7 @@ export class StoredSessionExpiry {
   /** Client ids with a record, so a session that never had one costs no delete. */
   private readonly recorded = new Set<string>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
-  private writes: Promise<unknown> = Promise.resolve()
+  private readonly writes: OrderedTableWrites
   private closed = false
 
   constructor(
@@ -102,6 +103,7 @@ export class StoredSessionExpiry {
     private readonly now: () => number = Date.now,
   ) {
     this.table = store.table('postbridge-session-expiry')
+    this.writes = new OrderedTableWrites(this.table, log, 'mqtt session expiry not saved')
     const schedule = aedes.scheduleSessionExpiry.bind(aedes)
     aedes.scheduleSessionExpiry = (client) => {
       this.disconnected(client)
@@ -118,11 +120,9 @@ export class StoredSessionExpiry {
       for (const id of [...this.timers.keys()]) this.disarm(id)
     })
     // However a session ends (Clean Start, expiry, a removed owner), its record goes with it.
-    const cleanSubscriptions = store.cleanSubscriptions.bind(store)
-    store.cleanSubscriptions = async (client: { id: string }) => {
-      await cleanSubscriptions(client)
-      if (this.aedes.clients[client.id] === undefined) this.forget(client.id)
-    }
+    store.onSessionEnded((clientId) => {
+      if (this.aedes.clients[clientId] === undefined) this.forget(clientId)
+    })
   }
 
   /** Reads the records: ends the sessions whose time has passed, arms a timer for the others. Before the listeners start. */
@@ -159,7 +159,7 @@ export class StoredSessionExpiry {
 
   /** Resolves once the records asked for so far are written. */
   flush(): Promise<void> {
-    return this.writes.then(() => undefined)
+    return this.writes.flush()
   }
 
   /** The record a session of `client` gets, if any: its own interval, or the configured one when it has none. */
@@ -221,16 +221,11 @@ export class StoredSessionExpiry {
   private remember(clientId: string, record: ExpiryRecord): void {
     this.recorded.add(clientId)
     const value = JSON.stringify(record)
-    this.write(() => this.table.put(clientId, value))
+    this.writes.put(clientId, value)
   }
 
   private forget(clientId: string): void {
     if (!this.recorded.delete(clientId)) return
-    this.write(() => this.table.del(clientId))
-  }
-
-  /** One write at a time, so the records of one client id land in the order they were made. */
-  private write(op: () => Promise<void>): void {
-    this.writes = this.writes.then(op).catch((err: unknown) => this.log.error({ err }, 'mqtt session expiry not saved'))
+    this.writes.del(clientId)
   }
 }
