@@ -15,6 +15,9 @@ export { durationMs, parseDuration, topicFilterSchema }
 const port = z.number().int().min(0).max(65535)
 
 /** The longest finite MQTT 5 Session Expiry Interval, 0xFFFFFFFE seconds (0xFFFFFFFF means never). */
+/** mqtt.maxStoredPerSession and mqtt.maxStoredBytesPerSession by default; the broker's too when it is given none. */
+export const STORED_QUEUE_DEFAULTS = { maxMessages: 1000, maxBytes: 16 * 1024 * 1024 } as const
+
 const MAX_SESSION_EXPIRY_MS = 0xfffffffe * 1000
 
 /** A topic name used as the start of other topics: no wildcards, no trailing "/". */
@@ -59,17 +62,13 @@ export const configSchema = z.strictObject({
        * Messages stored per persistent session while its client is away or behind (Mosquitto's max_queued_messages,
        * EMQX's max_mqueue_len, both 1000 by default); more are dropped for that session alone.
        */
-      maxStoredPerSession: z.number().int().positive().default(1000),
+      maxStoredPerSession: z.number().int().positive().default(STORED_QUEUE_DEFAULTS.maxMessages),
       /**
        * Bytes (payload and topic) stored per persistent session; a message that would go past it is dropped for that
        * session alone (Mosquitto's max_queued_bytes). 16 MiB holds the 1000 messages at 16 KiB each, or 16 messages
        * of the largest packet mqtt.maxPacketBytes allows by default, and bounds the disk a session takes.
        */
-      maxStoredBytesPerSession: z
-        .number()
-        .int()
-        .positive()
-        .default(16 * 1024 * 1024),
+      maxStoredBytesPerSession: z.number().int().positive().default(STORED_QUEUE_DEFAULTS.maxBytes),
       /** Largest CONNECT (will included); until its CONNACK a connection may send this plus 8 KiB. */
       maxConnectBytes: z
         .number()

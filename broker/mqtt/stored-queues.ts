@@ -15,9 +15,6 @@
  */
 import type { Logger } from '../../src/ports/logger.js'
 
-/** The defaults of mqtt.maxStoredPerSession and mqtt.maxStoredBytesPerSession (src/config.ts). */
-export const STORED_QUEUE_DEFAULTS = { maxMessages: 1000, maxBytes: 16 * 1024 * 1024 }
-
 /** A session whose queue stays full is named in the log at most this often. */
 const LOG_EVERY_MS = 10 * 60_000
 

@@ -106,6 +106,34 @@ describe('shared subscriptions $share/{group}/{filter}', () => {
     await waitFor(() => [...gotA, ...gotB].some((m) => m.payload === 'live'), 5000, 'a live message')
   })
 
+  it("queue a group's messages only for members whose sessions remain, not one that ended with a Clean Start [MQTT-4.8.2-4]", async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const session = (clientId: string): IClientOptions => ({
+      protocolVersion: 5,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    })
+    for (const id of ['ended-a', 'kept-b']) {
+      const member = await h.client(broker.tcpPort, session(id))
+      await member.subscribeAsync('$share/g/ended/#', { qos: 1 })
+      await member.endAsync()
+    }
+    // ended-a starts afresh: its session, and with it its membership, is gone; kept-b's stays.
+    const fresh = await h.client(broker.tcpPort, { ...session('ended-a'), clean: true })
+    await fresh.endAsync()
+    const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    for (let i = 0; i < 4; i++) await pub.publishAsync('ended/t', String(i), { qos: 1 })
+    const [backA, backB] = [h.unconnected(broker.tcpPort, session('ended-a')), h.unconnected(broker.tcpPort, session('kept-b'))]
+    const [gotA, gotB] = [collect(backA), collect(backB)]
+    backA.connect()
+    backB.connect()
+    await waitFor(() => gotB.length >= 4, 5000, "every message in kept-b's queue")
+    await sleep(200)
+    expect(payloads(gotB)).toEqual(numbers(4))
+    expect(gotA).toEqual([])
+  })
+
   it('still queue for offline members after the broker restarts [MQTT-4.8.2-4]', async () => {
     const dataDir = await h.tempDir()
     const session: IClientOptions = { protocolVersion: 5, clientId: 'restart-a', clean: false, properties: { sessionExpiryInterval: 3600 } }

@@ -101,7 +101,6 @@ interface QueuedPacket {
 export interface ShareStore {
   addSubscriptions(client: { id: string }, subs: StoredSub[]): Promise<void>
   removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
-  cleanSubscriptions(client: { id: string }): Promise<void>
   outgoingEnqueueCombi(subs: QueueEntry[] | undefined, packet: QueuedPacket): Promise<unknown>
   /** Every stored subscription, to know the persistent members of each group at start. */
   storedSubscriptions(): AsyncIterable<{ clientId: string; topic: string; qos: number }>
@@ -183,19 +182,15 @@ export class SharedSubscriptions {
   private hookStore(store: ShareStore): void {
     const add = store.addSubscriptions.bind(store)
     const remove = store.removeSubscriptions.bind(store)
-    const clean = store.cleanSubscriptions.bind(store)
     const enqueue = store.outgoingEnqueueCombi.bind(store)
     store.addSubscriptions = async (client, subs) => {
       await add(client, subs)
       for (const sub of subs) if (storedShare(sub.topic)) this.remember(sub.topic, client.id, sub.qos)
     }
+    // Also how a session ends: the store's cleanSubscriptions removes each of its subscriptions through this.
     store.removeSubscriptions = async (client, topics) => {
       await remove(client, topics)
       for (const topic of topics) if (storedShare(topic)) this.forget(topic, client.id)
-    }
-    store.cleanSubscriptions = async (client) => {
-      await clean(client)
-      for (const key of [...this.persistent.keys()]) this.forget(key, client.id)
     }
     const enqueueWithGroups = (subs: QueueEntry[] | undefined, packet: QueuedPacket) => {
       const extra = this.chooseForQueue(packet)
