@@ -4,15 +4,11 @@
  */
 import type { MessageProperties } from '../ports/types.js'
 
-/** The properties of a PUBLISH as mqtt-packet reads and writes them. */
-export interface WireProperties {
-  contentType?: string
-  payloadFormatIndicator?: boolean
-  messageExpiryInterval?: number
-  responseTopic?: string
-  correlationData?: Uint8Array
-  userProperties?: Record<string, string | string[]>
-}
+/**
+ * The properties of a PUBLISH as mqtt-packet writes them: the same fields as MessageProperties, the correlation bytes
+ * in the runtime's packet writer's form.
+ */
+export type WireProperties = MessageProperties
 
 /**
  * The properties a message carries, copied field by field with its correlation bytes turned into `correlation`'s
