@@ -89,6 +89,16 @@ describe('POST /v1/publish/{topic}', () => {
     expect(res.status).toBe(503)
     expect(JSON.stringify(await problem(res))).not.toMatch(/at .*\.ts/)
   })
+  it('answers 503, logged, when the bus throws rather than rejects', async () => {
+    const t = await createTestApp()
+    t.bus.publish = () => {
+      throw new Error('broker gone')
+    }
+    const res = await t.call('/v1/publish/a', { method: 'POST', body: 'x' })
+    expect(res.status).toBe(503)
+    expect((await problem(res)).detail).toMatch(/broker gone/)
+    expect(t.log.text()).toContain('publish failed')
+  })
   it('never logs the bearer token', async () => {
     const t = await createTestApp()
     await t.call('/v1/publish/a', { method: 'POST', body: 'x' })
