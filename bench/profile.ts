@@ -13,7 +13,11 @@ import { ADMIN, startPostbridge } from './servers.js'
 
 const [what = 'mqtt-qos1', totalArg] = process.argv.slice(2)
 const dir = mkdtempSync(join(tmpdir(), 'pb-prof-'))
-const pb = await startPostbridge(['--cpu-prof', `--cpu-prof-dir=${dir}`])
+const pb = await startPostbridge([
+  ...(process.env.PROF_INTERVAL ? [`--cpu-prof-interval=${process.env.PROF_INTERVAL}`] : []),
+  '--cpu-prof',
+  `--cpu-prof-dir=${dir}`,
+])
 const qos = what.endsWith('1') ? 1 : 0
 let result: unknown
 if (what === 'start') {

@@ -261,7 +261,19 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const listener = lazyRequestListener(app.fetch)
+    const inFlight = new Set<ServerResponse>()
+    // One listener for every response, not a closure and a once-wrapper per request.
+    const forget = function (this: ServerResponse) {
+      inFlight.delete(this)
+    }
+    // The one 'request' listener: a second one costs every request a copy of the listener array in emit.
     const handler = (req: IncomingMessage, res: ServerResponse) => {
+      // Event streams never finish by themselves: they are not waited for at shutdown. The response's close, not the
+      // request's: a request closes once its body is read, long before the answer.
+      if (!req.url?.startsWith('/v1/subscribe')) {
+        inFlight.add(res)
+        res.on('close', forget)
+      }
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }
     const https = certs !== undefined && tls.https
@@ -277,18 +289,6 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
         socket.destroy()
       })
     }
-    const inFlight = new Set<ServerResponse>()
-    // One listener for every response, not a closure and a once-wrapper per request.
-    const forget = function (this: ServerResponse) {
-      inFlight.delete(this)
-    }
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      // Event streams never finish by themselves: they are not waited for at shutdown.
-      if (req.url?.startsWith('/v1/subscribe')) return
-      // The response's close, not the request's: a request closes once its body is read, long before the answer.
-      inFlight.add(res)
-      res.on('close', forget)
-    })
     // MQTT over WebSocket on mqtt.websocketPaths (broker/websocket-upgrade.ts).
     const upgrades = createUpgradeHandler({
       paths: config.mqtt.websocketPaths,

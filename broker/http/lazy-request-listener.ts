@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppBindings } from '../../src/routes/env.js'
+import { ArrivedBodyMessage } from './arrived-body.js'
 
 type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 
@@ -16,7 +17,13 @@ export function lazyRequestListener(fetch: (request: Request, bindings: AppBindi
   return (req, res) => {
     if (listener) return listener(req, res)
     loading ??= import('@hono/node-server').then(
-      ({ getRequestListener }) => (listener = getRequestListener((request, env) => fetch(request, { requestTarget: env.incoming.url ?? '' }))),
+      ({ getRequestListener }) =>
+        (listener = getRequestListener((request, env) =>
+          fetch(request, {
+            requestTarget: env.incoming.url ?? '',
+            arrivedBody: env.incoming instanceof ArrivedBodyMessage ? env.incoming : undefined,
+          }),
+        )),
     )
     return loading.then(
       (loaded) => loaded(req, res),

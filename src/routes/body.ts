@@ -1,11 +1,29 @@
 /** Reads a request body with a byte cap, without buffering more than the cap. */
 import { errPayloadTooLarge } from '../errors.js'
+import type { AppBindings } from './env.js'
 
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** Refuses a declared Content-Length over the cap before a byte is read; the declared length, or null. */
+function declaredWithin(request: Request, maxBytes: number): string | null {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) {
     throw errPayloadTooLarge.with(`limit is ${maxBytes} bytes`, { limitBytes: maxBytes })
   }
+  return declared
+}
+
+/**
+ * The body as readBodyLimited reads it, without a promise, when the runtime already holds all of it (AppBindings'
+ * arrivedBody); undefined when it must be read with readBodyLimited. A declared length over the cap is refused first,
+ * as readBodyLimited does. An arrived body is exactly its declared length (HTTP framing), so it is within the cap.
+ */
+export function arrivedBodyLimited(request: Request, maxBytes: number, arrived: AppBindings['arrivedBody']): Uint8Array | undefined {
+  if (!arrived) return undefined
+  const declared = declaredWithin(request, maxBytes)
+  return declared === null ? undefined : arrived.rawBody
+}
+
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = declaredWithin(request, maxBytes)
   if (declared !== null) {
     // HTTP framing holds the body to its declared length, so it can be read whole. On Node this takes
     // @hono/node-server's direct path, which skips building a web ReadableStream for every request.

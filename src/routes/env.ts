@@ -19,6 +19,12 @@ export interface AppBindings {
    * been through the URL parser, which resolves `.` and `..` segments, and a topic route must see that they were there.
    */
   requestTarget?: string
+  /**
+   * Where the runtime offers a body that has wholly arrived with the headers, unread (Node: broker/http/arrived-body.ts):
+   * `rawBody` is that body, or undefined when it must be read from the Request's stream. Taking it directly spares the
+   * copy into a new ArrayBuffer that Request.arrayBuffer() makes (routes/body.ts).
+   */
+  arrivedBody?: { readonly rawBody: Uint8Array | undefined }
 }
 
 export type AppContext = Context<AppEnv>

@@ -89,6 +89,16 @@ describe('POST /v1/publish/{topic}', () => {
     expect(res.status).toBe(503)
     expect(JSON.stringify(await problem(res))).not.toMatch(/at .*\.ts/)
   })
+  it('answers 503, logged, when the bus throws rather than rejects', async () => {
+    const t = await createTestApp()
+    t.bus.publish = () => {
+      throw new Error('broker gone')
+    }
+    const res = await t.call('/v1/publish/a', { method: 'POST', body: 'x' })
+    expect(res.status).toBe(503)
+    expect((await problem(res)).detail).toMatch(/broker gone/)
+    expect(t.log.text()).toContain('publish failed')
+  })
   it('never logs the bearer token', async () => {
     const t = await createTestApp()
     await t.call('/v1/publish/a', { method: 'POST', body: 'x' })
@@ -183,6 +193,57 @@ describe('POST /v1/publish/bulk', () => {
     const t = await createTestApp()
     expect((await t.call('/v1/publish/bulk', json(Array.from({ length: 11 }, () => ({ topic: 'a', payload: '1' }))))).status).toBe(400)
     expect((await t.call('/v1/publish/bulk', json([]))).status).toBe(400)
+    expect(t.bus.published).toHaveLength(0)
+  })
+})
+
+describe('POST /v1/publish/{topic} with a body the runtime already holds (AppBindings.arrivedBody)', () => {
+  /** A runtime's arrived body that counts how often it is taken. */
+  const holding = (body: Uint8Array | undefined) => {
+    const held = {
+      taken: 0,
+      get rawBody() {
+        held.taken++
+        return body
+      },
+    }
+    return held
+  }
+  const bytes = new Uint8Array([0, 255, 1, 128, 10])
+  // A runtime holds a body only when its length was declared (HTTP framing); a test Request declares none by itself.
+  const declared = (body: Uint8Array) => ({ 'content-length': String(body.byteLength) })
+
+  it('publishes the held body byte for byte and answers as when it is read from the request', async () => {
+    const read = await createTestApp()
+    const viaStream = await read.call('/v1/publish/a/b?qos=0', { method: 'POST', body: bytes, headers: declared(bytes) })
+    const t = await createTestApp()
+    const held = holding(bytes)
+    const viaHeld = await t.call('/v1/publish/a/b?qos=0', { method: 'POST', body: bytes, headers: declared(bytes), env: { arrivedBody: held } })
+    expect(held.taken).toBe(1)
+    expect(t.bus.published[0]).toEqual(read.bus.published[0])
+    expect(viaHeld.status).toBe(viaStream.status)
+    expect([...viaHeld.headers]).toEqual([...viaStream.headers])
+    expect(await viaHeld.text()).toBe(await viaStream.text())
+  })
+  it('reads the request when the runtime holds none of it', async () => {
+    const t = await createTestApp()
+    const held = holding(undefined)
+    expect((await t.call('/v1/publish/a', { method: 'POST', body: bytes, headers: declared(bytes), env: { arrivedBody: held } })).status).toBe(200)
+    expect(held.taken).toBe(1)
+    expect(t.bus.published[0]!.payload).toEqual(bytes)
+  })
+  it('refuses a declared length over the limit with 413 before taking the body, as before the topic is checked', async () => {
+    const t = await createTestApp()
+    const held = holding(new Uint8Array(1025))
+    const res = await t.call('/v1/publish/a/%2B', {
+      method: 'POST',
+      body: new Uint8Array(1025),
+      headers: declared(new Uint8Array(1025)),
+      env: { arrivedBody: held },
+    })
+    expect(res.status).toBe(413)
+    expect((await problem(res)).code).toBe(41301)
+    expect(held.taken).toBe(0)
     expect(t.bus.published).toHaveLength(0)
   })
 })

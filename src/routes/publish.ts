@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { errInvalidRequest } from '../errors.js'
 import type { Message } from '../ports/types.js'
-import { readBodyLimited } from './body.js'
+import { arrivedBodyLimited, readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
 import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
@@ -111,7 +111,8 @@ export function publishRoutes() {
     const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/publish/')
     const contentType = c.req.header('content-type')
-    const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
+    const maxBytes = deps.limits.maxPayloadBytes
+    const payload = arrivedBodyLimited(c.req.raw, maxBytes, c.env?.arrivedBody) ?? (await readBodyLimited(c.req.raw, maxBytes))
     const message: Message = {
       topic,
       payload,

@@ -85,3 +85,31 @@ describe('POST /v1/request bounds (issue 10)', () => {
     expect((await t.call('/v1/request/dev/c?timeout=10', { method: 'POST', body: 'x' })).status).toBe(504)
   })
 })
+
+describe('POST /v1/request/{topic} with a body the runtime already holds (AppBindings.arrivedBody)', () => {
+  it('publishes the held body', async () => {
+    const t = await createTestApp()
+    let asked: Uint8Array | undefined
+    await t.bus.subscribe(['dev/cmd'], (m) => {
+      asked = m.payload
+      void t.bus.publish({
+        topic: m.properties!.responseTopic!,
+        payload: utf8('pong'),
+        qos: 0,
+        retain: false,
+        properties: { correlationData: m.properties!.correlationData! },
+      })
+    })
+    let taken = 0
+    const arrivedBody = {
+      get rawBody() {
+        taken++
+        return utf8('ping')
+      },
+    }
+    const res = await t.call('/v1/request/dev/cmd', { method: 'POST', body: 'ping', headers: { 'content-length': '4' }, env: { arrivedBody } })
+    expect(await res.text()).toBe('pong')
+    expect(taken).toBe(1)
+    expect(asked).toEqual(utf8('ping'))
+  })
+})

@@ -5,7 +5,7 @@ import { errReplyTimeout, errTimeoutInvalid, errUnauthorized } from '../errors.j
 import { fullLimits } from '../limits/defaults.js'
 import type { Message } from '../ports/types.js'
 import { timingSafeEqual, utf8 } from '../util/bytes.js'
-import { readBodyLimited } from './body.js'
+import { arrivedBodyLimited, readBodyLimited } from './body.js'
 import { emptyTopic, topicFromPath } from './topic-path.js'
 import { bearerSecurity, createRouter, multiSegmentRoute, problems } from './env.js'
 import { messageResponse } from './message-response.js'
@@ -106,7 +106,8 @@ export function requestRoutes() {
     const deps = c.get('deps')
     const topic = topicFromPath(c, '/v1/request/')
     const timeoutMs = parseTimeout(timeout, deps.limits.defaultRequestTimeoutMs, deps.limits.maxRequestTimeoutMs)
-    const payload = await readBodyLimited(c.req.raw, deps.limits.maxPayloadBytes)
+    const maxBytes = deps.limits.maxPayloadBytes
+    const payload = arrivedBodyLimited(c.req.raw, maxBytes, c.env?.arrivedBody) ?? (await readBodyLimited(c.req.raw, maxBytes))
     const requestId = (deps.newId ?? (() => crypto.randomUUID()))()
     const responseTopic = RESPONSE_TOPIC_PREFIX + requestId
     const legacyTopic = `${topic}/reply`

@@ -11,7 +11,8 @@ export function topicFromPath(c: Context, prefix: string): string {
   // By segments, not by text: the router also matches a prefix written with escapes (`/v1/p%75blish/...`).
   const path = pathnameOf(c.req.url)
   let start = 0
-  for (let slashes = prefix.split('/').length - 1; slashes > 0; slashes--) {
+  // One path segment per slash of the prefix, counted in place: this runs on every publish.
+  for (let slash = prefix.indexOf('/'); slash !== -1; slash = prefix.indexOf('/', slash + 1)) {
     start = path.indexOf('/', start) + 1
     if (start === 0) return ''
   }

@@ -4,6 +4,7 @@ import { issueToken } from '../auth/token.js'
 import { createMetrics } from '../metrics.js'
 import type { Scope } from '../ports/types.js'
 import type { Deps } from '../ports/deps.js'
+import type { AppBindings } from '../routes/env.js'
 import { MemoryBus } from './memory-bus.js'
 import { MemoryTokenStore } from './memory-token-store.js'
 import { RecordingLogger } from './recording-logger.js'
@@ -29,11 +30,13 @@ export async function createTestApp(overrides: Partial<Deps> = {}, options: AppO
     return token
   }
   const admin = await mint({ admin: true, publish: ['#'], read: ['#'] }, 'admin')
-  const call = (path: string, init: RequestInit & { token?: string | null } = {}) => {
-    const headers = new Headers(init.headers)
-    const token = init.token === undefined ? admin : init.token
+  /** `env` is what the runtime hands the app beside the request (AppBindings). */
+  const call = (path: string, init: RequestInit & { token?: string | null; env?: AppBindings } = {}) => {
+    const { token: given, env, ...rest } = init
+    const headers = new Headers(rest.headers)
+    const token = given === undefined ? admin : given
     if (token) headers.set('authorization', `Bearer ${token}`)
-    return app.request(path, { ...init, headers })
+    return app.request(path, { ...rest, headers }, env)
   }
   return { app, deps, bus, tokens, log, admin, mint, call }
 }
