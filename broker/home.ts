@@ -23,6 +23,7 @@ import { dnsResolver, startHomeWebhooks } from './webhooks/home-webhooks.js'
 import { ArrivedBodyMessage } from './http/arrived-body.js'
 import { answerClientError, refuseMissingHost } from './http/client-error.js'
 import { lazyRequestListener } from './http/lazy-request-listener.js'
+import { OpenResponses } from './http/open-responses.js'
 import { createMqttUserAdmin } from './store/mqtt-user-admin.js'
 import { loadDashboard } from './dashboard-assets.js'
 import { startHomeNotify } from './notify/home-notify.js'
@@ -261,18 +262,13 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const listener = lazyRequestListener(app.fetch)
-    const inFlight = new Set<ServerResponse>()
-    // One listener for every response, not a closure and a once-wrapper per request.
-    const forget = function (this: ServerResponse) {
-      inFlight.delete(this)
-    }
+    const inFlight = new OpenResponses()
     // The one 'request' listener: a second one costs every request a copy of the listener array in emit.
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown. The response's close, not the
       // request's: a request closes once its body is read, long before the answer.
       if (!req.url?.startsWith('/v1/subscribe')) {
-        inFlight.add(res)
-        res.on('close', forget)
+        inFlight.track(res)
       }
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }
