@@ -7,7 +7,7 @@ import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord } from './ports/types.js'
 import type { TokenStore } from './ports/token-store.js'
 import { CachedRouter } from './http/cached-router.js'
-import { fetchMountingGroups, type LazyRouteGroup } from './http/lazy-route-groups.js'
+import { type LazyRouteGroup, mountOnFirstRequest } from './http/lazy-route-groups.js'
 import { corsMiddleware } from './http/cors.js'
 import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import {
@@ -122,6 +122,9 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   // Only this app's router serves requests: the route modules' routers are copied into it by app.route(). A trie,
   // as it takes the lazy groups' routes after it has matched (RegExpRouter cannot take the API's routes anyway).
   const app = createRouter({ router: new CachedRouter(new TrieRouter()) })
+  // First of all: the request that mounts a group is handed to the app again, before anything else has seen it.
+  const lazyGroups = ROUTE_GROUPS.filter((group) => typeof group !== 'function')
+  mountOnFirstRequest(app, lazyGroups, (routes) => app.route('/', routes))
   const slots: ApiSlots = {
     streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
     requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),
@@ -172,11 +175,7 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     await next()
   })
 
-  const lazyGroups: LazyRouteGroup<OpenAPIHono<AppEnv>>[] = []
-  for (const group of ROUTE_GROUPS) {
-    if (typeof group === 'function') app.route('/', group())
-    else lazyGroups.push(group)
-  }
+  for (const group of ROUTE_GROUPS) if (typeof group === 'function') app.route('/', group())
   mountDashboard(app)
 
   let yamlCache: string | undefined
@@ -207,6 +206,5 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   const openApiYaml = async () => (yamlCache ??= (await import('yaml')).stringify(await document()))
   app.get('/openapi.yaml', async (c) => c.body(await openApiYaml(), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
   app.get('/docs', async (c) => c.html((htmlCache ??= (await import('./docs/render.js')).renderDocsHtml((await document()) as never))))
-  app.fetch = fetchMountingGroups(app, lazyGroups, (routes) => app.route('/', routes))
   return Object.assign(app, { openApiYaml })
 }

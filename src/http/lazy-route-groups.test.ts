@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { createTestApp } from '../testing/test-app.js'
-import { isUnder } from './lazy-route-groups.js'
 
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
 
-/** The app's routes under `prefix`, as Hono lists them (the middleware on '*' left out). */
+/** The app's routes under `prefix`, as Hono lists them (middleware, the groups' placeholders among them, left out). */
 const routesUnder = (app: { routes: { method: string; path: string }[] }, prefix: string) =>
-  app.routes.filter((r) => isUnder(r.path, prefix)).map((r) => `${r.method} ${r.path}`)
+  app.routes.filter((r) => r.method !== 'ALL' && (r.path === prefix || r.path.startsWith(`${prefix}/`))).map((r) => `${r.method} ${r.path}`)
 
 describe('lazily loaded route groups', () => {
   it('mount on the first request under their path, which they answer like any later one', async () => {
@@ -39,6 +38,16 @@ describe('lazily loaded route groups', () => {
     expect((await t.call('/v1/mqtt-users')).status).not.toBe(401)
   })
 
+  it('are counted once, under their route, for the request that mounts them', async () => {
+    const t = await createTestApp()
+    expect((await t.call('/v1/tokens')).status).toBe(200)
+    const counted = t.deps.metrics
+      .render([])
+      .split('\n')
+      .filter((line) => line.startsWith('postbridge_http_requests_total'))
+    expect(counted).toEqual(['postbridge_http_requests_total{route="/v1/tokens",method="GET",status="200"} 1'])
+  })
+
   it('leave an unknown path a 404, under a lazy group or outside every group', async () => {
     const t = await createTestApp()
     for (const path of ['/v1/tokens/a/b/c', '/v1/tokensx', '/v1/nothing-here']) {
@@ -46,6 +55,13 @@ describe('lazily loaded route groups', () => {
       expect(res.status, path).toBe(404)
       expect(await res.text(), path).toContain('no such route')
     }
+    expect(routesUnder(t.app, '/v1/nothing-here')).toEqual([])
+  })
+
+  it('load nothing for a path that only starts like theirs', async () => {
+    const t = await createTestApp()
+    expect((await t.call('/v1/tokensx')).status).toBe(404)
+    expect(routesUnder(t.app, '/v1/tokens')).toEqual([])
   })
 
   it('mount once when first requests come together', async () => {
@@ -62,14 +78,5 @@ describe('lazily loaded route groups', () => {
     const yaml = await t.app.openApiYaml()
     for (const path of ['/v1/tokens:', '/v1/backup:', '/v1/sensors/{id}/events:', '/v1/whoami:']) expect(yaml).toContain(`  ${path}`)
     expect(routesUnder(t.app, '/v1/backup')).toEqual([])
-  })
-})
-
-describe('isUnder', () => {
-  it('takes the path itself and the paths below it, not a longer name', () => {
-    expect(isUnder('/v1/tokens', '/v1/tokens')).toBe(true)
-    expect(isUnder('/v1/tokens/abc', '/v1/tokens')).toBe(true)
-    expect(isUnder('/v1/tokensx', '/v1/tokens')).toBe(false)
-    expect(isUnder('/v1/token', '/v1/tokens')).toBe(false)
   })
 })

@@ -4,7 +4,7 @@
  * home rarely calls need not be held by an idle node. Once mounted, a group's routes are the app's like any other:
  * the same middleware, token check, validation and router, so a request is answered the same before and after.
  */
-import type { Env, Hono } from 'hono'
+import type { Context, Env, Hono, MiddlewareHandler } from 'hono'
 
 export interface LazyRouteGroup<R> {
   /** The path the group owns: the path itself and every path below it (`/v1/tokens`, `/v1/tokens/abc`). */
@@ -13,48 +13,43 @@ export interface LazyRouteGroup<R> {
   load(): Promise<() => R>
 }
 
-/** Whether `path` is `under` or below it. */
-export function isUnder(path: string, under: string): boolean {
-  return path === under || (path.startsWith(under) && path.charCodeAt(under.length) === 47) // '/'
-}
-
 /**
- * The app's fetch, mounting the lazy group that owns the request's path (once, whoever asks first) before the
- * request is dispatched. A path no group owns is dispatched at once; after every group has mounted, so is every path.
- * The router must take routes after it has matched (TrieRouter does).
+ * Puts a placeholder for each group on `app`, to be called before any other middleware is added. On the first
+ * request under the group's path it loads and mounts the group, then hands that same request to the app again,
+ * which now routes it to the group: nothing has seen the request yet (no middleware ran, no body was read), so the
+ * app dispatches it once. Later requests pass the placeholder by; paths no group owns never meet one. The router
+ * must take routes after it has matched (TrieRouter does).
  */
-export function fetchMountingGroups<E extends Env, R>(
-  app: Hono<E>,
-  groups: readonly LazyRouteGroup<R>[],
-  mount: (routes: R) => void,
-): Hono<E>['fetch'] {
-  const dispatch = app.fetch
-  let waiting = groups
-  const mounting = new Map<LazyRouteGroup<R>, Promise<void>>()
-  const mountOnce = (group: LazyRouteGroup<R>): Promise<void> => {
-    let done = mounting.get(group)
-    if (!done) {
-      done = group.load().then(
+export function mountOnFirstRequest<E extends Env, R>(app: Hono<E>, groups: readonly LazyRouteGroup<R>[], mount: (routes: R) => void): void {
+  for (const group of groups) {
+    let mounted = false
+    let mounting: Promise<void> | undefined
+    const placeholder: MiddlewareHandler<E> = async (c, next) => {
+      if (mounted) return next()
+      mounting ??= group.load().then(
         (routes) => {
           mount(routes())
-          waiting = waiting.filter((g) => g !== group)
+          mounted = true
         },
         (err: unknown) => {
           // A failed load is tried again by the next request rather than remembered.
-          mounting.delete(group)
+          mounting = undefined
           throw err
         },
       )
-      mounting.set(group, done)
+      await mounting
+      return app.fetch(c.req.raw, c.env, executionCtxOf(c))
     }
-    return done
+    app.use(group.under, placeholder)
+    app.use(`${group.under}/*`, placeholder)
   }
-  return (request, env, executionCtx) => {
-    if (waiting.length > 0) {
-      const path = app.getPath(request, { env })
-      const group = waiting.find((g) => isUnder(path, g.under))
-      if (group) return mountOnce(group).then(() => dispatch(request, env, executionCtx))
-    }
-    return dispatch(request, env, executionCtx)
+}
+
+/** The request's execution context where the runtime gave one (Hono's getter throws when there is none). */
+function executionCtxOf(c: Context): Context['executionCtx'] | undefined {
+  try {
+    return c.executionCtx
+  } catch {
+    return undefined
   }
 }
