@@ -1,14 +1,13 @@
 /** createApp(resolveDeps): the whole HTTP API as a Hono app, the same on Node and on Workers. */
+import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { RegExpRouter } from 'hono/router/reg-exp-router'
-import { SmartRouter } from 'hono/router/smart-router'
 import { TrieRouter } from 'hono/router/trie-router'
 import { bearerFrom, createTokenVerifier } from './auth/token.js'
 import type { TokenRecord } from './ports/types.js'
 import type { TokenStore } from './ports/token-store.js'
-import { renderDocsHtml } from './docs/render.js'
 import { CachedRouter } from './http/cached-router.js'
+import { type LazyRouteGroup, mountOnFirstRequest } from './http/lazy-route-groups.js'
 import { corsMiddleware } from './http/cors.js'
 import { LICENSE, SERVERS, withOperationIds } from './openapi-document.js'
 import {
@@ -37,18 +36,42 @@ import { publishRoutes } from './routes/publish.js'
 import { requestRoutes } from './routes/request.js'
 import { retainedRoutes } from './routes/retained.js'
 import { subscribeRoutes } from './routes/subscribe.js'
-import { tokenRoutes } from './routes/tokens.js'
-import { webhookRoutes } from './routes/webhooks.js'
-import { sensorRoutes } from './routes/sensors.js'
-import { notifierRoutes } from './routes/notifiers.js'
-import { backupRoutes } from './routes/backup.js'
-import { actionRoutes } from './routes/actions.js'
-import { clientRoutes } from './routes/clients.js'
-import { mqttUserRoutes } from './routes/mqtt-users.js'
-import { whoamiRoutes } from './routes/whoami.js'
 import { mountDashboard } from './routes/dashboard.js'
 
 export const API_VERSION = '0.1.0'
+
+type RouteGroup = () => OpenAPIHono<AppEnv>
+
+/**
+ * The API's route groups, in the OpenAPI document's order. The first few serve what a house does all day and are
+ * mounted with the app; the rest (administration, door sensors and alerts, backups) are loaded by the first request
+ * under their path (see http/lazy-route-groups.ts), each its own chunk of the CLI bundle.
+ */
+const ROUTE_GROUPS: readonly (RouteGroup | LazyRouteGroup<OpenAPIHono<AppEnv>>)[] = [
+  healthRoutes,
+  metricsRoutes,
+  publishRoutes,
+  retainedRoutes,
+  requestRoutes,
+  subscribeRoutes,
+  { under: '/v1/tokens', load: async () => (await import('./routes/tokens.js')).tokenRoutes },
+  { under: '/v1/webhooks', load: async () => (await import('./routes/webhooks.js')).webhookRoutes },
+  { under: '/v1/sensors', load: async () => (await import('./routes/sensors.js')).sensorRoutes },
+  { under: '/v1/notifiers', load: async () => (await import('./routes/notifiers.js')).notifierRoutes },
+  { under: '/v1/backup', load: async () => (await import('./routes/backup.js')).backupRoutes },
+  { under: '/v1/actions', load: async () => (await import('./routes/actions.js')).actionRoutes },
+  { under: '/v1/clients', load: async () => (await import('./routes/clients.js')).clientRoutes },
+  { under: '/v1/mqtt-users', load: async () => (await import('./routes/mqtt-users.js')).mqttUserRoutes },
+  { under: '/v1/whoami', load: async () => (await import('./routes/whoami.js')).whoamiRoutes },
+]
+
+/** Every route group mounted, in order, on a router of its own: what the OpenAPI document is generated from. */
+async function documentedRoutes(): Promise<OpenAPIHono<AppEnv>> {
+  const routes = createRouter()
+  for (const group of ROUTE_GROUPS) routes.route('/', typeof group === 'function' ? group() : (await group.load())())
+  routes.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
+  return routes
+}
 
 export interface AppOptions {
   /** hex SHA-256 of POSTBRIDGE_ADMIN_TOKEN, when it is set. */
@@ -96,8 +119,12 @@ function refuseDotLevelTopic(c: AppContext): void {
 
 /** Every route is always mounted; a feature whose port a runtime lacks answers 501 (see Deps). */
 export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOptions = {}) {
-  // Only this app's router serves requests: the route modules' routers are copied into it by app.route().
-  const app = createRouter({ router: new CachedRouter(new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] })) })
+  // Only this app's router serves requests: the route modules' routers are copied into it by app.route(). A trie,
+  // as it takes the lazy groups' routes after it has matched (RegExpRouter cannot take the API's routes anyway).
+  const app = createRouter({ router: new CachedRouter(new TrieRouter()) })
+  // First of all: the request that mounts a group is handed to the app again, before anything else has seen it.
+  const lazyGroups = ROUTE_GROUPS.filter((group) => typeof group !== 'function')
+  mountOnFirstRequest(app, lazyGroups, (routes) => app.route('/', routes))
   const slots: ApiSlots = {
     streams: new Slots({ perToken: errStreamsPerToken, total: errStreamsFull, retryAfterS: 5 }),
     requests: new Slots({ perToken: errRequestsPerToken, total: errRequestsFull, retryAfterS: 1 }),
@@ -148,29 +175,15 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
     await next()
   })
 
-  app.route('/', healthRoutes())
-  app.route('/', metricsRoutes())
-  app.route('/', publishRoutes())
-  app.route('/', retainedRoutes())
-  app.route('/', requestRoutes())
-  app.route('/', subscribeRoutes())
-  app.route('/', tokenRoutes())
-  app.route('/', webhookRoutes())
-  app.route('/', sensorRoutes())
-  app.route('/', notifierRoutes())
-  app.route('/', backupRoutes())
-  app.route('/', actionRoutes())
-  app.route('/', clientRoutes())
-  app.route('/', mqttUserRoutes())
-  app.route('/', whoamiRoutes())
+  for (const group of ROUTE_GROUPS) if (typeof group === 'function') app.route('/', group())
   mountDashboard(app)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
   let yamlCache: string | undefined
   let htmlCache: string | undefined
-  const document = () =>
+  // Of every group, whether this app has loaded it yet or not.
+  const document = async () =>
     withOperationIds(
-      app.getOpenAPI31Document({
+      (await documentedRoutes()).getOpenAPI31Document({
         openapi: '3.1.0',
         info: {
           title: 'Postbridge',
@@ -190,8 +203,8 @@ export function createApp(resolveDeps: (c: AppContext) => Deps, options: AppOpti
   app.use('/openapi.yaml', noQuery)
   app.use('/docs', noQuery)
   // The YAML writer is loaded by the first request for the document: a node that is never asked does not carry it.
-  const openApiYaml = async () => (yamlCache ??= (await import('yaml')).stringify(document()))
+  const openApiYaml = async () => (yamlCache ??= (await import('yaml')).stringify(await document()))
   app.get('/openapi.yaml', async (c) => c.body(await openApiYaml(), 200, { 'content-type': 'application/yaml; charset=utf-8' }))
-  app.get('/docs', (c) => c.html((htmlCache ??= renderDocsHtml(document() as never))))
+  app.get('/docs', async (c) => c.html((htmlCache ??= (await import('./docs/render.js')).renderDocsHtml((await document()) as never))))
   return Object.assign(app, { openApiYaml })
 }

@@ -43,6 +43,15 @@ it('holds nothing at start that only other commands or features use: ws, mqtt.js
   }
 })
 
+it('holds at start none of the route groups that load on their first request (src/app.ts), nor the docs page', () => {
+  const { inputs } = loadedStatically('cli.js')
+  expect(inputs).toContain('src/routes/publish.ts') // the groups a house calls all day are there
+  for (const lazy of ['tokens', 'webhooks', 'sensors', 'notifiers', 'backup', 'actions', 'clients', 'mqtt-users', 'whoami']) {
+    expect(inputs).not.toContain(`src/routes/${lazy}.ts`)
+  }
+  expect(inputs).not.toContain('src/docs/render.ts')
+})
+
 it("keeps only zod's English messages, the ones zod configures by default", () => {
   const all = Object.keys(meta.inputs)
   expect(all).toContain('node_modules/zod/v4/locales/en.js')
