@@ -19,6 +19,18 @@ function expectSpread(members: Received[][], count: number): void {
   for (const got of members) expect(got.length).toBeGreaterThan(0)
 }
 
+/** A member with a persistent MQTT 5 session (an hour). */
+function session(clientId: string): IClientOptions {
+  return { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 3600 } }
+}
+
+/** A persistent member of `filter`'s group that subscribed and went away. */
+async function offlineMember(port: number, clientId: string, filter: string): Promise<void> {
+  const member = await h.client(port, session(clientId))
+  await member.subscribeAsync(filter, { qos: 1 })
+  await member.endAsync()
+}
+
 describe('shared subscriptions $share/{group}/{filter}', () => {
   it('are advertised as available in CONNACK (MQTT 5 §3.2.2.3.13)', async () => {
     const broker = await h.broker({ allowAnonymous: true })
@@ -80,16 +92,8 @@ describe('shared subscriptions $share/{group}/{filter}', () => {
 
   it('queue the messages of a group whose members are all offline with persistent sessions, as a subscription would [MQTT-4.8.2-4]', async () => {
     const broker = await h.broker({ allowAnonymous: true })
-    const session = (clientId: string): IClientOptions => ({
-      protocolVersion: 5,
-      clientId,
-      clean: false,
-      properties: { sessionExpiryInterval: 3600 },
-    })
     for (const id of ['off-a', 'off-b']) {
-      const member = await h.client(broker.tcpPort, session(id))
-      await member.subscribeAsync('$share/g/off/#', { qos: 1 })
-      await member.endAsync()
+      await offlineMember(broker.tcpPort, id, '$share/g/off/#')
     }
     const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
     for (let i = 0; i < 6; i++) await pub.publishAsync('off/t', String(i), { qos: 1 })
@@ -108,16 +112,8 @@ describe('shared subscriptions $share/{group}/{filter}', () => {
 
   it("queue a group's messages only for members whose sessions remain, not one that ended with a Clean Start [MQTT-4.8.2-4]", async () => {
     const broker = await h.broker({ allowAnonymous: true })
-    const session = (clientId: string): IClientOptions => ({
-      protocolVersion: 5,
-      clientId,
-      clean: false,
-      properties: { sessionExpiryInterval: 3600 },
-    })
     for (const id of ['ended-a', 'kept-b']) {
-      const member = await h.client(broker.tcpPort, session(id))
-      await member.subscribeAsync('$share/g/ended/#', { qos: 1 })
-      await member.endAsync()
+      await offlineMember(broker.tcpPort, id, '$share/g/ended/#')
     }
     // ended-a starts afresh: its session, and with it its membership, is gone; kept-b's stays.
     const fresh = await h.client(broker.tcpPort, { ...session('ended-a'), clean: true })
