@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { build, type Metafile } from 'esbuild'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { BUILTINS_BY_REQUIRE, bundleOptions } from '../scripts/bundle.js'
+import { BUILTINS_BY_REQUIRE, bundleOptions, PACKAGES_AS_BUILTINS } from '../scripts/bundle.js'
 
 const BUILTINS = new Set(builtinModules)
 
@@ -76,4 +76,10 @@ it("takes tls and process by require: importing their ESM namespace runs every g
   )
   expect(imported).toContain('node:net') // the walk is real: Node's modules are imported from the bundle
   for (const costly of Object.keys(BUILTINS_BY_REQUIRE)) expect(imported).not.toContain(costly)
+})
+
+it("uses Node's own stream module where a package asks for its copy, readable-stream", () => {
+  const all = Object.keys(meta.inputs)
+  expect(all.some((input) => input.includes('node_modules/bl/'))).toBe(true) // the walk is real: bl asks for it
+  for (const copy of Object.keys(PACKAGES_AS_BUILTINS)) expect(all.filter((input) => input.includes(`node_modules/${copy}/`))).toEqual([])
 })
