@@ -29,6 +29,8 @@
  *     its start() runs before the listeners do.
  *  7. delayed-wills.ts wraps aedes' will timers, publishWill and close(); its publishLeftBehind() runs after
  *     aedes.listen() and before the listeners do.
+ *  8. prototype-free-keys.ts: aedes' clients by client id, first of all, and on each connection `handle`
+ *     takes, that client's subscriptions by topic filter, are dictionaries without a prototype.
  *
  * preConnect, per connection, in this order (each subscription captures deliverQoS/deliver0 when it
  * is made, so every wrapper is in place before CONNECT is processed):
@@ -54,6 +56,7 @@ import type { Logger } from '../../../src/ports/logger.js'
 import { clientInternals, type AedesInternals, type BrokerPacket } from '../aedes-internals.js'
 import type { BrokerStore } from '../persistence.js'
 import { guardConnection } from './connection-guard.js'
+import { prototypeFreeClients, prototypeFreeSubscriptions } from './prototype-free-keys.js'
 import { installDeliveryWindow, type DeliveryCounters, type DeliveryWindowOptions } from './delivery-window.js'
 import { EmitterGate } from './emitter-gate.js'
 import { guardHooks } from './last-line.js'
@@ -118,6 +121,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
   // aedes' typings leave out the version getter.
   checkAedesVersion((aedes as unknown as { version: string }).version)
   const { log, counters } = options
+  prototypeFreeClients(aedes as unknown as { clients: Record<string, Client> }) // 8
   guardRetainedStreams(store, log) // 1
   const internals = aedes as unknown as AedesInternals
   const gate = new EmitterGate(internals.mq, options.emitterConcurrency) // 2
@@ -159,6 +163,7 @@ export function applyCorrections(aedes: PostbridgeAedes, store: BrokerStore, opt
     wills,
     handle(conn, req) {
       const client = aedes.handle(conn, req)
+      prototypeFreeSubscriptions(client) // 8
       guardConnection(client, guard)
       return client
     },
