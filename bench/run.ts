@@ -190,8 +190,11 @@ async function benchProcess(pb: Running, memory: Running): Promise<void> {
   const idle = [pb.rssMb(), memory.rssMb()] as const
   out(`idle RSS after 3 s: ${fmt(idle[0], 1)} MB; bare aedes ${fmt(idle[1], 1)} MB (ratio ${fmt(idle[0] / idle[1], 2)}, target < 60 MB)`)
   const held: number[] = []
+  const connectCpuUs: number[] = []
   for (const server of [pb, memory]) {
+    const cpuBefore = cpuUs(server.pid)
     const devices = await holdChild<{ connected: number }>('./devices-child.ts', { port: server.mqttPort, count: DEVICES })
+    connectCpuUs.push((cpuUs(server.pid) - cpuBefore) / DEVICES)
     await new Promise((r) => setTimeout(r, 1000))
     held.push(server.rssMb())
     if (devices.result.connected !== DEVICES) out(`(only ${devices.result.connected}/${DEVICES} devices connected)`)
@@ -200,6 +203,8 @@ async function benchProcess(pb: Running, memory: Running): Promise<void> {
   out(
     `RSS with ${fmt(DEVICES)} idle devices: ${fmt(held[0]!, 1)} MB; bare aedes ${fmt(held[1]!, 1)} MB (ratio ${fmt(held[0]! / held[1]!, 2)}, target < 120 MB)`,
   )
+  // What a reconnect storm (a restart, a power cut) costs: the server's CPU time while the devices connected.
+  out(`server CPU per connect (${fmt(DEVICES)} devices, 50 at a time): ${fmt(connectCpuUs[0]!)} us; bare aedes ${fmt(connectCpuUs[1]!)} us`)
   summary.push(
     `| start to ready | ${fmt(pb.readyMs)} ms | ${fmt(memory.readyMs)} ms (bare aedes) | ${fmt(pb.readyMs / memory.readyMs, 2)}x | < 500 ms |`,
   )

@@ -70,3 +70,104 @@ describe('the broker store, queueing a message', () => {
     await store.close()
   })
 })
+
+describe('the broker store, for a client with nothing stored (8.)', () => {
+  const packet = { cmd: 'publish', topic: 't', payload: Buffer.from('p'), qos: 1, retain: false, brokerId: 'b', brokerCounter: 1 }
+  const will = { cmd: 'publish', topic: 'w', payload: Buffer.from('gone'), qos: 0, retain: false }
+
+  /** Every LevelDB read, iterator and range delete the store makes, counted on the real LevelDB. */
+  function countLevelOps(): () => number {
+    const spies = (['get', 'getMany', 'iterator', 'keys', 'values', 'clear', 'batch', 'del'] as const).map((name) => vi.spyOn(Level.prototype, name))
+    return () => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0)
+  }
+
+  async function drain(stream: AsyncIterable<unknown>): Promise<unknown[]> {
+    const items: unknown[] = []
+    for await (const item of stream) items.push(item)
+    return items
+  }
+
+  /** What aedes asks of the store when a device connects with a clean session (and later disconnects). */
+  async function cleanConnect(store: Awaited<ReturnType<typeof openBrokerStore>>, client: { id: string }) {
+    await store.cleanSubscriptions(client)
+    const subs = await store.subscriptionsByClient(client)
+    const queued = await drain(store.outgoingStream(client))
+    const delWill = await store.delWill(client)
+    const getWill = await store.getWill(client)
+    return { subs, queued, delWill, getWill }
+  }
+
+  it('answers a clean connect without touching LevelDB, and still ends the session for those who listen', async () => {
+    const store = await openBrokerStore(await tempDir())
+    const ended: string[] = []
+    store.onSessionEnded((id) => ended.push(id))
+    const ops = countLevelOps()
+    expect(await cleanConnect(store, { id: 'fresh' })).toEqual({ subs: [], queued: [], delWill: undefined, getWill: undefined })
+    expect(ops()).toBe(0)
+    expect(ended).toEqual(['fresh'])
+    await store.close()
+  })
+
+  it('reads and clears a client that has something stored, then forgets it', async () => {
+    const store = await openBrokerStore(await tempDir())
+    await store.addSubscriptions({ id: 'dev' }, [{ topic: 'a/#', qos: 1 }])
+    await store.outgoingEnqueue({ clientId: 'dev' }, { ...packet })
+    await store.putWill({ id: 'dev' }, { ...will })
+    expect(await store.subscriptionsByClient({ id: 'dev' })).toEqual([{ topic: 'a/#', qos: 1 }])
+    expect(await drain(store.outgoingStream({ id: 'dev' }))).toMatchObject([{ topic: 't' }])
+    expect(await store.getWill({ id: 'dev' })).toMatchObject({ topic: 'w' })
+    expect(store.clientsWithState).toBe(2) // a session and a will
+    const ops = countLevelOps()
+    await store.cleanSubscriptions({ id: 'dev' })
+    expect(await store.delWill({ id: 'dev' })).toMatchObject({ topic: 'w' })
+    expect(ops()).toBeGreaterThan(0)
+    expect(store.clientsWithState).toBe(0)
+    expect(await cleanConnect(store, { id: 'dev' })).toEqual({ subs: [], queued: [], delWill: undefined, getWill: undefined })
+    await store.close()
+  })
+
+  it('knows after a restart every client the keys name: subscriptions, queue, half-received QoS 2, will', async () => {
+    const dir = await tempDir()
+    const first = await openBrokerStore(dir)
+    await first.addSubscriptions({ id: 'subscribed' }, [{ topic: 's', qos: 1 }])
+    await first.outgoingEnqueue({ clientId: 'queued' }, { ...packet })
+    await first.incomingStorePacket({ id: 'half' }, { ...packet, qos: 2, messageId: 9 })
+    await first.putWill({ id: 'willing' }, { ...will })
+    await first.close()
+
+    const second = await openBrokerStore(dir)
+    expect(second.clientsWithState).toBe(4)
+    expect(await second.subscriptionsByClient({ id: 'subscribed' })).toEqual([{ topic: 's', qos: 1 }])
+    expect(await drain(second.outgoingStream({ id: 'queued' }))).toMatchObject([{ topic: 't' }])
+    expect(await second.getWill({ id: 'willing' })).toMatchObject({ topic: 'w' })
+    // A clean start of the half-received message's client clears it [MQTT-3.1.2-4].
+    await expect(second.incomingGetPacket({ id: 'half' }, { messageId: 9 })).resolves.toMatchObject({ messageId: 9 })
+    await second.cleanSubscriptions({ id: 'half' })
+    await expect(second.incomingGetPacket({ id: 'half' }, { messageId: 9 })).rejects.toThrow('no such packet')
+    await second.close()
+  })
+
+  it('forgets, when its session ends, a message dropped for a client that never had one stored (7.)', async () => {
+    const store = await openBrokerStore(await tempDir())
+    store.queues.limit({ maxMessages: 10, maxBytes: 100 }, { warn: () => {} } as unknown as Parameters<typeof store.queues.limit>[1])
+    await store.outgoingEnqueueCombi([{ clientId: 'small', qos: 1 }], { ...packet, payload: Buffer.alloc(500) })
+    expect(store.queues.hasDropped('small')).toBe(true)
+    await store.cleanSubscriptions({ id: 'small' })
+    expect(store.queues.hasDropped('small')).toBe(false)
+    await store.close()
+  })
+
+  it('holds no id for the clean sessions that came and went', async () => {
+    const store = await openBrokerStore(await tempDir())
+    for (let i = 0; i < 50; i++) {
+      const client = { id: `passer-${i}` }
+      await store.addSubscriptions(client, [{ topic: `p/${i}`, qos: 0 }])
+      await store.putWill(client, { ...will })
+      // aedes on a clean session's disconnect: its subscriptions go, its will is deleted.
+      await store.cleanSubscriptions(client)
+      await store.delWill(client)
+    }
+    expect(store.clientsWithState).toBe(0)
+    await store.close()
+  })
+})

@@ -42,6 +42,11 @@
  *    The counts are read from the store at open, follow every enqueue, acknowledgement and ended session, and
  *    cost one Map lookup per queued delivery.
  *
+ * 8. A client with nothing stored costs the store no read (clients-with-state.ts): the ids of the clients with a
+ *    session (subscriptions, queue, packet ids, half-received QoS 2 messages) or a will are known in memory, read
+ *    from the keys at open and marked before each write; for any other client, subscriptionsByClient,
+ *    outgoingStream, cleanSubscriptions, getWill and delWill answer at once without touching LevelDB.
+ *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
  * (those found at open, and those updated since). Clean sessions, the common case, never do; the
@@ -56,6 +61,7 @@ import { Readable } from 'node:stream'
 import { deserialize, serialize } from 'node:v8'
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
 import { Level } from 'level'
+import { ClientsWithState } from './clients-with-state.js'
 import { OutgoingIds } from './outgoing-ids.js'
 import { StoredQueues, storedSize } from './stored-queues.js'
 
@@ -91,6 +97,23 @@ function openExtras(db: Level<string, string>) {
 /** Every key starting with `prefix` (which ends in ':'; ';' is the next byte). */
 function prefixRange(prefix: string): { gte: string; lt: string } {
   return { gte: prefix, lt: `${prefix.slice(0, -1)};` }
+}
+
+/**
+ * The client ids of the keys under `prefix`, read from the keys alone. Key layout of aedes-persistence-level 9.2.0:
+ * `${prefix}${encodeURIComponent(clientId)}:...` (subscriptions, outgoing, outgoing-id, incoming), and
+ * `will:${encodeURIComponent(clientId)}`.
+ */
+async function clientIdsUnder(
+  db: Level<string, string>,
+  prefix: 'subscriptions:' | 'outgoing:' | 'outgoing-id:' | 'incoming:' | 'will:',
+): Promise<Set<string>> {
+  const clientIds = new Set<string>()
+  for await (const key of db.keys(prefixRange(prefix))) {
+    const rest = key.slice(prefix.length)
+    clientIds.add(decodeURIComponent(prefix === 'will:' ? rest : rest.slice(0, rest.indexOf(':'))))
+  }
+  return clientIds
 }
 
 function extrasKey(clientId: string, packet: { brokerId?: unknown; brokerCounter?: unknown }): string {
@@ -168,6 +191,9 @@ export class BrokerStore extends AsyncLevelPersistence {
     private readonly extras: ExtrasTable,
     /** Client ids that may have `outgoing-id` keys: see the header. */
     private readonly withIds: Set<string> = new Set(),
+    /** See 8. above: the clients with a session stored, and those with a will stored. */
+    private readonly sessions = new ClientsWithState(),
+    private readonly wills = new ClientsWithState(),
   ) {
     super(db)
     this.ids = new OutgoingIds(db)
@@ -201,7 +227,45 @@ export class BrokerStore extends AsyncLevelPersistence {
     return write
   }
 
+  /** How many clients the store holds a session or a will for, as far as it knows in memory (see 8.). */
+  get clientsWithState(): number {
+    return this.sessions.size + this.wills.size
+  }
+
+  override addSubscriptions(client: { id: string }, subs: { topic: string; qos: number }[]): Promise<void> {
+    this.sessions.add(client.id)
+    return super.addSubscriptions(client, subs)
+  }
+
+  override subscriptionsByClient(client: { id: string }): Promise<{ topic: string; qos: number }[]> {
+    return this.sessions.has(client.id) ? super.subscriptionsByClient(client) : Promise.resolve([])
+  }
+
+  override incomingStorePacket(client: { id: string }, packet: StoredPacket & { messageId?: number }): Promise<void> {
+    this.sessions.add(client.id)
+    return super.incomingStorePacket(client, packet)
+  }
+
+  override putWill(client: { id: string }, packet: StoredPacket): Promise<void> {
+    this.wills.add(client.id)
+    return super.putWill(client, packet)
+  }
+
+  override getWill(client: { id: string }): Promise<StoredPacket | undefined> {
+    return this.wills.has(client.id) ? super.getWill(client) : NOTHING
+  }
+
+  override delWill(client: { id: string }): Promise<StoredPacket | undefined> {
+    if (!this.wills.has(client.id)) return NOTHING
+    const mark = this.wills.markOf(client.id)
+    return super.delWill(client).then((will) => {
+      this.wills.cleared(client.id, mark)
+      return will
+    })
+  }
+
   override async outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void> {
+    this.sessions.add(sub.clientId)
     this.queues.added(sub.clientId, storedSize(packet))
     if (packet.properties !== undefined || packet.messageExpiry !== undefined) {
       const extras: Extras = { properties: packet.properties, messageExpiry: packet.messageExpiry }
@@ -248,6 +312,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void> {
+    this.sessions.add(client.id)
     this.withIds.add(client.id)
     const update = this.ids.update(client.id, packet, () => super.outgoingUpdate(client, packet))
     // A message dropped from this client's queue has no entry to update (7.): it goes out live, unstored, where
@@ -264,7 +329,7 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override outgoingStream(client: { id: string }): Readable {
-    return Readable.from(this.withExtras(client.id, super.outgoingStream(client)))
+    return this.sessions.has(client.id) ? Readable.from(this.withExtras(client.id, super.outgoingStream(client))) : Readable.from([])
   }
 
   override outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket | undefined> {
@@ -280,14 +345,21 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override async cleanSubscriptions(client: { id: string }): Promise<void> {
-    await super.cleanSubscriptions(client)
-    const id = encodeURIComponent(client.id)
-    this.queues.cleared(client.id)
-    // Key layout of aedes-persistence-level 9.2.0 (outgoingByClientKey / outgoingByIdKey).
-    await this.db.clear(prefixRange(`outgoing:${id}:`))
-    await this.db.clear(prefixRange(`outgoing-id:${id}:`))
-    await this.extras.clear(prefixRange(`${id}:`))
-    await this.cleanIncoming(client)
+    if (this.sessions.has(client.id)) {
+      const mark = this.sessions.markOf(client.id)
+      await super.cleanSubscriptions(client)
+      const id = encodeURIComponent(client.id)
+      this.queues.cleared(client.id)
+      // Key layout of aedes-persistence-level 9.2.0 (outgoingByClientKey / outgoingByIdKey).
+      await this.db.clear(prefixRange(`outgoing:${id}:`))
+      await this.db.clear(prefixRange(`outgoing-id:${id}:`))
+      await this.extras.clear(prefixRange(`${id}:`))
+      await this.cleanIncoming(client)
+      this.sessions.cleared(client.id, mark)
+    } else {
+      // Nothing stored, but a message too large for any queue may have been dropped for it (7.).
+      this.queues.cleared(client.id)
+    }
     if (!this.lastUpdate.has(client.id)) this.withIds.delete(client.id)
     for (const listener of this.sessionEndedListeners) listener(client.id)
   }
@@ -302,14 +374,7 @@ export class BrokerStore extends AsyncLevelPersistence {
 
   /** Counts what each session's queue holds (see 7.), once at open: reads every queued message. */
   async countQueues(): Promise<void> {
-    // Key layout of aedes-persistence-level 9.2.0: `outgoing:${encodeURIComponent(clientId)}:${brokerId}:${brokerCounter}`.
-    const prefix = 'outgoing:'
-    const clientIds = new Set<string>()
-    for await (const key of this.db.keys(prefixRange(prefix))) {
-      const rest = key.slice(prefix.length)
-      clientIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
-    }
-    for (const clientId of clientIds) {
+    for (const clientId of await clientIdsUnder(this.db, 'outgoing:')) {
       for await (const packet of super.outgoingStream({ id: clientId })) this.queues.added(clientId, storedSize(packet as StoredPacket))
     }
   }
@@ -320,15 +385,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   /** The client ids of the stored sessions (those with a subscription), read from the keys alone. */
-  async storedSessionIds(): Promise<Set<string>> {
-    // Key layout of aedes-persistence-level 9.2.0: `subscriptions:${encodeURIComponent(clientId)}:${topic}`.
-    const prefix = 'subscriptions:'
-    const clientIds = new Set<string>()
-    for await (const key of this.db.keys(prefixRange(prefix))) {
-      const rest = key.slice(prefix.length)
-      clientIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
-    }
-    return clientIds
+  storedSessionIds(): Promise<Set<string>> {
+    return clientIdsUnder(this.db, 'subscriptions:')
   }
 
   /** Every stored subscription (client id, topic filter, QoS), for indexes built once at start. */
@@ -395,14 +453,12 @@ export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
     throw new Error(`cannot open the broker store at ${location}${cause}`, { cause: err })
   }
-  // Key layout of aedes-persistence-level 9.2.0: `outgoing-id:${encodeURIComponent(clientId)}:${messageId}`.
-  const withIds = new Set<string>()
-  const prefix = 'outgoing-id:'
-  for await (const key of db.keys(prefixRange(prefix))) {
-    const rest = key.slice(prefix.length)
-    withIds.add(decodeURIComponent(rest.slice(0, rest.indexOf(':'))))
+  const withIds = await clientIdsUnder(db, 'outgoing-id:')
+  const sessions = new ClientsWithState(withIds)
+  for (const prefix of ['subscriptions:', 'outgoing:', 'incoming:'] as const) {
+    for (const clientId of await clientIdsUnder(db, prefix)) sessions.add(clientId)
   }
-  const store = new BrokerStore(db, openExtras(db), withIds)
+  const store = new BrokerStore(db, openExtras(db), withIds, sessions, new ClientsWithState(await clientIdsUnder(db, 'will:')))
   await store.countQueues()
   return store
 }

@@ -22,6 +22,11 @@ declare module 'aedes-persistence-level/asyncPersistence.js' {
     removeSubscriptions(client: { id: string }, topics: string[]): Promise<void>
     subscriptionsByClient(client: { id: string }): Promise<{ topic: string; qos: number }[]>
     cleanIncoming(client: { id: string }): Promise<void>
+    incomingGetPacket(client: { id: string }, packet: { messageId?: number }): Promise<StoredPacket>
+    incomingStorePacket(client: { id: string }, packet: StoredPacket & { messageId?: number }): Promise<void>
+    putWill(client: { id: string }, packet: StoredPacket): Promise<void>
+    getWill(client: { id: string }): Promise<StoredPacket | undefined>
+    delWill(client: { id: string }): Promise<StoredPacket | undefined>
     destroy(): Promise<void>
   }
   export = AsyncLevelPersistence
