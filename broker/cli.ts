@@ -1,4 +1,6 @@
 /** `postbridge <command>`: start the home node, and manage tokens and MQTT users in its data directory. */
+// First, before any module reads outside input.
+import './no-proto-accessor.js'
 import { parseArgs } from 'node:util'
 import { ADMIN_SCOPE, issueToken } from '../src/auth/token.js'
 import { hashPassword } from '../src/auth/password.js'

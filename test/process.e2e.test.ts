@@ -71,6 +71,28 @@ describe('postbridge start', () => {
     await back.endAsync()
   })
 
+  it('takes a topic filter named __proto__ as a name, beside others in one SUBSCRIBE (no-proto-accessor.ts)', async () => {
+    const p = await start(tempDataDir())
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${p.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 })
+    try {
+      // aedes deduplicates a SUBSCRIBE's filters in a plain object: with Object.prototype's accessor, `__proto__`
+      // became that object's prototype and the connection was closed.
+      const granted = await device.subscribeAsync(['home/a', '__proto__', 'constructor'], { qos: 1 })
+      expect(granted.map((g) => [g.topic, g.qos])).toEqual([
+        ['home/a', 1],
+        ['__proto__', 1],
+        ['constructor', 1],
+      ])
+      const got: string[] = []
+      device.on('message', (topic, payload) => got.push(`${topic}=${payload}`))
+      for (const topic of ['__proto__', 'constructor', 'home/a']) await device.publishAsync(topic, 'x', { qos: 1 })
+      await waitFor(() => got.length === 3, 5000, 'three messages')
+      expect(got.sort()).toEqual(['__proto__=x', 'constructor=x', 'home/a=x'])
+    } finally {
+      await device.endAsync()
+    }
+  })
+
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const p = await start(tempDataDir())
     const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${p.mqttPort}`, { reconnectPeriod: 0 })
