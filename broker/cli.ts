@@ -218,6 +218,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
 }
 
+// Whatever reads the node's output may go away (`postbridge start | head`, a closed terminal): a write to it then
+// fails with EPIPE, which is no reason to stop the broker. Other errors stay fatal, as without these listeners.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+  })
+}
+
 main(process.argv.slice(2), process.env).catch((err: unknown) => {
   // One line, naming the key or value: no stack for the user's mistakes.
   if (err instanceof ConfigError) process.stderr.write(`postbridge: config: ${err.problems.join('; ')}\n`)

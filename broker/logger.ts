@@ -9,7 +9,7 @@ import { redactSecrets, serializeError } from './log-redaction.js'
  * A child logger's bindings are not looked into: the Logger port offers no child.
  * `destination` defaults to stdout; the bench passes one that drops lines.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger & { flush?: () => void } {
+export function createLogger(level: string, destination: DestinationStream = stdoutLines()): Logger & { flush?: () => void } {
   return pino(
     {
       level,
@@ -19,4 +19,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   )
+}
+
+/**
+ * Lines written to stdout as they are logged, synchronously. pino's default writes in the background and, at exit,
+ * flushes what is pending with sonic-boom's flushSync, which retries a failed write every 100 ms for ever: when
+ * whatever read the node's stdout had gone (a closed pipe, `postbridge start | head`), the exit after SIGTERM never
+ * came. Written synchronously there is nothing pending at exit; a write to a closed pipe fails once, and pino then
+ * stops writing (its EPIPE handler) while the node goes on. A background buffer would also grow without bound while
+ * a reader stalls; a synchronous write waits for it instead.
+ */
+function stdoutLines(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true })
 }

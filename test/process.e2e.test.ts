@@ -1,11 +1,12 @@
 /** The real process: start, crash (SIGKILL) and restart losing nothing accepted, graceful shutdown, start-up errors. */
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { tempDataDir, waitFor } from './fixtures/home.js'
-import { runCli, startCli, type RunningPostbridge } from './fixtures/process.js'
+import { CLI, runCli, startCli, type RunningPostbridge } from './fixtures/process.js'
 
 const ADMIN = 'process-test-admin-token-0123456789'
 const running: RunningPostbridge[] = []
@@ -26,6 +27,15 @@ async function start(dataDir: string, env: Record<string, string> = {}) {
 }
 
 const auth = { authorization: `Bearer ${ADMIN}` }
+
+/** A port free on 127.0.0.1 right now, for a child whose "ready" line cannot be read. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 describe('postbridge start', () => {
   it('loses nothing accepted across SIGKILL: retained, queued QoS 1 for an offline session, tokens', async () => {
@@ -91,6 +101,34 @@ describe('postbridge start', () => {
     } finally {
       await device.endAsync()
     }
+  })
+
+  it('goes on serving when what read its output is gone from the start, and still stops on SIGTERM', async () => {
+    // `postbridge start | head -c 1`: nothing reads its stdout or stderr, and the first start prints its admin token
+    // there. Its ports are chosen here, since the "ready" line cannot be read.
+    const ports = await Promise.all([freePort(), freePort()])
+    const child = spawn(process.execPath, [CLI, 'start'], {
+      cwd: tempDataDir(),
+      env: {
+        ...process.env,
+        POSTBRIDGE_HOST: '127.0.0.1',
+        POSTBRIDGE_MQTT_PORT: String(ports[0]),
+        POSTBRIDGE_HTTP_PORT: String(ports[1]),
+        POSTBRIDGE_DATA_DIR: tempDataDir(),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // Also when the test fails or times out (a node stuck in its exit would outlive the suite).
+    onTestFinished(() => void child.kill('SIGKILL'))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    child.stdout!.destroy()
+    child.stderr!.destroy()
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports[1]}/v1/health`).catch(() => undefined))?.status === 200, 15_000, 'health')
+    // A device connecting is logged: another write that fails.
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports[0]}`, { reconnectPeriod: 0 })
+    await device.endAsync()
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
   })
 
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
