@@ -52,7 +52,10 @@ describe('names an outsider picks over HTTP, named like members of Object.protot
     const t = await setup()
     const outcome = async (name: string) => {
       const published = t.bus.published.length
-      const topic = await t.call(`/v1/publish/${name}`, { method: 'POST', body: 'x', headers: { [name]: 'x' } })
+      const topic = await t.call(`/v1/publish/${name}?retain=true`, { method: 'POST', body: 'x', headers: { [name]: 'x' } })
+      const retained = await t.call(`/v1/retained/${name}`)
+      const listed = (await (await t.call(`/v1/retained?filter=${name}`)).json()) as { messages?: { topic: string }[] }
+      const cleared = await t.call(`/v1/retained/${name}`, { method: 'DELETE' })
       const query = await t.call(`/v1/publish/a?${name}=1`, { method: 'POST', body: 'x' })
       const envelope = await t.call(
         '/v1/publish',
@@ -66,6 +69,7 @@ describe('names an outsider picks over HTTP, named like members of Object.protot
       const sent = t.bus.published.slice(published)
       return {
         topic: topic.status,
+        retained: [retained.status, await retained.text(), listed.messages?.map((m) => m.topic === name), cleared.status],
         topics: sent.map((m) => m.topic.replace(name, '<name>')),
         query: [query.status, ((await query.json()) as { detail?: string }).detail?.replace(name, '<name>')],
         envelope: envelope.status,
@@ -76,9 +80,10 @@ describe('names an outsider picks over HTTP, named like members of Object.protot
       }
     }
     const expected = await outcome('plain')
-    expect(expected.topics).toEqual(['<name>', 't/<name>'])
-    expect(expected.userProperties[1]).toBe('{"<name>":"v","x":["a","b"]}')
-    expect(expected.payload[1]).toBe('{"<name>":{"<name>":1}}')
+    expect(expected.topics).toEqual(['<name>', '<name>', 't/<name>']) // published, cleared, the envelope
+    expect(expected.retained.slice(0, 3)).toEqual([200, 'x', [true]])
+    expect(expected.userProperties[2]).toBe('{"<name>":"v","x":["a","b"]}')
+    expect(expected.payload[2]).toBe('{"<name>":{"<name>":1}}')
     for (const name of NAMES) expect({ name, ...(await outcome(name)) }).toEqual({ name, ...expected })
   })
 
