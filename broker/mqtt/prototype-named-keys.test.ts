@@ -86,4 +86,25 @@ describe('names an MQTT client picks, named like members of Object.prototype', (
     })
     for (const name of NAMES) expect({ name, outcome: await outcome(name) }).toEqual({ name, outcome: expected })
   })
+
+  it('a shared subscription group and filter by those names shares like any other', async () => {
+    const broker = await h.broker({ allowAnonymous: true })
+    const publisher = await h.client(broker.tcpPort, { protocolVersion: 5 })
+    const outcome = async (name: string) => {
+      const members = [await h.client(broker.tcpPort, { protocolVersion: 5 }), await h.client(broker.tcpPort, { protocolVersion: 5 })]
+      const got: string[] = []
+      for (const m of members) {
+        m.on('message', (_topic, payload) => got.push(payload.toString()))
+        await m.subscribeAsync(`$share/${name}/${name}`, { qos: 1 })
+      }
+      for (const n of [1, 2, 3, 4]) await publisher.publishAsync(name, String(n), { qos: 1 })
+      while (got.length < 4) await new Promise((r) => setTimeout(r, 5))
+      const done = await Promise.all(members.map((m) => m.unsubscribeAsync(`$share/${name}/${name}`)))
+      for (const m of members) await m.endAsync()
+      return { got: got.sort(), unsubscribed: done.map((d) => (d as { granted?: number[] } | undefined)?.granted) }
+    }
+    const expected = await outcome('plain')
+    expect(expected.got).toEqual(['1', '2', '3', '4'])
+    for (const name of NAMES) expect({ name, ...(await outcome(name)) }).toEqual({ name, ...expected })
+  })
 })
