@@ -30,7 +30,12 @@ export function fromStored<P>(packet: P): P {
   } as P
 }
 
-/** A stream of stored packets as packets (retained messages, Wills). */
+/**
+ * A stream of stored packets (retained messages, Wills) as packets. Each packet is converted as the stream takes it
+ * in, on the stream itself, rather than through a second stream (`map`, a Transform) with its own buffering.
+ */
 export function readStored(stream: Readable): Readable {
-  return stream.map((packet: WithProperties) => fromStored(packet))
+  const push = stream.push
+  stream.push = (packet: unknown, encoding?: BufferEncoding) => push.call(stream, packet === null ? packet : fromStored(packet), encoding)
+  return stream
 }
