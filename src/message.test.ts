@@ -11,6 +11,14 @@ describe('the JSON <-> core MQTT 5 property mapping', () => {
     expect(propertiesFromJson(json)).toEqual(props)
   })
 
+  it('keeps user properties named like Object.prototype members through JSON (the edge store, HTTP)', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const userProperties = JSON.parse(`{"${name}":["a","b"],"x":"y"}`) as Record<string, string | string[]>
+      const back = propertiesFromJson(JSON.parse(JSON.stringify(propertiesToJson({ userProperties }))))
+      expect([name, Object.entries(back?.userProperties ?? {})]).toEqual([name, Object.entries(userProperties)])
+    }
+  })
+
   it('answers undefined for no properties, and for correlation data that is not base64', () => {
     expect(propertiesToJson({})).toBeUndefined()
     expect(propertiesToJson(undefined)).toBeUndefined()

@@ -95,8 +95,27 @@ const TOPICS = [
   'fuzz/pub/\ud800',
   'fuzz/pub/a\u0000b',
   'x'.repeat(300),
+  '__proto__',
+  'constructor',
+  'fuzz/pub/__proto__',
+  'fuzz/read/toString',
 ]
-const FILTERS = ['#', '+', 'fuzz/pub/#', 'fuzz/read/#', 'fuzz/read/+', 'fuzz/+/x', 'fuzz/#/x', 'a+', '', '$SYS/#', 'fuzz/read/\u0000']
+const FILTERS = [
+  '#',
+  '+',
+  'fuzz/pub/#',
+  'fuzz/read/#',
+  'fuzz/read/+',
+  'fuzz/+/x',
+  'fuzz/#/x',
+  'a+',
+  '',
+  '$SYS/#',
+  'fuzz/read/\u0000',
+  '__proto__',
+  'fuzz/read/constructor',
+  'hasOwnProperty/#',
+]
 const URLS = [
   'http://192.0.2.1/hook',
   'https://192.0.2.2:8443/x',
@@ -127,7 +146,12 @@ const HOSTILE = [
 ]
 const ids: string[] = ['wh_x', 'door', 'phone', 'nope', '..', '%2e%2e', 'x'.repeat(500)]
 
-const hostileString = fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }))
+/** Names of Object.prototype members, on purpose wherever a caller names something (ids, topics, JSON keys, query and header names). */
+const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf']
+const protoName = fc.constantFrom(...PROTO_NAMES)
+ids.push(...PROTO_NAMES)
+
+const hostileString = fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }), protoName)
 
 function stringFor(name: string, schema: Schema): fc.Arbitrary<string> {
   if (schema.enum) return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...(schema.enum as string[])) }, { weight: 1, arbitrary: hostileString })
@@ -172,6 +196,13 @@ function arbitraryOf(schemaIn: Schema | undefined, name = '', depth = 0): fc.Arb
     if (type === 'number') return numberFor(schema, false)
     if (type === 'boolean') return fc.boolean()
     if (type === 'array') return depth > 3 ? fc.constant([]) : fc.array(arbitraryOf(schema.items, name, depth + 1), { maxLength: 4 })
+    // A record (user properties, webhook headers): its keys are the caller's names.
+    if (type === 'object' && !schema.properties && schema.additionalProperties && typeof schema.additionalProperties === 'object')
+      return depth > 3
+        ? fc.constant({})
+        : fc.dictionary(fc.oneof(protoName, fc.string({ maxLength: 10 })), arbitraryOf(schema.additionalProperties as Schema, name, depth + 1), {
+            maxKeys: 3,
+          })
     if (type === 'object' || schema.properties) {
       if (depth > 3) return fc.constant({})
       const props = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, arbitraryOf(v, k, depth + 1)]))
@@ -181,7 +212,11 @@ function arbitraryOf(schemaIn: Schema | undefined, name = '', depth = 0): fc.Arb
         .tuple(record, fc.option(fc.constantFrom('extra', '__proto__', 'constructor'), { freq: 8 }))
         .map(([r, extra]) => (extra ? { ...r, [extra]: 1 } : r))
     }
-    return fc.jsonValue({ maxDepth: 2 })
+    // Any JSON (a payload): now and then an object keyed by those names.
+    return fc.oneof(
+      { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+      { weight: 1, arbitrary: fc.dictionary(protoName, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }) },
+    )
   })()
   return fc.oneof({ weight: 9, arbitrary: right }, { weight: 1, arbitrary: wrong })
 }
@@ -238,7 +273,15 @@ function requestOf(tokens: Record<string, string>): fc.Arbitrary<FuzzRequest> {
               freq: 2,
             }),
           ),
-          fc.option(fc.constantFrom('retained=true', 'filter=%23&filter=%2B', 'qos=3', 'cursor=%FF', 'limit=1e3'), { freq: 6 }),
+          fc.option(
+            fc.oneof(
+              fc.constantFrom('retained=true', 'filter=%23&filter=%2B', 'qos=3', 'cursor=%FF', 'limit=1e3'),
+              protoName.map((n) => `${n}=1`),
+            ),
+            {
+              freq: 6,
+            },
+          ),
         ),
         body: op.body
           ? fc.oneof(
@@ -253,15 +296,18 @@ function requestOf(tokens: Record<string, string>): fc.Arbitrary<FuzzRequest> {
           { freq: 8 },
         ),
         extraHeaders: fc.array(
-          fc.constantFrom<[string, string]>(
-            ['accept', 'application/json'],
-            ['accept', 'text/event-stream'],
-            ['x-request-id', 'x'.repeat(200)],
-            ['origin', 'http://evil.example'],
-            ['accept-encoding', 'gzip, br'],
-            ['x-forwarded-for', '127.0.0.1'],
-            ['cookie', 'a=b'],
-            ['range', 'bytes=0-1'],
+          fc.oneof(
+            protoName.map((n): [string, string] => [n, 'x']),
+            fc.constantFrom<[string, string]>(
+              ['accept', 'application/json'],
+              ['accept', 'text/event-stream'],
+              ['x-request-id', 'x'.repeat(200)],
+              ['origin', 'http://evil.example'],
+              ['accept-encoding', 'gzip, br'],
+              ['x-forwarded-for', '127.0.0.1'],
+              ['cookie', 'a=b'],
+              ['range', 'bytes=0-1'],
+            ),
           ),
           { maxLength: 3 },
         ),

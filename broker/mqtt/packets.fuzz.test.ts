@@ -56,21 +56,30 @@ afterAll(async () => {
 // --- valid packets, through mqtt-packet's generate ---
 
 const version = fc.constantFrom<3 | 4 | 5>(4, 5, 5, 3)
-const topicName = fc.oneof(fc.constantFrom('fuzz/a', 'fuzz/b/c', '$SYS/x', 'a/+/b', '#', '', 'fuzz/\u0000'), fc.string({ maxLength: 40 }))
-const topicFilter = fc.oneof(fc.constantFrom('fuzz/#', 'fuzz/+/c', '#', '+', '$share/g/fuzz/#', '$SYS/#', 'a/#/b', ''), fc.string({ maxLength: 40 }))
+/** Names of Object.prototype members, on purpose in every field a client names (the broker keys maps by them). */
+const protoName = fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf')
+const topicName = fc.oneof(fc.constantFrom('fuzz/a', 'fuzz/b/c', '$SYS/x', 'a/+/b', '#', '', 'fuzz/\u0000'), fc.string({ maxLength: 40 }), protoName)
+const topicFilter = fc.oneof(
+  fc.constantFrom('fuzz/#', 'fuzz/+/c', '#', '+', '$share/g/fuzz/#', '$SYS/#', 'a/#/b', ''),
+  fc.string({ maxLength: 40 }),
+  protoName,
+  protoName.map((n) => `$share/${n}/${n}`),
+)
 const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((b) => Buffer.from(b))
 const qos = fc.constantFrom<0 | 1 | 2>(0, 1, 2)
 const messageId = fc.integer({ min: 0, max: 65535 })
-const userProperties = fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 })
+const userProperties = fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), protoName), fc.string({ maxLength: 8 }), { maxKeys: 3 })
 const u32arb = fc.oneof(fc.constantFrom(0, 1, 0xffffffff), fc.nat())
 
 const connectPacket = fc
   .record({
     protocolVersion: version,
-    clientId: fc.oneof(fc.constant(''), fc.string({ maxLength: 30 })),
+    clientId: fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }), protoName),
     clean: fc.boolean(),
     keepalive: fc.integer({ min: 0, max: 65535 }),
-    credentials: fc.option(fc.record({ username: fc.constantFrom('fuzz', 'ghost', ''), password: fc.constantFrom('pw', 'wrong', '') })),
+    credentials: fc.option(
+      fc.record({ username: fc.oneof(fc.constantFrom('fuzz', 'ghost', ''), protoName), password: fc.constantFrom('pw', 'wrong', '') }),
+    ),
     will: fc.option(fc.record({ topic: topicName, payload: bytes(64), qos, retain: fc.boolean() })),
     properties: fc.option(
       fc.record(
@@ -173,7 +182,7 @@ const propertyEntry = fc.oneof(
   fc.integer({ min: 0, max: 1 }).map((v) => [0x01, v]), // payload format indicator
   fc.integer({ min: 0, max: 300 }).map((v) => [0x0b, ...varInt(v)]), // subscription identifier
   fc.string({ maxLength: 6 }).map((v) => [0x1f, ...str(v)]), // reason string
-  fc.string({ maxLength: 6 }).map((v) => [0x26, ...str(v), ...str(v)]), // user property
+  fc.oneof(fc.string({ maxLength: 6 }), protoName).map((v) => [0x26, ...str(v), ...str(v)]), // user property
   fc.integer({ min: 0, max: 255 }).map((v) => [v, 0]), // any identifier, valid or not
 )
 const propertySection = fc.array(propertyEntry, { maxLength: 5 }).map((entries) => props(...entries))
@@ -256,6 +265,9 @@ async function openWs(): Promise<Sink> {
   }
 }
 
+/** Object.prototype as it was before any packet: nothing a client sends may add to it. */
+const prototypeMembers = Object.getOwnPropertyNames(Object.prototype)
+
 describe('fuzz', () => {
   it(
     'survives generated MQTT 3.1.1 and 5 packets, valid and invalid, over TCP and WebSocket, and still serves',
@@ -287,6 +299,8 @@ describe('fuzz', () => {
       await ws.publishAsync('fuzz/after', 'alive', { qos: 1 })
       expect((await got).payload).toBe('alive')
       expect(uncaught).toEqual([])
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeMembers)
     },
     Math.max(60_000, RUNS * 200),
   )

@@ -42,6 +42,9 @@
  *    The counts are read from the store at open, follow every enqueue, acknowledgement and ended session, and
  *    cost one Map lookup per queued delivery.
  *
+ * 9. User properties named like members of Object.prototype survive a retained message or a Will being stored
+ *    (stored-user-properties.ts).
+ *
  * 8. A client with nothing stored costs the store no read (clients-with-state.ts): the ids of the clients with a
  *    session (subscriptions, queue, packet ids, half-received QoS 2 messages) or a will are known in memory, read
  *    from the keys at open and marked before each write; for any other client, subscriptionsByClient,
@@ -64,6 +67,7 @@ import { Level } from 'level'
 import { ClientsWithState } from './clients-with-state.js'
 import { OutgoingIds } from './outgoing-ids.js'
 import { StoredQueues, storedSize } from './stored-queues.js'
+import { fromStored, readStored, toStored } from './stored-user-properties.js'
 
 /** A message as aedes-persistence-level stores it (msgpack of an aedes packet). */
 export interface StoredPacket extends Record<string, unknown> {
@@ -248,11 +252,16 @@ export class BrokerStore extends AsyncLevelPersistence {
 
   override putWill(client: { id: string }, packet: StoredPacket): Promise<void> {
     this.wills.add(client.id)
-    return super.putWill(client, packet)
+    return super.putWill(client, toStored(packet))
   }
 
   override getWill(client: { id: string }): Promise<StoredPacket | undefined> {
-    return this.wills.has(client.id) ? super.getWill(client) : NOTHING
+    return this.wills.has(client.id) ? super.getWill(client).then((will) => fromStored(will)) : NOTHING
+  }
+
+  /** Not in aedes-persistence-level's types; aedes reads the Wills of brokers gone away with it. */
+  streamWill(brokers: unknown): Readable {
+    return readStored((AsyncLevelPersistence.prototype as unknown as { streamWill(b: unknown): Readable }).streamWill.call(this, brokers))
   }
 
   override delWill(client: { id: string }): Promise<StoredPacket | undefined> {
@@ -260,7 +269,7 @@ export class BrokerStore extends AsyncLevelPersistence {
     const mark = this.wills.markOf(client.id)
     return super.delWill(client).then((will) => {
       this.wills.cleared(client.id, mark)
-      return will
+      return fromStored(will)
     })
   }
 
@@ -274,7 +283,16 @@ export class BrokerStore extends AsyncLevelPersistence {
     await super.outgoingEnqueue(sub, packet)
   }
 
-  override storeRetained(packet: StoredPacket): Promise<void> {
+  override createRetainedStream(pattern: string): Readable {
+    return readStored(super.createRetainedStream(pattern))
+  }
+
+  override createRetainedStreamCombi(patterns: string[]): Readable {
+    return readStored(super.createRetainedStreamCombi(patterns))
+  }
+
+  override storeRetained(aedesPacket: StoredPacket): Promise<void> {
+    const packet = toStored(aedesPacket)
     const previousWrite = this.retainedWrites.get(packet.topic)
     const write = previousWrite ? previousWrite.then(() => super.storeRetained(packet)) : super.storeRetained(packet)
     const written = write.catch(noop)

@@ -40,6 +40,21 @@ describe('node:http fetch for webhook delivery', () => {
     expect(seen.headers).toMatchObject({ 'content-type': 'application/json', 'x-extra': 'yes', 'webhook-id': 'msg_1', 'content-length': '8' })
   })
 
+  it('sends extra headers named like Object.prototype members, as any other', async () => {
+    let raw: string[] = []
+    const url = await serve((req, res) => {
+      raw = req.rawHeaders
+      res.writeHead(204).end()
+    })
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'x-plain']
+    // As the store gives them back: JSON.parse, where each name is an own key.
+    const headers = JSON.parse(JSON.stringify(Object.fromEntries(names.map((n) => [n, `${n}-value`])))) as Record<string, string>
+    expect(await deliverOnce(http.fetch, { url, headers, body: '{}', timeoutMs: 2000 }, Date.now)).toMatchObject({ ok: true, status: 204 })
+    const sent = Object.fromEntries(raw.flatMap((v, i) => (i % 2 === 0 ? [[v.toLowerCase(), raw[i + 1]]] : [])))
+    for (const n of names) expect([n, sent[n.toLowerCase()]]).toEqual([n, `${n}-value`])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('passes on Retry-After and 410', async () => {
     const busy = await serve((_req, res) => res.writeHead(503, { 'retry-after': '7' }).end())
     expect(await post(busy)).toMatchObject({ ok: false, status: 503, retryInMs: 7000 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { fromLinkPublish, toLinkPublish } from './packet.js'
+import { withStableId, withoutStableId } from '../message-id.js'
+import { fromLinkPublish, takeSyncMark, toLinkPublish } from './packet.js'
 import { LINK_QOS_PROPERTY } from './protocol.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
@@ -32,5 +33,23 @@ describe('messages on the link', () => {
   it('drops properties that belong to one hop (topic alias, subscription identifier)', () => {
     const back = fromLinkPublish({ topic: 'a', payload: bytes('x'), properties: { topicAlias: 3, subscriptionIdentifier: 7 } })
     expect(back.properties).toBeUndefined()
+  })
+  it('keeps user properties named like Object.prototype members, as parsed (no prototype) or from JSON', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      // mqtt-packet parses user properties into an object without a prototype; JSON.parse gives a plain one.
+      const parsed = Object.assign(Object.create(null) as Record<string, string>, JSON.parse(`{"${name}":"v"}`) as Record<string, string>)
+      for (const userProperties of [parsed, JSON.parse(`{"${name}":"v","other":["a","b"]}`) as Record<string, string | string[]>]) {
+        for (const qos of [0, 1, 2] as const) {
+          const sent = withStableId({ topic: name, payload: bytes('x'), qos, retain: false, properties: { userProperties } }, 'id-1')
+          const back = takeSyncMark(withoutStableId(fromLinkPublish(toLinkPublish(sent))))
+          expect([back.sync, back.message.qos, Object.entries(back.message.properties?.userProperties ?? {})]).toEqual([
+            false,
+            qos,
+            Object.entries(userProperties),
+          ])
+        }
+      }
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })

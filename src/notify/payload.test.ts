@@ -78,3 +78,21 @@ describe('parseSensorPayload', () => {
     expect(reading('{"state":"open","battery":-1,"battery_pct":150}')).toEqual({ door: 'open' })
   })
 })
+
+describe('field names named like Object.prototype members', () => {
+  it('read what the device sent under that name, and nothing from the prototype when it sent none', () => {
+    const configFor = (name: string) => payloadSchema.parse({ stateField: name, batteryField: `${name}.v`, batteryPctField: `x.${name}` })
+    const payloads = (name: string) => [
+      '{}',
+      `{"${name}":"open"}`,
+      `{"${name}":{"v":3.1}}`,
+      `{"x":{"${name}":40}}`,
+      '{"x":{},"state":"closed"}',
+      `{"${name}":"closed","x":{"${name}":"x"}}`,
+    ]
+    const outcomes = (name: string) => payloads(name).map((text) => JSON.stringify(parse(text, configFor(name))).replaceAll(name, '<name>'))
+    const expected = outcomes('plain')
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+      expect({ name, got: outcomes(name) }).toEqual({ name, got: expected })
+  })
+})

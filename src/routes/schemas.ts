@@ -1,5 +1,6 @@
 /** Zod schemas shared by several routes; they are also the OpenAPI components. */
 import { z } from '@hono/zod-openapi'
+import { ownKeyRecord } from '../config/own-key-record.js'
 import { hasLoneSurrogate } from '../topic/validate.js'
 
 export const qosQuery = z
@@ -37,7 +38,10 @@ export const propertiesSchema = z
     messageExpiryInterval: z.number().int().min(0).max(0xffffffff).optional(),
     responseTopic: z.string().optional(),
     correlationData: z.string().optional().openapi({ description: 'base64' }),
-    userProperties: z.record(mqttString, z.union([mqttString, z.array(mqttString)])).optional(),
+    // Every name a caller gives is kept, `__proto__` too (own-key-record.ts); documented as the record it is.
+    userProperties: ownKeyRecord(mqttString, z.union([mqttString, z.array(mqttString)]))
+      .openapi({ type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } })
+      .optional(),
   })
   .openapi('MessageProperties', { description: 'MQTT 5 publish properties' })
 

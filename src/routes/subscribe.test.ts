@@ -104,3 +104,22 @@ describe('GET /v1/subscribe bounds (issue 10)', () => {
     expect((await events).map((e) => e.event)).toEqual(['ready', 'message'])
   })
 })
+
+describe('GET /v1/subscribe with names like Object.prototype members', () => {
+  it('streams messages on topics by those names, with user properties by those names, like any other', async () => {
+    const outcome = async (name: string) => {
+      const t = await createTestApp()
+      const res = await t.call(`/v1/subscribe?filter=${name}&filter=${name}/%23`)
+      const events = readEvents(res, 3)
+      while (t.bus.subscriberCount === 0) await new Promise((r) => setTimeout(r, 5))
+      const userProperties = JSON.parse(`{"${name}":"v"}`) as Record<string, string>
+      await t.bus.publish({ topic: name, payload: utf8('a'), qos: 0, retain: false, properties: { userProperties } })
+      await t.bus.publish({ topic: `${name}/x`, payload: utf8('b'), qos: 1, retain: false })
+      return [res.status, ...(await events).map((e) => `${e.event} ${e.data.replaceAll(name, '<name>')}`)]
+    }
+    const expected = await outcome('plain')
+    expect(expected[2]).toContain('"userProperties":{"<name>":"v"}')
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+      expect({ name, got: await outcome(name) }).toEqual({ name, got: expected })
+  })
+})

@@ -2,14 +2,22 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { canReadFilter } from '../auth/token.js'
 import { topicFilterSchema } from '../config.js'
+import { ownKeyRecord } from '../config/own-key-record.js'
 import { errForbidden, errNotAvailable, errNotFound } from '../errors.js'
 import type { WebhookService, WebhookView } from '../webhooks/ports.js'
 import type { AppContext } from './env.js'
 import { bearerSecurity, createRouter, problems } from './env.js'
 
-const headersSchema = z
-  .record(z.string(), z.string())
-  .openapi({ description: 'Extra request headers, e.g. Authorization for the receiver', example: { Authorization: 'Bearer ...' } })
+const HEADERS_EXAMPLE = { Authorization: 'Bearer ...' }
+// Every header name is kept, `__proto__` too (own-key-record.ts); documented as the record it is. One instance per
+// use, so each has its own copy in the document as z.record's did.
+const headersSchema = () =>
+  ownKeyRecord(z.string(), z.string()).openapi({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Extra request headers, e.g. Authorization for the receiver',
+    example: HEADERS_EXAMPLE,
+  })
 
 const webhookSchema = z
   .object({
@@ -35,12 +43,12 @@ const createBody = z
     filter: topicFilterSchema,
     url: z.string().openapi({ format: 'uri', example: 'http://192.168.1.10:8123/api/webhook/door' }),
     secret: z.string().optional().openapi({ description: '`whsec_<base64>` of 24-64 bytes; generated when absent' }),
-    headers: headersSchema.optional(),
+    headers: headersSchema().optional(),
     enabled: z.boolean().optional(),
   })
   .openapi('WebhookCreate')
 
-const patchBody = createBody.partial().openapi('WebhookPatch')
+const patchBody = createBody.partial().extend({ headers: headersSchema().optional() }).openapi('WebhookPatch')
 
 const deliverySchema = z
   .object({

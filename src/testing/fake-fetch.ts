@@ -20,10 +20,11 @@ export class FakeFetch {
   }
 
   readonly fetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const headers: Record<string, string> = {}
-    new Headers(init?.headers).forEach((v, k) => {
-      headers[k] = v
-    })
+    // A record of headers is read by its own keys, as the node:http fetch sends them: undici's Headers would skip
+    // a name `__proto__`, and assignment into a plain object would too.
+    const given = init?.headers
+    const pairs = given && !(given instanceof Headers) && !Array.isArray(given) ? Object.entries(given) : [...new Headers(given)]
+    const headers: Record<string, string> = Object.fromEntries(pairs.map(([k, v]) => [k.toLowerCase(), v]))
     const request: RecordedRequest = { url: String(input), headers, body: String(init?.body ?? ''), signal: init?.signal ?? undefined }
     this.requests.push(request)
     const answer = await this.answer(request, this.requests.length - 1)

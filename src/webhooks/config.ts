@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { durationMs, envRefName, secretRefSchema, topicFilterSchema } from '../config/atoms.js'
 import { checkUrlSyntax } from './url-policy.js'
+import { ownKeyRecord } from '../config/own-key-record.js'
 import { checkHeaders } from './headers.js'
 
 function buildSchema() {
@@ -10,7 +11,8 @@ function buildSchema() {
     if (reason) ctx.addIssue({ code: 'custom', message: reason })
   })
 
-  const webhookHeadersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  // Every header name is kept, `__proto__` too (own-key-record.ts).
+  const webhookHeadersSchema = ownKeyRecord(z.string(), z.string()).superRefine((headers, ctx) => {
     const reason = checkHeaders(headers)
     if (reason) ctx.addIssue({ code: 'custom', message: reason })
   })
