@@ -42,13 +42,13 @@
  *    The counts are read from the store at open, follow every enqueue, acknowledgement and ended session, and
  *    cost one Map lookup per queued delivery.
  *
- * 9. User properties named like members of Object.prototype survive a retained message or a Will being stored
- *    (stored-user-properties.ts).
- *
  * 8. A client with nothing stored costs the store no read (clients-with-state.ts): the ids of the clients with a
  *    session (subscriptions, queue, packet ids, half-received QoS 2 messages) or a will are known in memory, read
  *    from the keys at open and marked before each write; for any other client, subscriptionsByClient,
  *    outgoingStream, cleanSubscriptions, getWill and delWill answer at once without touching LevelDB.
+ *
+ * 9. User properties named like members of Object.prototype survive a retained message or a Will being stored
+ *    (stored-user-properties.ts).
  *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
