@@ -3,11 +3,12 @@
  * home is linked, then a home node links and the clock runs until the edge queue is empty (every message is in home's
  * broker and acknowledged). `npx tsx scripts/edge-drain-rate.ts [count]` (default 5000).
  */
-import { rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startHome } from '../broker/home.js'
 import { parseConfig } from '../src/config.js'
 import { RecordingLogger } from '../src/testing/recording-logger.js'
-import { tempDataDir } from '../test/fixtures/home.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, startWranglerDev, tempPersistDir } from '../test/fixtures/wrangler-dev.js'
 
 const count = Number(process.argv[2] ?? 5000)
@@ -18,7 +19,8 @@ const edge = await startWranglerDev({
   persistTo: state.dir,
   vars: { POSTBRIDGE_EDGE_QUEUE_MAX: String(Math.max(count, 1000)), POSTBRIDGE_EDGE_ACK_TIMEOUT: '60s' },
 })
-const dataDir = tempDataDir()
+// Made here, not by the tests' fixture, which removes its folders through vitest's hooks.
+const dataDir = mkdtempSync(join(tmpdir(), 'postbridge-edge-drain-'))
 const auth = { authorization: `Bearer ${EDGE_ADMIN_TOKEN}` }
 // The link's facts in /v1/health are for a token holder only.
 const queued = async () => ((await (await fetch(`${edge.url}/v1/health`, { headers: auth })).json()) as { link: { queued: number } }).link.queued

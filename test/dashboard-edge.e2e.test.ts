@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DASHBOARD_CSP } from '../src/routes/dashboard.js'
 import { hasChromium, launchChromium } from './fixtures/browser.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
+import { tempDir } from './fixtures/temp-dir.js'
 
 let state: ReturnType<typeof tempPersistDir>
 let edge: WranglerDev
 
 beforeAll(async () => {
-  const bundleDir = await buildWorker()
+  const bundleDir = await buildWorker(tempDir('postbridge-edge-build-'))
   state = tempPersistDir()
   edge = await startWranglerDev({ bundleDir, persistTo: state.dir })
 }, 120_000)

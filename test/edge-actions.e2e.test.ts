@@ -8,6 +8,7 @@ import { startTestHome, waitFor, type TestHome } from './fixtures/home.js'
 import { mosquittoPub, mosquittoSub } from './fixtures/mosquitto.js'
 import { startProviderStub, type ProviderStub } from './fixtures/provider-stub.js'
 import { buildWorker, EDGE_SECRET, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
+import { tempDir } from './fixtures/temp-dir.js'
 
 let edge: WranglerDev
 let state: ReturnType<typeof tempPersistDir>
@@ -15,7 +16,7 @@ let ntfy: ProviderStub
 let home: TestHome
 
 beforeAll(async () => {
-  const bundleDir = await buildWorker()
+  const bundleDir = await buildWorker(tempDir('postbridge-edge-build-'))
   state = tempPersistDir()
   edge = await startWranglerDev({ bundleDir, persistTo: state.dir, vars: {} })
   ntfy = await startProviderStub('{"id":"x","event":"message"}')

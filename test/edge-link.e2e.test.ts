@@ -14,6 +14,7 @@ import { startFaultProxy, type FaultProxy } from './fixtures/fault-proxy.js'
 import { startCli, type RunningPostbridge } from './fixtures/process.js'
 import { startReceiver } from './fixtures/receiver.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, EDGE_SECRET, freePort, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
+import { tempDir } from './fixtures/temp-dir.js'
 
 // The webhook receiver of these tests listens on loopback, which a deployed Worker could never reach.
 // A short ack timeout: on a broken link a publish answers 202 after it.
@@ -27,7 +28,7 @@ const clients: mqtt.MqttClient[] = []
 const proxies: FaultProxy[] = []
 
 beforeAll(async () => {
-  bundleDir = await buildWorker()
+  bundleDir = await buildWorker(tempDir('postbridge-edge-build-'))
   state = tempPersistDir()
   edge = await startWranglerDev({ bundleDir, persistTo: state.dir, vars: EDGE_VARS })
 }, 120_000)

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startMosquitto, type MosquittoBroker } from './fixtures/mosquitto-broker.js'
 import { mosquittoPub, mosquittoSub, type SubProcess } from './fixtures/mosquitto.js'
 import { buildWorker, EDGE_ADMIN_TOKEN, startWranglerDev, tempPersistDir, type WranglerDev } from './fixtures/wrangler-dev.js'
+import { tempDir } from './fixtures/temp-dir.js'
 
 let broker: MosquittoBroker
 let state: ReturnType<typeof tempPersistDir>
@@ -17,7 +18,7 @@ const clients: mqtt.MqttClient[] = []
 
 beforeAll(async () => {
   broker = await startMosquitto()
-  const bundleDir = await buildWorker()
+  const bundleDir = await buildWorker(tempDir('postbridge-edge-build-'))
   state = tempPersistDir()
   edge = await startWranglerDev({ bundleDir, persistTo: state.dir, vars: { BROKER_URL: `mqtt://127.0.0.1:${broker.port}` } })
 }, 120_000)
