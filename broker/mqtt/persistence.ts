@@ -390,9 +390,9 @@ export class BrokerStore extends AsyncLevelPersistence {
     this.sessionEndedListeners.push(listener)
   }
 
-  /** Counts what each session's queue holds (see 7.), once at open: reads every queued message. */
-  async countQueues(): Promise<void> {
-    for (const clientId of await clientIdsUnder(this.db, 'outgoing:')) {
+  /** Counts what each session's queue holds (see 7.), once at open: reads every queued message of `clientIds`. */
+  async countQueues(clientIds: Iterable<string>): Promise<void> {
+    for (const clientId of clientIds) {
       for await (const packet of super.outgoingStream({ id: clientId })) this.queues.added(clientId, storedSize(packet as StoredPacket))
     }
   }
@@ -472,11 +472,12 @@ export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
     throw new Error(`cannot open the broker store at ${location}${cause}`, { cause: err })
   }
   const withIds = await clientIdsUnder(db, 'outgoing-id:')
-  const sessions = new ClientsWithState(withIds)
-  for (const prefix of ['subscriptions:', 'outgoing:', 'incoming:'] as const) {
+  const queued = await clientIdsUnder(db, 'outgoing:')
+  const sessions = new ClientsWithState([...withIds, ...queued])
+  for (const prefix of ['subscriptions:', 'incoming:'] as const) {
     for (const clientId of await clientIdsUnder(db, prefix)) sessions.add(clientId)
   }
   const store = new BrokerStore(db, openExtras(db), withIds, sessions, new ClientsWithState(await clientIdsUnder(db, 'will:')))
-  await store.countQueues()
+  await store.countQueues(queued)
   return store
 }
