@@ -9,7 +9,7 @@ import { validateTopicFilter } from '../src/topic/validate.js'
 import { loadConfig } from './config-file.js'
 import { startHome } from './home.js'
 import { createLogger } from './logger.js'
-import { releaseYoungGeneration } from './young-generation.js'
+import { releaseAfterStartUp } from './start-up-hold.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
@@ -79,8 +79,8 @@ async function start(config: Config): Promise<void> {
     },
     'ready',
   )
-  // Held since the process began (bin/postbridge.js): from here the young generation grows with the load.
-  releaseYoungGeneration()
+  // Held since the process began (bin/postbridge.js): from here V8 grows and optimises with the load.
+  releaseAfterStartUp()
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
@@ -176,8 +176,8 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const [command, ...rest] = argv
-  // Only `start` keeps the young generation held (bin/postbridge.js) until it is ready; the other commands work at once.
-  if (command !== 'start') releaseYoungGeneration()
+  // Only `start` keeps V8 held (bin/postbridge.js) until it is ready; the other commands work at once.
+  if (command !== 'start') releaseAfterStartUp()
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return
