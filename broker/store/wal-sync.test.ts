@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WalSync, type FsyncFn } from './wal-sync.js'
 
 const dirs: string[] = []
@@ -20,7 +20,7 @@ function walFile(): string {
 describe('WalSync', () => {
   it('fsyncs only after writes, once per batch of writes', async () => {
     const calls: number[] = []
-    const wal = new WalSync(walFile(), (fd, done) => (calls.push(fd), done(null)))
+    const wal = new WalSync(walFile(), { fsync: (fd, done) => (calls.push(fd), done(null)) })
     await wal.sync()
     expect(calls).toHaveLength(0)
     wal.touched()
@@ -34,7 +34,7 @@ describe('WalSync', () => {
   it('covers writes made while an fsync runs with one more fsync', async () => {
     const pending: (() => void)[] = []
     const slow: FsyncFn = (_fd, done) => pending.push(() => done(null))
-    const wal = new WalSync(walFile(), slow)
+    const wal = new WalSync(walFile(), { fsync: slow })
     wal.touched()
     const first = wal.sync()
     wal.touched() // after the fsync started: not covered by it
@@ -51,10 +51,12 @@ describe('WalSync', () => {
   it('tries again after a failed fsync', async () => {
     let fail = true
     const calls: boolean[] = []
-    const wal = new WalSync(walFile(), (_fd, done) => {
-      calls.push(fail)
-      done(fail ? Object.assign(new Error('EIO'), { code: 'EIO' }) : null)
-      fail = false
+    const wal = new WalSync(walFile(), {
+      fsync: (_fd, done) => {
+        calls.push(fail)
+        done(fail ? Object.assign(new Error('EIO'), { code: 'EIO' }) : null)
+        fail = false
+      },
     })
     wal.touched()
     await wal.sync()
@@ -65,10 +67,81 @@ describe('WalSync', () => {
 
   it('does nothing while there is no WAL file yet', async () => {
     const calls: number[] = []
-    const wal = new WalSync(join(tmpdir(), `pb-missing-${process.pid}-wal`), (fd, done) => (calls.push(fd), done(null)))
+    const wal = new WalSync(join(tmpdir(), `pb-missing-${process.pid}-wal`), { fsync: (fd, done) => (calls.push(fd), done(null)) })
     wal.touched()
     await wal.sync()
     expect(calls).toEqual([])
     await wal.close()
+  })
+
+  describe('scheduled by writes (withinMs)', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('fsyncs a write within withinMs, once for all the writes of that window, with no one calling sync()', async () => {
+      vi.useFakeTimers()
+      const calls: number[] = []
+      const wal = new WalSync(walFile(), {
+        withinMs: 100,
+        fsync: (fd, done) => {
+          calls.push(fd)
+          done(null)
+        },
+      })
+      wal.touched()
+      await vi.advanceTimersByTimeAsync(50)
+      wal.touched()
+      await vi.advanceTimersByTimeAsync(49)
+      expect(calls).toHaveLength(0)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(calls).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(calls).toHaveLength(1)
+      await wal.close()
+    })
+
+    it('holds no timer while nothing was written: an idle node does not wake up for it', async () => {
+      vi.useFakeTimers()
+      const wal = new WalSync(walFile(), { withinMs: 100, fsync: (_fd, done) => done(null) })
+      expect(vi.getTimerCount()).toBe(0)
+      wal.touched()
+      expect(vi.getTimerCount()).toBe(1)
+      await vi.advanceTimersByTimeAsync(100)
+      expect(vi.getTimerCount()).toBe(0)
+      await wal.close()
+    })
+
+    it('schedules one more fsync for a write made while an fsync runs', async () => {
+      vi.useFakeTimers()
+      const pending: (() => void)[] = []
+      const wal = new WalSync(walFile(), { withinMs: 100, fsync: (_fd, done) => pending.push(() => done(null)) })
+      wal.touched()
+      await vi.advanceTimersByTimeAsync(100)
+      expect(pending).toHaveLength(1)
+      wal.touched() // after the fsync started: not covered by it
+      pending.shift()?.()
+      await vi.advanceTimersByTimeAsync(100)
+      expect(pending).toHaveLength(1)
+      pending.shift()?.()
+      await wal.close()
+    })
+
+    it('lets go of a scheduled fsync at close, after making it itself', async () => {
+      vi.useFakeTimers()
+      const calls: number[] = []
+      const wal = new WalSync(walFile(), {
+        withinMs: 60_000,
+        fsync: (fd, done) => {
+          calls.push(fd)
+          done(null)
+        },
+      })
+      wal.touched()
+      await wal.close()
+      expect(vi.getTimerCount()).toBe(0)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(calls).toHaveLength(0) // close() fsynced synchronously, not through the injected background fsync
+    })
   })
 })

@@ -4,8 +4,9 @@
  *
  * Durability: an fsync per message (synchronous=FULL) caps the outbox at a few hundred messages a second on an SD
  * card and wears it. By default the store has its own connection with synchronous=NORMAL: a commit is in the OS
- * before the acknowledgement (a killed process loses nothing), and the WAL is fsynced off the event loop every
- * syncIntervalMs (a power cut loses at most that window). The broker's LevelDB store never fsyncs at all.
+ * before the acknowledgement (a killed process loses nothing), and the WAL is fsynced off the event loop at most
+ * syncIntervalMs after a write (a power cut loses at most that window; an idle node does not fsync, wal-sync.ts).
+ * The broker's LevelDB store never fsyncs at all.
  * syncIntervalMs: 0 uses the shared connection as opened (synchronous=FULL: every commit waits for the disk).
  */
 import Database from 'better-sqlite3'
@@ -15,7 +16,7 @@ import { betterSqliteDriver } from './sql-driver.js'
 import { WalSync, type FsyncFn } from './wal-sync.js'
 
 export interface SqliteWebhookStoreOptions {
-  /** How often the WAL is fsynced (ms); 0: every commit waits for its fsync. */
+  /** How long after a write its WAL fsync may wait (ms); 0: every commit waits for its fsync. */
   syncIntervalMs?: number
   /** Injected for tests. */
   fsync?: FsyncFn
@@ -27,7 +28,6 @@ export const DEFAULT_SYNC_INTERVAL_MS = 100
 interface OwnConnection {
   db: Db
   wal: WalSync
-  timer: ReturnType<typeof setInterval>
 }
 
 export class SqliteWebhookStore extends SqlWebhookStore {
@@ -47,7 +47,6 @@ export class SqliteWebhookStore extends SqlWebhookStore {
   /** Syncs, then closes the store's own connection (the shared one belongs to whoever opened it). */
   async close(): Promise<void> {
     if (!this.own) return
-    clearInterval(this.own.timer)
     await this.own.wal.close()
     this.own.db.close()
   }
@@ -60,8 +59,6 @@ function openOwnConnection(shared: Db, options: SqliteWebhookStoreOptions): OwnC
   const db = new Database(shared.name)
   db.pragma('busy_timeout = 5000')
   db.pragma('synchronous = NORMAL')
-  const wal = new WalSync(`${shared.name}-wal`, options.fsync)
-  const timer = setInterval(() => void wal.sync(), interval)
-  timer.unref()
-  return { db, wal, timer }
+  const wal = new WalSync(`${shared.name}-wal`, { withinMs: interval, fsync: options.fsync })
+  return { db, wal }
 }
