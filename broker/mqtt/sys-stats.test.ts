@@ -1,10 +1,14 @@
 import type { MqttClient } from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
+import { Level } from 'level'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { MqttBroker } from './broker.js'
 import { Harness, StaticUsers, collect, makeUser, sleep, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()
-afterEach(() => h.cleanup())
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await h.cleanup()
+})
 
 async function monitored(sysIntervalMs: number, dataDir?: string) {
   const users = new StaticUsers([
@@ -189,6 +193,15 @@ describe('$SYS/broker statistics, published when they change', () => {
     const retained = () => new Set(seen.filter((m) => m.packet.retain).map((m) => m.topic))
     await waitFor(() => STATISTICS.every((t) => retained().has(t)), 5000, 'every statistic')
     expect([...retained()].sort()).toEqual([...STATISTICS].sort())
+    expect((await broker.bus.retained('$SYS/broker/#')).map((m) => m.topic).sort()).toEqual([...STATISTICS].sort())
+  })
+
+  it('writes none of them to the broker store on disk', async () => {
+    const writes = (['put', 'batch', 'del'] as const).map((name) => vi.spyOn(Level.prototype, name))
+    const broker = await monitored(50)
+    const { ticks } = await ticksOf(broker)
+    await waitFor(() => ticks.length >= 3, 5000, 'three ticks')
+    expect(writes.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBe(0)
   })
 })
 

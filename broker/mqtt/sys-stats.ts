@@ -20,8 +20,8 @@ export interface SysStatsOptions {
   intervalMs: number
   /** PUBLISH packets handed to clients so far. */
   sent(): number
-  /** The broker store: retained messages are counted, and those of an earlier run cleared. */
-  store: { countRetained(): Promise<number>; retainedMatching(topicFilter: string): Promise<{ topic: string }[]> }
+  /** The broker store, whose retained messages are counted; it keeps no `$SYS` message of an earlier run. */
+  store: { countRetained(): Promise<number> }
   log: Logger
 }
 
@@ -59,20 +59,12 @@ class Load {
 
 /**
  * Starts publishing; returns the function that stops it, which resolves once a tick under way has finished (so the
- * broker is not closed under its publishes and store reads). intervalMs 0: nothing is published, and the
- * statistics an earlier run left retained are cleared, so no reader takes them for current.
+ * broker is not closed under its publishes and store reads). intervalMs 0: nothing is published, and there are no
+ * statistics to read (the store keeps `$SYS` messages for the life of the process only).
  */
 export function startSysStats(options: SysStatsOptions): () => Promise<void> {
   const { aedes, log } = options
-  if (options.intervalMs <= 0) {
-    options.store.retainedMatching('$SYS/broker/#').then(
-      (stale) => {
-        for (const { topic } of stale) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
-      },
-      (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
-    )
-    return async () => {}
-  }
+  if (options.intervalMs <= 0) return async () => {}
   const startedAt = Date.now()
   const version = `postbridge version ${packageVersion()}`
   let received = 0
