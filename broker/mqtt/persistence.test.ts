@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js'
 import { Level } from 'level'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openBrokerStore } from './persistence.js'
@@ -169,5 +170,109 @@ describe('the broker store, for a client with nothing stored (8.)', () => {
     }
     expect(store.clientsWithState).toBe(0)
     await store.close()
+  })
+})
+
+describe('the broker store, for retained messages under $SYS/ (10.)', () => {
+  const retained = (topic: string, payload: string) => ({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true, dup: false })
+
+  /** Every LevelDB write the store makes, counted on the real LevelDB. */
+  function countLevelWrites(): () => number {
+    const spies = (['put', 'batch', 'del', 'clear'] as const).map((name) => vi.spyOn(Level.prototype, name))
+    return () => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0)
+  }
+
+  async function topics(stream: AsyncIterable<unknown>): Promise<string[]> {
+    const found: string[] = []
+    for await (const packet of stream) found.push((packet as { topic: string }).topic)
+    return found
+  }
+
+  it('keeps a $SYS/ retained message out of LevelDB, and a home/ one in it', async () => {
+    const store = await openBrokerStore(await tempDir())
+    const writes = countLevelWrites()
+    await store.storeRetained(retained('$SYS/broker/uptime', '5 seconds'))
+    expect(writes()).toBe(0)
+    await store.storeRetained(retained('home/lamp', 'on'))
+    expect(writes()).toBe(1)
+    expect((await store.retainedMatching('$SYS/broker/uptime')).map((p) => p.payload?.toString())).toEqual(['5 seconds'])
+    await store.close()
+  })
+
+  it('serves them to every reader of retained messages, in the order of their topics, and deletes one on an empty payload', async () => {
+    const store = await openBrokerStore(await tempDir())
+    for (const topic of ['home/b', '$SYS/broker/version', 'a', '$SYS/broker/uptime', '$RAW/x', '%x']) await store.storeRetained(retained(topic, 'v'))
+    const all = ['$RAW/x', '$SYS/broker/uptime', '$SYS/broker/version', '%x', 'a', 'home/b']
+    expect(await topics(store.createRetainedStream('#'))).toEqual(all)
+    expect(await topics(store.createRetainedStreamCombi(['$SYS/#', 'home/#']))).toEqual(['$SYS/broker/uptime', '$SYS/broker/version', 'home/b'])
+    expect(await topics(store.createRetainedStreamCombi(['+/broker/+']))).toEqual(['$SYS/broker/uptime', '$SYS/broker/version'])
+    expect((await store.retainedMatching('$SYS/broker/#')).map((p) => p.topic)).toEqual(['$SYS/broker/uptime', '$SYS/broker/version'])
+    const each: string[] = []
+    await store.eachRetained('$SYS/broker/version', (p) => each.push(`${p.topic}=${p.payload?.toString()}`))
+    expect(each).toEqual(['$SYS/broker/version=v'])
+    expect(await store.countRetained()).toBe(6)
+
+    await store.storeRetained(retained('$SYS/broker/version', ''))
+    expect(await topics(store.createRetainedStream('$SYS/#'))).toEqual(['$SYS/broker/uptime'])
+    expect(await store.countRetained()).toBe(5)
+    await store.close()
+  })
+
+  it('settles a $SYS/ write only after the retained writes asked for before it (5.)', async () => {
+    const store = await openBrokerStore(await tempDir())
+    let openFirst!: () => void
+    const firstHeld = new Promise<void>((resolve) => (openFirst = resolve))
+    const put = Level.prototype.put
+    vi.spyOn(Level.prototype, 'put').mockImplementationOnce(async function (this: Level, ...args: Parameters<Level['put']>) {
+      await firstHeld
+      return put.apply(this, args)
+    })
+    const order: string[] = []
+    const first = store.storeRetained(retained('home/a', '1')).then(() => order.push('home/a'))
+    const second = store.storeRetained(retained('$SYS/broker/uptime', '1 seconds')).then(() => order.push('$SYS'))
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual([])
+    openFirst()
+    await Promise.all([first, second])
+    expect(order).toEqual(['home/a', '$SYS'])
+    await store.close()
+  })
+
+  it('returns no $SYS/ value of an earlier run after a restart, and leaves them out of backups', async () => {
+    const dir = await tempDir()
+    const first = await openBrokerStore(dir)
+    await first.storeRetained(retained('$SYS/broker/uptime', '99 seconds'))
+    await first.storeRetained(retained('home/lamp', 'on'))
+    const raw: string[] = []
+    for await (const [key] of first.rawEntries()) raw.push(Buffer.from(key).toString())
+    expect(raw).toEqual(['retained:home/lamp'])
+    await first.close()
+
+    const second = await openBrokerStore(dir)
+    expect(await topics(second.createRetainedStream('#'))).toEqual(['home/lamp'])
+    expect(await second.countRetained()).toBe(1)
+    await second.storeRetained(retained('$SYS/broker/uptime', '0 seconds'))
+    expect((await second.retainedMatching('$SYS/#')).map((p) => p.payload?.toString())).toEqual(['0 seconds'])
+    await second.close()
+  })
+
+  it('deletes at open the $SYS/ retained messages an earlier version wrote to LevelDB', async () => {
+    const dir = await tempDir()
+    const first = await openBrokerStore(dir)
+    await first.close()
+    // Written as before: by aedes-persistence-level itself, into LevelDB.
+    const db = new Level<string, string>(join(dir, 'broker'))
+    const earlier = new AsyncLevelPersistence(db)
+    await earlier.storeRetained(retained('$SYS/broker/uptime', '42 seconds'))
+    await earlier.storeRetained(retained('home/lamp', 'on'))
+    await db.close()
+
+    const second = await openBrokerStore(dir)
+    expect(await topics(second.createRetainedStream('#'))).toEqual(['home/lamp'])
+    expect(await second.countRetained()).toBe(1)
+    const raw: string[] = []
+    for await (const [key] of second.rawEntries()) raw.push(Buffer.from(key).toString())
+    expect(raw).toEqual(['retained:home/lamp'])
+    await second.close()
   })
 })

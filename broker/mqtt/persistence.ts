@@ -50,6 +50,12 @@
  * 9. User properties named like members of Object.prototype survive a retained message or a Will being stored
  *    (stored-user-properties.ts).
  *
+ * 10. Retained messages under `$SYS/` are kept in memory, never in LevelDB (sys-retained.ts), as mosquitto does: the
+ *    broker statistics of this run, rebuilt at start. Every reader of retained messages (createRetainedStream,
+ *    createRetainedStreamCombi, retainedMatching, eachRetained, countRetained) gets them as before, in the same
+ *    order; storeRetained settles them in call order with the others (5.). Backups (rawEntries) leave them out. Those
+ *    an earlier version stored in LevelDB are deleted at open, so no reader takes an earlier run's values for current.
+ *
  * A PUBACK/PUBCOMP reads LevelDB only for a client that may have a stored packet id: only
  * outgoingUpdate writes `outgoing-id` keys, so the store knows the client ids that may have some
  * (those found at open, and those updated since). Clean sessions, the common case, never do; the
@@ -67,6 +73,7 @@ import { Level } from 'level'
 import { ClientsWithState } from './clients-with-state.js'
 import { OutgoingIds } from './outgoing-ids.js'
 import { StoredQueues, storedSize } from './stored-queues.js'
+import { isKeptInMemory, mergedByTopic, STORED_SYS_RANGE, SysRetained } from './sys-retained.js'
 import { fromStored, readStored, toStored } from './stored-user-properties.js'
 
 /** A message as aedes-persistence-level stores it (msgpack of an aedes packet). */
@@ -189,6 +196,8 @@ export class BrokerStore extends AsyncLevelPersistence {
   /** See 7. above. */
   readonly queues = new StoredQueues()
   private readonly sessionEndedListeners: ((clientId: string) => void)[] = []
+  /** See 10. above. */
+  private readonly sysRetained = new SysRetained()
 
   constructor(
     private readonly db: Level<string, string>,
@@ -284,14 +293,25 @@ export class BrokerStore extends AsyncLevelPersistence {
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return readStored(super.createRetainedStream(pattern))
+    const kept = this.sysRetained.matching(pattern)
+    if (kept.length === 0) return readStored(super.createRetainedStream(pattern))
+    return mergedByTopic([{ stored: readStored(super.createRetainedStream(pattern)), kept }])
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    return readStored(super.createRetainedStreamCombi(patterns))
+    const kept = patterns.map((pattern) => this.sysRetained.matching(pattern))
+    if (kept.every((k) => k.length === 0)) return readStored(super.createRetainedStreamCombi(patterns))
+    return mergedByTopic(patterns.map((pattern, i) => ({ stored: readStored(super.createRetainedStream(pattern)), kept: kept[i]! })))
   }
 
   override storeRetained(aedesPacket: StoredPacket): Promise<void> {
+    if (isKeptInMemory(aedesPacket.topic)) {
+      // In place at once, so a topic's writes land in call order (5.); settled after the writes asked for before it.
+      this.sysRetained.store(aedesPacket)
+      const done = inOrder(this.lastRetained, undefined)
+      this.lastRetained = done
+      return done
+    }
     const packet = toStored(aedesPacket)
     const previousWrite = this.retainedWrites.get(packet.topic)
     const write = previousWrite ? previousWrite.then(() => super.storeRetained(packet)) : super.storeRetained(packet)
@@ -419,7 +439,7 @@ export class BrokerStore extends AsyncLevelPersistence {
     let count = 0
     // Key layout of aedes-persistence-level 9.2.0: `retained:<topic>`.
     for await (const _key of this.db.keys(prefixRange('retained:'))) count++
-    return count
+    return count + this.sysRetained.size
   }
 
   /** Retained messages whose topic the filter matches (the store's own matcher; callers apply the `$` rule). */
@@ -471,6 +491,8 @@ export async function openBrokerStore(dataDir: string): Promise<BrokerStore> {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
     throw new Error(`cannot open the broker store at ${location}${cause}`, { cause: err })
   }
+  // See 10. above: those of an earlier version, which stored them.
+  await db.clear(STORED_SYS_RANGE)
   const withIds = await clientIdsUnder(db, 'outgoing-id:')
   const queued = await clientIdsUnder(db, 'outgoing:')
   const sessions = new ClientsWithState([...withIds, ...queued])

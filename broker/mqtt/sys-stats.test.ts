@@ -1,9 +1,14 @@
 import type { MqttClient } from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
-import { Harness, StaticUsers, collect, makeUser, sleep } from './fixtures/harness.js'
+import { Level } from 'level'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { MqttBroker } from './broker.js'
+import { Harness, StaticUsers, collect, makeUser, sleep, waitFor } from './fixtures/harness.js'
 
 const h = new Harness()
-afterEach(() => h.cleanup())
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await h.cleanup()
+})
 
 async function monitored(sysIntervalMs: number, dataDir?: string) {
   const users = new StaticUsers([
@@ -102,6 +107,101 @@ describe('$SYS/broker statistics', () => {
     await monitor.subscribeAsync('$SYS/broker/#', { qos: 0 })
     await sleep(300)
     expect(seen).toEqual([])
+  })
+})
+
+/** Every statistic, as mosquitto names it under `$SYS/broker/`. */
+const STATISTICS = [
+  'version',
+  'uptime',
+  'clients/connected',
+  'clients/active',
+  'clients/maximum',
+  'messages/received',
+  'messages/sent',
+  'publish/messages/received',
+  'publish/messages/sent',
+  'retained messages/count',
+  ...['1min', '5min', '15min'].flatMap((w) => [
+    `load/messages/received/${w}`,
+    `load/messages/sent/${w}`,
+    `load/publish/received/${w}`,
+    `load/publish/sent/${w}`,
+    `load/connections/${w}`,
+  ]),
+].map((t) => `$SYS/broker/${t}`)
+
+/**
+ * The statistics each tick publishes, as heard in-process (the Bus, which is no MQTT client, so listening changes
+ * no count): a tick starts with its uptime, which every tick publishes.
+ */
+async function ticksOf(broker: MqttBroker) {
+  const ticks: { topic: string; payload: string }[][] = []
+  await broker.bus.subscribe(['$SYS/broker/#'], (m) => {
+    const message = { topic: m.topic, payload: Buffer.from(m.payload).toString() }
+    if (m.topic === '$SYS/broker/uptime') ticks.push([message])
+    else ticks.at(-1)?.push(message)
+  })
+  return {
+    ticks,
+    /** Resolves with the first whole tick (the next has started) in which `topic` was published as `payload`. */
+    async withValue(topic: string, payload: string) {
+      const tick = () => ticks.slice(0, -1).find((t) => t.some((m) => m.topic === topic && m.payload === payload))
+      await waitFor(() => tick() !== undefined, 5000, `${topic} = ${payload}`)
+      return tick()!.map((m) => m.topic)
+    },
+  }
+}
+
+describe('$SYS/broker statistics, published when they change', () => {
+  it('publishes only the uptime on the ticks of an idle broker, as mosquitto does', async () => {
+    const broker = await monitored(50)
+    const { ticks } = await ticksOf(broker)
+    await waitFor(() => ticks.length >= 4, 5000, 'four ticks')
+    // The first tick heard may have started before the subscription: whole ticks only.
+    for (const tick of ticks.slice(1, -1)) expect(tick.map((m) => m.topic)).toEqual(['$SYS/broker/uptime'])
+  })
+
+  it('publishes the client counts at the tick after a client connects, and the message counts after it publishes', async () => {
+    const broker = await monitored(50)
+    const stats = await ticksOf(broker)
+    const device = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'everything', password: 'e' })
+    const connected = await stats.withValue('$SYS/broker/clients/connected', '1')
+    expect(connected).toEqual(
+      expect.arrayContaining(['$SYS/broker/clients/active', '$SYS/broker/clients/maximum', '$SYS/broker/load/connections/1min']),
+    )
+    expect(connected).not.toContain('$SYS/broker/messages/received')
+    await device.publishAsync('home/x', 'on', { qos: 1 })
+    const received = await stats.withValue('$SYS/broker/messages/received', '1')
+    expect(received).toEqual(
+      expect.arrayContaining([
+        '$SYS/broker/publish/messages/received',
+        '$SYS/broker/load/messages/received/1min',
+        '$SYS/broker/load/publish/received/1min',
+      ]),
+    )
+    expect(received).not.toContain('$SYS/broker/clients/connected')
+  })
+
+  it('gives a subscriber that comes late every statistic, retained', async () => {
+    const broker = await monitored(50)
+    const { ticks } = await ticksOf(broker)
+    await waitFor(() => ticks.length >= 3, 5000, 'three ticks')
+    const monitor = await h.client(broker.tcpPort, { protocolVersion: 5, username: 'monitor', password: 'm' })
+    const seen = collect(monitor)
+    await monitor.subscribeAsync('$SYS/broker/#', { qos: 0 })
+    const retained = () => new Set(seen.filter((m) => m.packet.retain).map((m) => m.topic))
+    await waitFor(() => STATISTICS.every((t) => retained().has(t)), 5000, 'every statistic')
+    expect([...retained()].sort()).toEqual([...STATISTICS].sort())
+    expect((await broker.bus.retained('$SYS/broker/#')).map((m) => m.topic).sort()).toEqual([...STATISTICS].sort())
+  })
+
+  it('writes none of them to the broker store on disk', async () => {
+    const writes = (['put', 'batch', 'del'] as const).map((name) => vi.spyOn(Level.prototype, name))
+    const broker = await monitored(50)
+    const { ticks } = await ticksOf(broker)
+    await waitFor(() => ticks.length >= 3, 5000, 'three ticks')
+    expect(writes.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBe(0)
   })
 })
 

@@ -1,8 +1,9 @@
 /**
  * Broker statistics under `$SYS/broker/...`, in mosquitto's topic names and formats, so that tools and
  * dashboards written for mosquitto's $SYS tree read Postbridge unchanged. Published retained, like
- * mosquitto's, at start and then every `intervalMs`; readable only by users whose ACL names `$SYS`
- * (acl.ts).
+ * mosquitto's, all at start and then every `intervalMs` those whose value changed since this run last published
+ * them (uptime every time), as mosquitto does: an idle node publishes one message per interval, not ~25. Readable
+ * only by users whose ACL names `$SYS` (acl.ts).
  *
  * messages/received and messages/sent count PUBLISH packets (from clients; to clients), as
  * publish/messages/* do in mosquitto (mosquitto's messages/* also count the other packet types).
@@ -19,8 +20,8 @@ export interface SysStatsOptions {
   intervalMs: number
   /** PUBLISH packets handed to clients so far. */
   sent(): number
-  /** The broker store: retained messages are counted, and those of an earlier run cleared. */
-  store: { countRetained(): Promise<number>; retainedMatching(topicFilter: string): Promise<{ topic: string }[]> }
+  /** The broker store, whose retained messages are counted; it keeps no `$SYS` message of an earlier run. */
+  store: { countRetained(): Promise<number> }
   log: Logger
 }
 
@@ -58,20 +59,12 @@ class Load {
 
 /**
  * Starts publishing; returns the function that stops it, which resolves once a tick under way has finished (so the
- * broker is not closed under its publishes and store reads). intervalMs 0: nothing is published, and the
- * statistics an earlier run left retained are cleared, so no reader takes them for current.
+ * broker is not closed under its publishes and store reads). intervalMs 0: nothing is published, and there are no
+ * statistics to read (the store keeps `$SYS` messages for the life of the process only).
  */
 export function startSysStats(options: SysStatsOptions): () => Promise<void> {
   const { aedes, log } = options
-  if (options.intervalMs <= 0) {
-    options.store.retainedMatching('$SYS/broker/#').then(
-      (stale) => {
-        for (const { topic } of stale) aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true, dup: false }, () => {})
-      },
-      (err: unknown) => log.warn({ err }, 'mqtt $SYS statistics not cleared'),
-    )
-    return async () => {}
-  }
+  if (options.intervalMs <= 0) return async () => {}
   const startedAt = Date.now()
   const version = `postbridge version ${packageVersion()}`
   let received = 0
@@ -88,18 +81,25 @@ export function startSysStats(options: SysStatsOptions): () => Promise<void> {
 
   // A tick's publishes are kept, so stopping can wait for them: a broker closed under them answers each with an error.
   const pending: Promise<void>[] = []
-  const publish = (topic: string, value: string | number) =>
+  /** Per topic, the value this run last published: the retained message subscribers already have. */
+  const published = new Map<string, string>()
+  const publish = (topic: string, value: string | number, always = false) => {
+    const text = String(value)
+    if (!always && published.get(topic) === text) return
+    published.set(topic, text)
     pending.push(
       new Promise<void>((resolve) =>
-        aedes.publish(
-          { cmd: 'publish', topic: `$SYS/broker/${topic}`, payload: Buffer.from(String(value)), qos: 0, retain: true, dup: false },
-          (err) => {
-            if (err) log.warn({ err, topic }, 'mqtt $SYS publish failed')
-            resolve()
-          },
-        ),
+        aedes.publish({ cmd: 'publish', topic: `$SYS/broker/${topic}`, payload: Buffer.from(text), qos: 0, retain: true, dup: false }, (err) => {
+          if (err) {
+            log.warn({ err, topic }, 'mqtt $SYS publish failed')
+            // Not retained then: the next tick publishes it again.
+            if (published.get(topic) === text) published.delete(topic)
+          }
+          resolve()
+        }),
       ),
     )
+  }
 
   const tick = async () => {
     const now = Date.now()
@@ -109,7 +109,7 @@ export function startSysStats(options: SysStatsOptions): () => Promise<void> {
     maximumConnected = Math.max(maximumConnected, connected)
     const sent = options.sent()
     publish('version', version)
-    publish('uptime', `${Math.floor((now - startedAt) / 1000)} seconds`)
+    publish('uptime', `${Math.floor((now - startedAt) / 1000)} seconds`, true)
     publish('clients/connected', connected)
     publish('clients/active', connected)
     publish('clients/maximum', maximumConnected)
@@ -129,7 +129,11 @@ export function startSysStats(options: SysStatsOptions): () => Promise<void> {
       publish(`load/publish/sent/${minutes}min`, loads.sent[i]!.toFixed(2))
       publish(`load/connections/${minutes}min`, loads.connections[i]!.toFixed(2))
     })
-    const retained = await options.store.countRetained()
+    // Counted once this tick's retained messages are stored, and with the count's own message from the first tick
+    // on, so that an idle broker's count does not change at the second tick.
+    await Promise.all(pending.splice(0))
+    const countKept = published.has('retained messages/count')
+    const retained = (await options.store.countRetained()) + (countKept ? 0 : 1)
     if (!stopped) publish('retained messages/count', retained)
     await Promise.all(pending.splice(0))
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { expandAclPattern, filterCovers, matchTopic } from './match.js'
+import { expandAclPattern, filterCovers, matchLevels, matchTopic } from './match.js'
 
 describe('matchTopic', () => {
   it.each([
@@ -22,6 +22,11 @@ describe('matchTopic', () => {
     expect(matchTopic('#', '$SYS/x')).toBe(false)
     expect(matchTopic('+/x', '$SYS/x')).toBe(false)
     expect(matchTopic('$SYS/#', '$SYS/x')).toBe(true)
+  })
+  it('matches $ topics by their levels alone in matchLevels, as the broker store does', () => {
+    expect(matchLevels('#', '$SYS/x')).toBe(true)
+    expect(matchLevels('+/x', '$SYS/x')).toBe(true)
+    expect(matchLevels('+/y', '$SYS/x')).toBe(false)
   })
 })
 

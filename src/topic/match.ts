@@ -7,6 +7,11 @@
  */
 export function matchTopic(topicFilter: string, topicName: string): boolean {
   if (topicName.startsWith('$') && (topicFilter.startsWith('+') || topicFilter.startsWith('#'))) return false
+  return matchLevels(topicFilter, topicName)
+}
+
+/** The same, level by level without the `$` rule: how aedes' stores match (their callers apply the rule). */
+export function matchLevels(topicFilter: string, topicName: string): boolean {
   const filterLevels = topicFilter.split('/')
   const nameLevels = topicName.split('/')
   for (let i = 0; i < filterLevels.length; i++) {
