@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream'
 import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
-import { createTokenWatch, REVOCATION_CHECK_MS } from '../src/auth/revocation.js'
+import { createTokenWatch } from '../src/auth/revocation.js'
 import type { Bus } from '../src/ports/bus.js'
 import type { Logger } from '../src/ports/logger.js'
 import type { Deps } from '../src/ports/deps.js'
@@ -16,6 +16,7 @@ import { createHomeBackup } from './backup/home-backup.js'
 import { watchCertificates, type TlsServerSettings } from './tls/certificates.js'
 import { startMqttBroker, type MqttBroker } from './mqtt/broker.js'
 import { openDatabase, type Db } from './store/db.js'
+import { watchForeignWrites } from './store/foreign-writes.js'
 import { preparePrivateDir, tightenTree } from './store/private-dir.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
@@ -91,9 +92,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       }
     }
   }
+  // Writes by another process (the CLI): users added or removed, tokens revoked.
+  const foreignWrites = watchForeignWrites(db, { log })
+  closers.push(() => foreignWrites.close())
   try {
     const tokens = new SqliteTokenStore(db)
-    const users = new SqliteUserStore(db, config.mqtt.users)
+    const users = new SqliteUserStore(db, config.mqtt.users, foreignWrites)
 
     // TLS: every TLS listener reads the same files; a renewal reaches each of them (setSecureContext below).
     const { tls } = config
@@ -250,15 +254,18 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
 
     // --- end of features ---
 
-    // Revocation ends a token's streams, request waits and webhooks; the CLI revokes from another process, so poll.
     // Everything is open now: files an older version made, or made before the umask, become 0600 too.
     tightenTree(config.dataDir)
 
+    // Revocation ends a token's streams, request waits and webhooks, also when the CLI revokes from another process.
     const tokenWatch = createTokenWatch({ tokens, webhooks: webhooks.service, log })
     deps.tokenWatch = tokenWatch
-    const revocationTimer = setInterval(() => void tokenWatch.check(), REVOCATION_CHECK_MS)
-    revocationTimer.unref()
-    closers.push(() => clearInterval(revocationTimer))
+    // A token becomes invalid only when its row is deleted (tokens do not expire): the CLI's deletions are looked for
+    // when the database reports another process's write, the revoke route's at once.
+    const stopRevocationWatch = foreignWrites.onWrite(() => {
+      tokenWatch.check().catch((err: unknown) => log.error({ err: String(err) }, 'revocation check failed'))
+    })
+    closers.push(stopRevocationWatch)
 
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const listener = lazyRequestListener(app.fetch)

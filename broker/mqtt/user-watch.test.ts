@@ -73,7 +73,11 @@ describe('user changes reach live connections', () => {
     const store = new SqliteUserStore(other)
     const ub = (await store.find('ub'))!
     store.put({ ...ub, subscribe: ['b/public/#'] })
-    await sleep(1000)
+    await waitFor(
+      () => h.log.lines.some((l) => l.msg === 'mqtt subscriptions outside the new ACL dropped'),
+      1000,
+      'the narrowed ACL applied within a second',
+    )
 
     const pub = await h.client(broker.tcpPort, { protocolVersion: 5 })
     const got = nextMessage(client, 'b/public/x')

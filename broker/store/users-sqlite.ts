@@ -1,6 +1,7 @@
 /** MQTT users: those declared in the config file, then those added with `postbridge user add` (SQLite). */
 import type { MqttUser, UserDirectory } from '../mqtt/users.js'
 import type { Db } from './db.js'
+import { watchForeignWrites, type ForeignWriteWatch } from './foreign-writes.js'
 
 interface Row {
   username: string
@@ -9,18 +10,15 @@ interface Row {
   subscribe: string
 }
 
-/** How often another process's writes are looked for: a removed user is cut off within a second. */
-const FOREIGN_WRITE_POLL_MS = 400
-
 export class SqliteUserStore implements UserDirectory {
   private readonly fromConfig: Map<string, MqttUser>
   private readonly listeners = new Set<() => void>()
-  private poll: ReturnType<typeof setInterval> | undefined
-  private dataVersion = 0
 
+  /** foreignWrites: shared with whatever else watches the same file (the home node's token revocation). */
   constructor(
     private readonly db: Db,
     configured: MqttUser[] = [],
+    private readonly foreignWrites: ForeignWriteWatch = watchForeignWrites(db),
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS mqtt_users (
       username TEXT PRIMARY KEY,
@@ -55,37 +53,18 @@ export class SqliteUserStore implements UserDirectory {
   }
 
   /**
-   * Calls `listener` after users changed: through this store, or from another process (the CLI) as
-   * SQLite's `PRAGMA data_version` shows, polled a few times a second (one cheap read, no file access
-   * beyond the shared-memory index). Users from the config file change only at restart.
+   * Calls `listener` after users changed: through this store, or from another process (the CLI) as the database
+   * watch reports it (foreign-writes.ts: a file-system event, then SQLite's `PRAGMA data_version`; nothing runs at
+   * idle). Users from the config file change only at restart.
    */
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener)
-    if (!this.poll) {
-      this.dataVersion = this.readDataVersion() ?? 0
-      this.poll = setInterval(() => this.lookForForeignWrites(), FOREIGN_WRITE_POLL_MS)
-      this.poll.unref()
-    }
+    const entry = () => listener()
+    this.listeners.add(entry)
+    const stopWatching = this.foreignWrites.onWrite(entry)
     return () => {
-      this.listeners.delete(listener)
-      if (this.listeners.size === 0 && this.poll) {
-        clearInterval(this.poll)
-        this.poll = undefined
-      }
+      this.listeners.delete(entry)
+      stopWatching()
     }
-  }
-
-  private lookForForeignWrites(): void {
-    const version = this.readDataVersion()
-    if (version === undefined || version === this.dataVersion) return
-    this.dataVersion = version
-    this.changed()
-  }
-
-  /** data_version changes when another connection commits to the database; undefined once it is closed. */
-  private readDataVersion(): number | undefined {
-    if (!this.db.open) return undefined
-    return this.db.pragma('data_version', { simple: true }) as number
   }
 
   private changed(): void {

@@ -1,15 +1,14 @@
 /**
  * Revocation ends what a token started: its event streams, its pending request waits and its webhooks. The
  * token store is the truth and may be changed by another process (the CLI writes the SQLite file directly), so
- * the runtime calls check() on a timer, and the revoke route calls it at once.
+ * the runtime calls check() when its database reports a write by another process (the home node: a file-system
+ * event, then SQLite's data_version, broker/store/foreign-writes.ts), and the revoke route calls it at once. A token
+ * becomes invalid only by its deletion (tokens do not expire), so nothing needs checking while nothing is written.
  */
 import type { TokenStore } from '../ports/token-store.js'
 import type { Logger } from '../ports/logger.js'
 import type { WebhookService } from '../webhooks/ports.js'
 import { ENV_ADMIN_RECORD } from './token.js'
-
-/** How often the home node looks for revoked tokens: revocation by the CLI takes effect within this. */
-export const REVOCATION_CHECK_MS = 250
 
 export interface TokenWatch {
   /** Calls onRevoked once, when the token is found revoked; the returned function stops watching. */
