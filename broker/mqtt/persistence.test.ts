@@ -6,6 +6,18 @@ import { Level } from 'level'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openBrokerStore } from './persistence.js'
 
+/** Holds the next LevelDB put back until the returned function is called, as a busy thread pool may. */
+function holdFirstPut(): () => void {
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const put = Level.prototype.put
+  vi.spyOn(Level.prototype, 'put').mockImplementationOnce(async function (this: Level, ...args: Parameters<Level['put']>) {
+    await held
+    return put.apply(this, args)
+  })
+  return release
+}
+
 const dirs: string[] = []
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'postbridge-store-'))
@@ -51,13 +63,7 @@ describe('the broker store, queueing a message', () => {
   it('completes a message with nothing to queue only after the queue writes asked for before it (5.) [MQTT-4.6.0-6]', async () => {
     const store = await openBrokerStore(await tempDir())
     // The first LevelDB write finishes late, as one on a busy thread pool may.
-    let openFirst!: () => void
-    const firstHeld = new Promise<void>((resolve) => (openFirst = resolve))
-    const put = Level.prototype.put
-    vi.spyOn(Level.prototype, 'put').mockImplementationOnce(async function (this: Level, ...args: Parameters<Level['put']>) {
-      await firstHeld
-      return put.apply(this, args)
-    })
+    const openFirst = holdFirstPut()
     const order: string[] = []
     const first = store.outgoingEnqueueCombi([{ clientId: 'offline', qos: 1 }], { ...packet, brokerCounter: 1 }).then(() => order.push('queued'))
     const second = store.outgoingEnqueueCombi([], { ...packet, brokerCounter: 2 }).then(() => order.push('nothing to queue'))
@@ -220,13 +226,7 @@ describe('the broker store, for retained messages under $SYS/ (10.)', () => {
 
   it('settles a $SYS/ write only after the retained writes asked for before it (5.)', async () => {
     const store = await openBrokerStore(await tempDir())
-    let openFirst!: () => void
-    const firstHeld = new Promise<void>((resolve) => (openFirst = resolve))
-    const put = Level.prototype.put
-    vi.spyOn(Level.prototype, 'put').mockImplementationOnce(async function (this: Level, ...args: Parameters<Level['put']>) {
-      await firstHeld
-      return put.apply(this, args)
-    })
+    const openFirst = holdFirstPut()
     const order: string[] = []
     const first = store.storeRetained(retained('home/a', '1')).then(() => order.push('home/a'))
     const second = store.storeRetained(retained('$SYS/broker/uptime', '1 seconds')).then(() => order.push('$SYS'))
