@@ -1,6 +1,6 @@
 /**
  * The broker's durable state (sessions, subscriptions, QoS 1/2 queues, retained messages, wills) in
- * aedes-persistence-level over LevelDB at `${dataDir}/broker`, with five corrections:
+ * aedes-persistence-level over LevelDB at `${dataDir}/broker`, with these corrections:
  *
  * 1. MQTT 5 properties survive the offline queue. aedes-persistence-level 9.2.0 copies each queued
  *    message through its own aedes-packet 3.0.0 (`outgoingEnqueue: new Packet(packet)`), which knows
