@@ -4,7 +4,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { RecordingLogger } from '../../src/testing/recording-logger.js'
 import { tempDir } from '../../test/fixtures/temp-dir.js'
 import { openDatabase, type Db } from './db.js'
-import { COALESCE_MS, FALLBACK_POLL_MS, FAST_POLL_MS, SETTLE_MS, watchForeignWrites, type FileWatcher, type WatchFn } from './foreign-writes.js'
+import {
+  COALESCE_MS,
+  FALLBACK_POLL_MS,
+  FAST_POLL_MS,
+  SETTLE_MS,
+  watchForeignWrites,
+  type FileWatcher,
+  type ForeignWriteWatch,
+  type WatchFn,
+} from './foreign-writes.js'
 
 const open: Db[] = []
 afterEach(() => {
@@ -42,6 +51,13 @@ function countingWatch() {
 async function nextEvent(counted: { events: number }): Promise<void> {
   const before = counted.events
   while (counted.events === before) await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** How many writes `writes` has reported so far, counted from the listener this adds. */
+function countReports(writes: ForeignWriteWatch): { count: number } {
+  const reported = { count: 0 }
+  writes.onWrite(() => reported.count++)
+  return reported
 }
 
 interface FakeWatcher {
@@ -82,8 +98,7 @@ describe('watchForeignWrites', () => {
     fakeTimers()
     const pragma = vi.spyOn(own, 'pragma')
     const writes = watchForeignWrites(own, { watch })
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     const atStart = pragma.mock.calls.length
 
     write(own)
@@ -91,12 +106,12 @@ describe('watchForeignWrites', () => {
     expect(pragma.mock.calls.length).toBe(atStart)
     await vi.advanceTimersByTimeAsync(COALESCE_MS + SETTLE_MS)
     expect(pragma.mock.calls.length).toBeGreaterThan(atStart)
-    expect(reported).toBe(0)
+    expect(reported.count).toBe(0)
 
     write(other)
     await nextEvent(counted)
     await vi.advanceTimersByTimeAsync(COALESCE_MS)
-    expect(reported).toBe(1)
+    expect(reported.count).toBe(1)
     writes.close()
   })
 
@@ -105,15 +120,14 @@ describe('watchForeignWrites', () => {
     const { counted, watch } = countingWatch()
     fakeTimers()
     const writes = watchForeignWrites(own, { watch })
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     for (let i = 0; i < 100; i++) {
       write(other)
       await nextEvent(counted)
     }
     expect(counted.events).toBeGreaterThanOrEqual(100)
     await vi.advanceTimersByTimeAsync(COALESCE_MS + SETTLE_MS + FALLBACK_POLL_MS)
-    expect(reported).toBe(1)
+    expect(reported.count).toBe(1)
     writes.close()
   })
 
@@ -122,15 +136,14 @@ describe('watchForeignWrites', () => {
     fakeTimers()
     const pragma = vi.spyOn(own, 'pragma')
     const writes = watchForeignWrites(own)
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     const atStart = pragma.mock.calls.length
     expect(vi.getTimerCount()).toBe(1)
     await vi.advanceTimersByTimeAsync(FALLBACK_POLL_MS - 1)
     expect(pragma.mock.calls.length).toBe(atStart)
     await vi.advanceTimersByTimeAsync(10 * FALLBACK_POLL_MS)
     expect(pragma.mock.calls.length).toBe(atStart + 10)
-    expect(reported).toBe(0)
+    expect(reported.count).toBe(0)
     writes.close()
   })
 
@@ -139,15 +152,14 @@ describe('watchForeignWrites', () => {
     const { made, watch } = silentWatch()
     fakeTimers()
     const writes = watchForeignWrites(own, { watch })
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     made[0]!.emit('postbridge.db-wal')
     await vi.advanceTimersByTimeAsync(COALESCE_MS)
     // The commit's fsync outlasted the first read: it becomes visible now, with no event of its own.
     write(other)
-    expect(reported).toBe(0)
+    expect(reported.count).toBe(0)
     await vi.advanceTimersByTimeAsync(SETTLE_MS)
-    expect(reported).toBe(1)
+    expect(reported.count).toBe(1)
     expect(vi.getTimerCount()).toBe(1)
     writes.close()
   })
@@ -174,13 +186,12 @@ describe('watchForeignWrites', () => {
     const { watch } = silentWatch()
     fakeTimers()
     const writes = watchForeignWrites(own, { watch })
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     write(other)
     await vi.advanceTimersByTimeAsync(FALLBACK_POLL_MS - 1)
-    expect(reported).toBe(0)
+    expect(reported.count).toBe(0)
     await vi.advanceTimersByTimeAsync(1)
-    expect(reported).toBe(1)
+    expect(reported.count).toBe(1)
     writes.close()
   })
 
@@ -192,22 +203,22 @@ describe('watchForeignWrites', () => {
       throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' })
     }
     const unwatchable = watchForeignWrites(own, { watch: throwing, log })
-    let reported = 0
-    unwatchable.onWrite(() => reported++)
+    const reported = { count: 0 }
+    unwatchable.onWrite(() => reported.count++)
     write(other)
     await vi.advanceTimersByTimeAsync(FAST_POLL_MS)
-    expect(reported).toBe(1)
+    expect(reported.count).toBe(1)
     expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1)
     unwatchable.close()
 
     const { made, watch } = silentWatch()
     const failing = watchForeignWrites(own, { watch, log })
-    failing.onWrite(() => reported++)
+    failing.onWrite(() => reported.count++)
     made[0]!.error!(new Error('EMFILE'))
     expect(made[0]!.closed).toBe(true)
     write(other)
     await vi.advanceTimersByTimeAsync(FAST_POLL_MS)
-    expect(reported).toBe(2)
+    expect(reported.count).toBe(2)
     failing.close()
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -242,8 +253,7 @@ describe('watchForeignWrites', () => {
     const { counted, watch } = countingWatch()
     fakeTimers()
     const writes = watchForeignWrites(own, { watch })
-    let reported = 0
-    writes.onWrite(() => reported++)
+    const reported = countReports(writes)
     write(other)
     await nextEvent(counted)
     expect(vi.getTimerCount()).toBe(2)
@@ -258,6 +268,6 @@ describe('watchForeignWrites', () => {
     await nextEvent(witness.counted)
     witnessWatcher.close()
     expect(counted.events).toBe(after)
-    expect(reported).toBe(0)
+    expect(reported.count).toBe(0)
   })
 })

@@ -17,10 +17,22 @@ function walFile(): string {
   return path
 }
 
+/** An fsync that succeeds at once, and the file descriptors it was called with. */
+function recordingFsync(): { calls: number[]; fsync: FsyncFn } {
+  const calls: number[] = []
+  return {
+    calls,
+    fsync: (fd, done) => {
+      calls.push(fd)
+      done(null)
+    },
+  }
+}
+
 describe('WalSync', () => {
   it('fsyncs only after writes, once per batch of writes', async () => {
-    const calls: number[] = []
-    const wal = new WalSync(walFile(), { fsync: (fd, done) => (calls.push(fd), done(null)) })
+    const { calls, fsync } = recordingFsync()
+    const wal = new WalSync(walFile(), { fsync })
     await wal.sync()
     expect(calls).toHaveLength(0)
     wal.touched()
@@ -66,8 +78,8 @@ describe('WalSync', () => {
   })
 
   it('does nothing while there is no WAL file yet', async () => {
-    const calls: number[] = []
-    const wal = new WalSync(join(tmpdir(), `pb-missing-${process.pid}-wal`), { fsync: (fd, done) => (calls.push(fd), done(null)) })
+    const { calls, fsync } = recordingFsync()
+    const wal = new WalSync(join(tmpdir(), `pb-missing-${process.pid}-wal`), { fsync })
     wal.touched()
     await wal.sync()
     expect(calls).toEqual([])
@@ -81,14 +93,8 @@ describe('WalSync', () => {
 
     it('fsyncs a write within withinMs, once for all the writes of that window, with no one calling sync()', async () => {
       vi.useFakeTimers()
-      const calls: number[] = []
-      const wal = new WalSync(walFile(), {
-        withinMs: 100,
-        fsync: (fd, done) => {
-          calls.push(fd)
-          done(null)
-        },
-      })
+      const { calls, fsync } = recordingFsync()
+      const wal = new WalSync(walFile(), { withinMs: 100, fsync })
       wal.touched()
       await vi.advanceTimersByTimeAsync(50)
       wal.touched()
@@ -129,14 +135,8 @@ describe('WalSync', () => {
 
     it('lets go of a scheduled fsync at close, after making it itself', async () => {
       vi.useFakeTimers()
-      const calls: number[] = []
-      const wal = new WalSync(walFile(), {
-        withinMs: 60_000,
-        fsync: (fd, done) => {
-          calls.push(fd)
-          done(null)
-        },
-      })
+      const { calls, fsync } = recordingFsync()
+      const wal = new WalSync(walFile(), { withinMs: 60_000, fsync })
       wal.touched()
       await wal.close()
       expect(vi.getTimerCount()).toBe(0)
