@@ -38,6 +38,9 @@ export class SysRetained {
 
   /** Copies of the messages whose topic `pattern` matches, by topic as LevelDB orders them (none: the same array). */
   matching(pattern: string): StoredPacket[] {
+    // Every device's SUBSCRIBE asks: a filter whose first level is a name other than `$SYS` matches none of them.
+    const [first] = pattern.split('/', 1)
+    if (first !== '$SYS' && first !== '+' && first !== '#') return NONE
     let found: StoredPacket[] | undefined
     for (const [topic, packet] of this.byTopic) {
       if (matchLevels(pattern, topic)) (found ??= []).push({ ...packet })
