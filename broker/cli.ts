@@ -9,7 +9,8 @@ import { validateTopicFilter } from '../src/topic/validate.js'
 import { loadConfig } from './config-file.js'
 import { startHome } from './home.js'
 import { createLogger } from './logger.js'
-import { releaseAfterStartUp } from './start-up-hold.js'
+import { watchForLoad } from './load-watch.js'
+import { isCompilerHeld, releaseAfterStartUp, releaseCompiler } from './v8-hold.js'
 import { openDatabase } from './store/db.js'
 import { SqliteTokenStore } from './store/tokens-sqlite.js'
 import { SqliteUserStore } from './store/users-sqlite.js'
@@ -79,8 +80,17 @@ async function start(config: Config): Promise<void> {
     },
     'ready',
   )
-  // Held since the process began (bin/postbridge.js): from here V8 grows and optimises with the load.
+  // Held since the process began (bin/postbridge.js): from here the young generation grows with the load, and the
+  // optimising compiler comes back the first time the node is busy.
   releaseAfterStartUp()
+  if (isCompilerHeld()) {
+    const loadWatch = watchForLoad()
+    void loadWatch.busy.then(() => {
+      releaseCompiler()
+      log.debug({}, 'busy: optimising compiler released')
+    })
+    home.watchLoad(loadWatch)
+  }
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) process.exit(1) // a second signal means "now"
@@ -177,7 +187,10 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const [command, ...rest] = argv
   // Only `start` keeps V8 held (bin/postbridge.js) until it is ready; the other commands work at once.
-  if (command !== 'start') releaseAfterStartUp()
+  if (command !== 'start') {
+    releaseAfterStartUp()
+    releaseCompiler()
+  }
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return

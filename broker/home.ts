@@ -36,6 +36,7 @@ import { betterSqliteDriver } from './store/sql-driver.js'
 import { startHomeEdgeLink } from './link/home-edge-link.js'
 import { localUrl } from './local-url.js'
 import { createUpgradeHandler } from './websocket-upgrade.js'
+import type { LoadWatch } from './load-watch.js'
 
 export interface Home {
   httpUrl: string
@@ -48,6 +49,8 @@ export interface Home {
   db: Db
   /** The admin token generated on this start (first start without POSTBRIDGE_ADMIN_TOKEN), to show once. */
   generatedAdminToken?: string
+  /** Tells `watch` of each HTTP request and each routed message, until it has seen the node busy (broker/v8-hold.ts). */
+  watchLoad(watch: LoadWatch): void
   /** Stop accepting, let in-flight requests finish (up to the grace period), then close broker and stores. */
   close(): Promise<void>
 }
@@ -270,6 +273,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
     const listener = lazyRequestListener(app.fetch)
     const inFlight = new OpenResponses()
+    let loadWatch: LoadWatch | undefined
     // The one 'request' listener: a second one costs every request a copy of the listener array in emit.
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       // Event streams never finish by themselves: they are not waited for at shutdown. The response's close, not the
@@ -277,6 +281,7 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       if (!req.url?.startsWith('/v1/subscribe')) {
         inFlight.track(res)
       }
+      loadWatch?.activity()
       if (!refuseMissingHost(req, res)) void listener(req, res)
     }
     const https = certs !== undefined && tls.https
@@ -320,6 +325,20 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       deps,
       db,
       ...(admin.generated ? { generatedAdminToken: admin.generated } : {}),
+      watchLoad(watch) {
+        loadWatch = watch
+        const stopMessages = broker.onMessage?.(watch.activity)
+        // Once busy, the watch has said all it will: the request path and the broker stop telling it.
+        const stop = () => {
+          if (loadWatch === watch) loadWatch = undefined
+          stopMessages?.()
+        }
+        void watch.busy.then(stop)
+        closers.push(() => {
+          stop()
+          watch.close()
+        })
+      },
       close: closeAll,
     }
   } catch (err) {

@@ -100,7 +100,7 @@ const builtinsForCopies: Plugin = {
 /** esbuild's options for the CLI bundle written to `outdir`. */
 export function bundleOptions(outdir: string): BuildOptions {
   return {
-    entryPoints: { cli: join(ROOT, 'broker/cli.ts'), 'start-up-hold': join(ROOT, 'broker/start-up-hold.ts') },
+    entryPoints: { cli: join(ROOT, 'broker/cli.ts'), 'v8-hold': join(ROOT, 'broker/v8-hold.ts') },
     outdir,
     bundle: true,
     splitting: true,

@@ -131,6 +131,29 @@ describe('postbridge start', () => {
     expect(await exited).toBe(0)
   })
 
+  it('keeps the optimising compiler held through a few requests, and lets it go once busy (broker/v8-hold.ts)', async () => {
+    const p = await start(tempDataDir(), { POSTBRIDGE_LOG_LEVEL: 'debug' })
+    const released = () => p.stdout().includes('optimising compiler released')
+    const publish = async (i: number) => {
+      const res = await fetch(`${p.httpUrl}/v1/publish/load/${i % 8}?qos=0`, { method: 'POST', body: 'x', headers: auth })
+      expect(res.status).toBe(200)
+    }
+    // A house's pace: a request now and then leaves the node idle.
+    for (let i = 0; i < 5; i++) {
+      await publish(i)
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    await new Promise((r) => setTimeout(r, 1200)) // the last window closes
+    expect(released()).toBe(false)
+    // A burst: 16 at a time, until the node says it is busy.
+    let sent = 0
+    const worker = async () => {
+      while (!released() && sent < 200_000) await publish(sent++)
+    }
+    await Promise.all(Array.from({ length: 16 }, worker))
+    expect(released()).toBe(true)
+  }, 60_000)
+
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const p = await start(tempDataDir())
     const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${p.mqttPort}`, { reconnectPeriod: 0 })
