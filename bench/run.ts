@@ -11,6 +11,7 @@ import mqtt from 'mqtt'
 import { holdChild, runChild } from './children.js'
 import type { LoadResult } from './load.js'
 import { ADMIN, cpuUs, startBaseline, startPostbridge, type Running } from './servers.js'
+import { warmFor } from './warm.js'
 import { benchWebhooks } from './webhooks.js'
 
 const args = process.argv.slice(2)
@@ -112,8 +113,12 @@ async function benchRest(pb: Running): Promise<void> {
       const sub = await countingSubscriber(pb.mqttPort, 'bench/rest/#', qos)
       const measure = async (base: string, warm: boolean) => {
         if (warm) {
-          await restLoad(`${base}/v1/publish/bench/rest/warm?qos=${qos}`, REST_WARM) // warm-up: JIT, pools
-          await sub.waitFor(REST_WARM)
+          let warmed = 0
+          await warmFor(async () => {
+            await restLoad(`${base}/v1/publish/bench/rest/warm?qos=${qos}`, REST_WARM) // warm-up: JIT, pools
+            warmed += REST_WARM
+          })
+          await sub.waitFor(warmed)
           sub.reset()
         }
         // Both server processes: the bare bridge publishes into Postbridge's broker, so the broker's share of its
@@ -171,7 +176,7 @@ async function benchMqtt(pb: Running, memory: Running, level: Running): Promise<
   for (const qos of [0, 1] as const) {
     const results: MqttResult[] = []
     for (const server of [pb, memory, level]) {
-      await runChild('./mqtt-child.ts', { port: server.mqttPort, total: MQTT_WARM, qos, window: WINDOW, pairs: PAIRS }) // warm-up
+      await warmFor(() => runChild('./mqtt-child.ts', { port: server.mqttPort, total: MQTT_WARM, qos, window: WINDOW, pairs: PAIRS }))
       results.push(await runChild<MqttResult>('./mqtt-child.ts', { port: server.mqttPort, total: MQTT_TOTAL, qos, window: WINDOW, pairs: PAIRS }))
     }
     const [p, m, l] = results as [MqttResult, MqttResult, MqttResult]
