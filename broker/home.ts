@@ -49,7 +49,7 @@ export interface Home {
   db: Db
   /** The admin token generated on this start (first start without POSTBRIDGE_ADMIN_TOKEN), to show once. */
   generatedAdminToken?: string
-  /** Tells `watch` of each HTTP request and each routed message, until it has seen the node busy (broker/v8-hold.ts). */
+  /** Tells `watch` of each HTTP request, MQTT connect and routed message, until it has seen the node busy (broker/v8-hold.ts). */
   watchLoad(watch: LoadWatch): void
   /** Stop accepting, let in-flight requests finish (up to the grace period), then close broker and stores. */
   close(): Promise<void>
@@ -327,11 +327,11 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
       ...(admin.generated ? { generatedAdminToken: admin.generated } : {}),
       watchLoad(watch) {
         loadWatch = watch
-        const stopMessages = broker.onMessage?.(watch.activity)
+        const stopBroker = broker.onActivity?.(watch.activity)
         // Once busy, the watch has said all it will: the request path and the broker stop telling it.
         const stop = () => {
           if (loadWatch === watch) loadWatch = undefined
-          stopMessages?.()
+          stopBroker?.()
         }
         void watch.busy.then(stop)
         closers.push(() => {

@@ -24,7 +24,7 @@ export interface LoadWatchOptions {
   busyCount: number
 }
 
-/** A hundred requests or messages in a second: far beyond what a house's devices ask of a node, and the first moment of any burst. */
+/** A hundred requests, connects or messages in a second: far beyond what a house's devices ask of a node, and the first moment of any burst. */
 export const DEFAULT_LOAD: LoadWatchOptions = { windowMs: 1000, busyCount: 100 }
 
 export function watchForLoad(options: LoadWatchOptions = DEFAULT_LOAD): LoadWatch {

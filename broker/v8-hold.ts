@@ -11,10 +11,10 @@
  *   compiler threads' allocator arenas holding their peak, for the life of the process. Start-up runs a few
  *   functions often enough to be optimised (Node's path handling while modules resolve), and so, after minutes,
  *   does an idle node's own periodic work (the `$SYS` ticks). Neither needs optimised code: bytecode and V8's
- *   baseline compiler serve a house's devices. The first burst (a hundred requests or messages within a second) lets
- *   the compiler go, and from there V8 optimises what load makes hot, as before: code run that often costs ~4x the
- *   CPU as bytecode. The flag is read each time V8 considers optimising a function.
- *   A node started with its own choice of compiler flags (NODE_OPTIONS or node's arguments) keeps that choice.
+ *   baseline compiler serve a house's devices. The first burst (a hundred requests, connects or messages within a
+ *   second) lets the compiler go, and from there V8 optimises what load makes hot, as before: code run that often
+ *   costs ~4x the CPU as bytecode. The flag is read each time V8 considers optimising a function. A node started
+ *   with its own choice of compiler flags (NODE_OPTIONS or node's arguments) keeps that choice.
  */
 import { setFlagsFromString } from 'node:v8'
 

@@ -1,6 +1,6 @@
 /**
  * What a home node tells its load watch (broker/load-watch.ts, which lets the optimising compiler go): each HTTP
- * request and each message the broker routes, not its own `$SYS` statistics, and nothing once the node was busy.
+ * request, MQTT connect and message the broker routes, not its own `$SYS` statistics, and nothing once the node was busy.
  */
 import mqtt from 'mqtt'
 import { afterEach, expect, it } from 'vitest'
@@ -34,7 +34,7 @@ afterEach(async () => {
   home = undefined
 })
 
-it('is told of each request and each routed message, not of $SYS ticks, and of nothing once busy', async () => {
+it('is told of each request, MQTT connect and routed message, not of $SYS ticks, and of nothing once busy', async () => {
   // A user whose ACL names `$SYS`, to see the statistics go by (anonymous clients may not).
   const passwordHash = await hashPassword('pw', 1000)
   home = await startTestHome({
@@ -51,20 +51,21 @@ it('is told of each request and each routed message, not of $SYS ticks, and of n
       if (topic === '$SYS/broker/uptime') uptimes++
     })
     await device.subscribeAsync('$SYS/broker/uptime')
+    // The device's connect was one unit; three ticks of $SYS statistics later, still one.
     await waitFor(() => uptimes >= 3, 10_000, 'three $SYS uptime messages')
-    expect(watch.told).toBe(0)
+    expect(watch.told).toBe(1)
 
     // A request that routes no message: told once.
     expect((await home.api('/v1/health')).status).toBe(200)
-    expect(watch.told).toBe(1)
+    expect(watch.told).toBe(2)
 
     // A device's publish: told once, by the broker.
     await device.publishAsync('home/hall/light', 'on', { qos: 1 })
-    await waitFor(() => watch.told === 2, 5000, 'the device publish')
+    await waitFor(() => watch.told === 3, 5000, 'the device publish')
 
     // A REST publish: the request and the message it routes.
     expect((await home.api('/v1/publish/home/hall/light?qos=1', { method: 'POST', body: 'off' })).status).toBe(200)
-    expect(watch.told).toBe(4)
+    expect(watch.told).toBe(5)
 
     // Busy: neither path tells the watch again.
     settle()
@@ -72,7 +73,9 @@ it('is told of each request and each routed message, not of $SYS ticks, and of n
     await new Promise((r) => setImmediate(r))
     expect((await home.api('/v1/publish/home/hall/light?qos=1', { method: 'POST', body: 'on' })).status).toBe(200)
     await device.publishAsync('home/hall/light', 'off', { qos: 1 })
-    expect(watch.told).toBe(4)
+    const late = await mqtt.connectAsync(`mqtt://127.0.0.1:${home.mqttPort}`, { reconnectPeriod: 0 })
+    await late.endAsync()
+    expect(watch.told).toBe(5)
   } finally {
     await device.endAsync()
   }

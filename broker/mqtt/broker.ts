@@ -95,8 +95,8 @@ export interface MqttBroker {
   close(): Promise<void>
   /** The broker store's raw entries from one snapshot, for backups; absent for an external broker. */
   storeEntries?(): AsyncIterable<[Uint8Array, Uint8Array]>
-  /** Calls `listener` for each message the broker routes, its `$SYS/` statistics aside; returns what stops it. */
-  onMessage?(listener: () => void): () => void
+  /** Calls `listener` for each client that connects and each message the broker routes, its `$SYS/` statistics aside; returns what stops it. */
+  onActivity?(listener: () => void): () => void
 }
 
 /** Messages the emitter works on at once (aedes' default). */
@@ -269,12 +269,16 @@ export async function startMqttBroker(opts: MqttBrokerOptions): Promise<MqttBrok
     handleWebSocket: listeners.handleWebSocket,
     close,
     storeEntries: () => store.rawEntries(),
-    onMessage: (listener) => {
+    onActivity: (listener) => {
       const onPublish = (packet: { topic: string }) => {
         if (!packet.topic.startsWith('$SYS/')) listener()
       }
       aedes.on('publish', onPublish)
-      return () => void aedes.off('publish', onPublish)
+      aedes.on('client', listener)
+      return () => {
+        aedes.off('publish', onPublish)
+        aedes.off('client', listener)
+      }
     },
   }
 }
