@@ -186,7 +186,7 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const [command, ...rest] = argv
-  // Only `start` keeps V8 held (bin/postbridge.js) until it is ready; the other commands work at once.
+  // Only `start` keeps V8 held (bin/postbridge.js: until ready, the compiler until busy); the other commands work at once.
   if (command !== 'start') {
     releaseAfterStartUp()
     releaseCompiler()
