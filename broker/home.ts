@@ -4,7 +4,6 @@ import { createServer as createHttpsServer } from 'node:https'
 import { createSecureContext } from 'node:tls'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { createApp } from '../src/app.js'
 import type { Config } from '../src/config.js'
 import { createMetrics } from '../src/metrics.js'
 import { createTokenWatch } from '../src/auth/revocation.js'
@@ -270,8 +269,12 @@ export async function startHome(config: Config, log: Logger): Promise<Home> {
     })
     closers.push(stopRevocationWatch)
 
-    const app = createApp(() => deps, { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) })
-    const listener = lazyRequestListener(app.fetch)
+    // The app is built by the first request (broker/http/lazy-request-listener.ts): an idle node does without it.
+    const appOptions = { corsOrigins: config.http.cors.origins, ...(admin.envAdminHash ? { envAdminHash: admin.envAdminHash } : {}) }
+    const listener = lazyRequestListener(
+      async () => (await import('../src/app.js')).createApp(() => deps, appOptions).fetch,
+      (err) => log.error({ err: String(err) }, 'the HTTP API could not be built'),
+    )
     const inFlight = new OpenResponses()
     let loadWatch: LoadWatch | undefined
     // The one 'request' listener: a second one costs every request a copy of the listener array in emit.

@@ -18,6 +18,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** The files `import` reaches from an entry without a dynamic import(): what Node loads before the CLI runs. */
+/** The output file (relative to the bundle's folder) that holds `input`. */
+function outputOf(input: string): string {
+  const found = Object.entries(meta.outputs).find(([, output]) => input in output.inputs)
+  if (!found) throw new Error(`${input} is in no output`)
+  return relative(dir, found[0])
+}
+
 function loadedStatically(entry: string): { inputs: string[]; external: string[] } {
   const outputs = new Map(Object.entries(meta.outputs).map(([path, output]) => [relative(dir, path), output]))
   const seen = new Set<string>()
@@ -43,8 +50,18 @@ it('holds nothing at start that only other commands or features use: ws, mqtt.js
   }
 })
 
-it('holds at start none of the route groups that load on their first request (src/app.ts), nor the docs page', () => {
+it('holds at start no part of the HTTP API: the first request builds it (broker/http/lazy-request-listener.ts)', () => {
   const { inputs } = loadedStatically('cli.js')
+  expect(inputs).toContain('broker/http/lazy-request-listener.ts') // the walk is real: what builds the API is there
+  expect(inputs).toContain('node_modules/zod/v4/classic/schemas.js') // and so is zod, for the configuration
+  expect(inputs.filter((input) => input === 'src/app.ts' || input.startsWith('src/routes/') || input === 'src/docs/render.ts')).toEqual([])
+  for (const lazy of ['node_modules/hono/', 'node_modules/@hono/zod-openapi/', 'node_modules/@asteasolutions/zod-to-openapi/']) {
+    expect(inputs.filter((input) => input.includes(lazy))).toEqual([])
+  }
+})
+
+it('keeps the route groups a house rarely calls out of the app until their first request (src/app.ts)', () => {
+  const { inputs } = loadedStatically(outputOf('src/app.ts'))
   expect(inputs).toContain('src/routes/publish.ts') // the groups a house calls all day are there
   for (const lazy of ['tokens', 'webhooks', 'sensors', 'notifiers', 'backup', 'actions', 'clients', 'mqtt-users', 'whoami']) {
     expect(inputs).not.toContain(`src/routes/${lazy}.ts`)

@@ -79,3 +79,17 @@ it("does not load Node's fetch implementation (undici) or http2 until the first 
   expect(result.afterRequest).toContain('NativeModule internal/deps/undici/undici') // the check is real: a request loads it
   expect(result.statuses).toEqual([200, 200, 200, 200])
 }, 90_000)
+
+it('does not build the HTTP API (its routes, Hono, the OpenAPI extension of zod) until the first HTTP request', () => {
+  // @hono/zod-openapi extends zod's schemas with .openapi() when it loads: visible from here, on the same zod.
+  const result = inFreshNode<{ atStart: boolean; afterRequest: boolean; status: number }>(
+    "import { get } from 'node:http'\nimport { z } from 'zod'",
+    `
+      const extended = () => typeof z.string().openapi === 'function'
+      const atStart = extended()
+      const status = await new Promise((resolve, reject) => get(home.httpUrl + '/v1/health', (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)) }).on('error', reject))
+      process.stdout.write(JSON.stringify({ atStart, afterRequest: extended(), status }) + '\\n')
+    `,
+  )
+  expect(result).toEqual({ atStart: false, afterRequest: true, status: 200 })
+}, 90_000)

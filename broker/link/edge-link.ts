@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IStore, type MqttClient } from 'mqtt'
-import { RESPONSE_TOPIC_PREFIX } from '../../src/routes/request.js'
+import { RESPONSE_TOPIC_PREFIX } from '../../src/response-topic.js'
 import { LINK_BACKOFF, reconnectDelayMs, type BackoffPolicy } from '../../src/link/backoff.js'
 import { fromLinkPublish, toLinkPublish } from '../../src/link/packet.js'
 import { LINK_DOWN_FILTER, LINK_SYNC_PROPERTY, LINK_USERNAME, linkUrl } from '../../src/link/protocol.js'

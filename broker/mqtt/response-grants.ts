@@ -7,7 +7,7 @@
  * another publish where the first may not (`responseTopic: "home/alarm/disarm"`).
  */
 import type { AedesOptions, Client } from 'aedes'
-import { RESPONSE_TOPIC_PREFIX } from '../../src/routes/request.js'
+import { RESPONSE_TOPIC_PREFIX } from '../../src/response-topic.js'
 
 /** Grants a client holds at once; the oldest goes first (a device that never answers cannot grow the set). */
 export const MAX_RESPONSE_GRANTS_PER_CLIENT = 64

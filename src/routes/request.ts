@@ -12,9 +12,7 @@ import { messageResponse } from './message-response.js'
 import { type PlainQueryTable, readPlainQuery, schemaQuery } from './plain-query.js'
 import { checkPublish, publishToBus } from './publish-message.js'
 import { messageSchema, qosQuery, topicParam } from './schemas.js'
-
-/** Where MQTT 5 responders answer: unique per request, so replies never cross. */
-export const RESPONSE_TOPIC_PREFIX = 'postbridge/reply/'
+import { RESPONSE_TOPIC_PREFIX } from '../response-topic.js'
 
 const requestQuery = z.object({
   qos: qosQuery,
